@@ -1,0 +1,16 @@
+"""The Azure Functions entry point: one FunctionApp, one blueprint per trigger family.
+
+The worker imports this module to index the functions, so it stays cheap: blueprints import only
+`azure.functions` and our own light modules; SDKs load on first use (see shared/bootstrap.py).
+Settings are validated here so that a bad or missing one stops start-up with a message naming it.
+"""
+
+import azure.functions as func
+
+from functions.health import bp as health_bp
+from shared.bootstrap import settings
+
+settings()
+
+app = func.FunctionApp(http_auth_level=func.AuthLevel.FUNCTION)
+app.register_functions(health_bp)

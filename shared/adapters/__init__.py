@@ -1,0 +1,1 @@
+"""Adapters implementing the ports: azure/ (SDKs), tables (Table Storage), memory (fakes)."""

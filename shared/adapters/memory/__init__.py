@@ -1,0 +1,20 @@
+"""In-memory fakes of every port, enforcing the same rules the real services enforce.
+
+Used by unit tests (hand-written fakes that record end state, not mocks of our own modules).
+"""
+
+from shared.adapters.memory.access import MemoryAccess
+from shared.adapters.memory.clock import FixedClock, SystemClock
+from shared.adapters.memory.registry import MemoryRegistry
+from shared.adapters.memory.secrets import MemorySecrets
+from shared.adapters.memory.stores import MemoryJournal, MemoryPolicyStore
+
+__all__ = [
+    "FixedClock",
+    "MemoryAccess",
+    "MemoryJournal",
+    "MemoryPolicyStore",
+    "MemoryRegistry",
+    "MemorySecrets",
+    "SystemClock",
+]

@@ -1,0 +1,106 @@
+"""In-memory policy table and journal, with ETags and idempotency claims like the table store."""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from shared.domain.plans import Finding, IdempotencyRecord, IdempotencyStatus, Outcome
+from shared.domain.policies import Policy
+from shared.errors import ConcurrencyError, NotFoundError
+from shared.ports import Claim, ClaimStatus, StoredPolicy
+
+__all__ = ["MemoryJournal", "MemoryPolicyStore"]
+
+
+class MemoryPolicyStore:
+    """Implements the PolicyStore port."""
+
+    def __init__(self, policies: Sequence[Policy] = ()) -> None:
+        self._lock = threading.Lock()
+        self._rows: dict[str, StoredPolicy] = {}
+        for policy in policies:
+            self.put_policy(policy)
+
+    def list_policies(self) -> list[StoredPolicy]:
+        return [self._rows[k] for k in sorted(self._rows)]
+
+    def get_policy(self, policy_id: str) -> StoredPolicy:
+        try:
+            return self._rows[policy_id]
+        except KeyError:
+            raise NotFoundError(f"policy {policy_id!r} does not exist") from None
+
+    def put_policy(self, policy: Policy, *, if_match: str | None = None) -> StoredPolicy:
+        with self._lock:
+            current = self._rows.get(policy.id)
+            if if_match is not None and (current is None or current.etag != if_match):
+                raise ConcurrencyError(f"policy {policy.id!r} changed since it was read")
+            stored = StoredPolicy(policy, uuid.uuid4().hex)
+            self._rows[policy.id] = stored
+            return stored
+
+    def delete_policy(self, policy_id: str, *, if_match: str | None = None) -> None:
+        with self._lock:
+            current = self.get_policy(policy_id)
+            if if_match is not None and current.etag != if_match:
+                raise ConcurrencyError(f"policy {policy_id!r} changed since it was read")
+            del self._rows[policy_id]
+
+    def replace_all(self, policies: Sequence[Policy]) -> None:
+        with self._lock:
+            self._rows = {p.id: StoredPolicy(p, uuid.uuid4().hex) for p in policies}
+
+
+class MemoryJournal:
+    """Implements the Journal port."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.outcome_log: list[Outcome] = []
+        self.finding_log: list[tuple[datetime, str, Finding]] = []
+        self.records: dict[str, IdempotencyRecord] = {}
+
+    def record_outcome(self, outcome: Outcome) -> None:
+        with self._lock:
+            self.outcome_log.append(outcome)
+
+    def record_finding(self, finding: Finding, *, signal_id: str, at: datetime) -> None:
+        with self._lock:
+            self.finding_log.append((at, signal_id, finding))
+
+    def outcomes(self, *, since: datetime | None = None, limit: int = 100) -> list[Outcome]:
+        items = [o for o in self.outcome_log if since is None or o.at >= since]
+        return sorted(items, key=lambda o: o.at, reverse=True)[:limit]
+
+    def findings(self, *, since: datetime | None = None, limit: int = 100) -> list[Finding]:
+        items = [(at, f) for at, _, f in self.finding_log if since is None or at >= since]
+        return [f for _, f in sorted(items, key=lambda pair: pair[0], reverse=True)[:limit]]
+
+    def claim(self, key: str, payload_hash: str, *, now: datetime, ttl: timedelta) -> Claim:
+        with self._lock:
+            current = self.records.get(key)
+            if current is not None and not current.is_expired(now):
+                if current.payload_hash != payload_hash:
+                    return Claim(ClaimStatus.PAYLOAD_MISMATCH, current)
+                if current.status is IdempotencyStatus.COMPLETED:
+                    return Claim(ClaimStatus.DUPLICATE, current)
+                return Claim(ClaimStatus.IN_PROGRESS, current)
+            record = IdempotencyRecord(key, payload_hash, IdempotencyStatus.IN_PROGRESS, now + ttl)
+            self.records[key] = record
+            return Claim(ClaimStatus.NEW, record)
+
+    def complete(self, key: str, *, now: datetime, ttl: timedelta) -> None:
+        with self._lock:
+            current = self.records.get(key)
+            if current is None:
+                raise NotFoundError(f"no claim for {key!r}")
+            self.records[key] = IdempotencyRecord(
+                key, current.payload_hash, IdempotencyStatus.COMPLETED, now + ttl
+            )
+
+    def release(self, key: str) -> None:
+        with self._lock:
+            self.records.pop(key, None)

@@ -1,0 +1,297 @@
+"""The policy table: which upstream repositories may be cached, where, and with which credentials.
+
+A row matches an upstream repository exactly (`ghcr.io/acme/tools`) or by prefix
+(`docker.io/library/*`). When several rows match, the most specific pattern wins (an exact
+pattern beats any wildcard; a longer prefix beats a shorter one), then a row for this registry
+beats a row for every registry (`*`), then deny beats allow, then the lower priority number wins,
+then the row id (so the decision is always deterministic). No matching row means "denied".
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, TypeVar
+
+from shared.domain.cache_rules import RuleSpec, derive_rule_name
+from shared.domain.names import validate_rule_name
+from shared.domain.repositories import TargetPath, Upstream
+from shared.errors import InvalidInputError, InvalidPolicyError
+
+__all__ = ["Decision", "Policy", "PolicyAction", "RuleKind", "decide"]
+
+_POLICY_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+_REGISTRY = re.compile(r"^(\*|[a-zA-Z0-9]{5,50})$")
+_PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
+_PLACEHOLDERS = {"path", "repository", "name"}
+_MAX_PRIORITY = 100_000
+_MAX_DESCRIPTION = 500
+_E = TypeVar("_E", bound=StrEnum)
+
+
+class PolicyAction(StrEnum):
+    ALLOW = "allow"
+    DENY = "deny"
+
+
+class RuleKind(StrEnum):
+    STATIC = "static"  # one rule per requested repository
+    WILDCARD = "wildcard"  # one rule for everything under the pattern
+
+
+@dataclass(frozen=True, slots=True)
+class Policy:
+    """One row of the policy table."""
+
+    id: str
+    upstream: Upstream
+    action: PolicyAction
+    registry: str = "*"
+    target_template: str | None = None
+    rule_kind: RuleKind = RuleKind.STATIC
+    credential_set: str | None = None
+    priority: int = 100
+    enabled: bool = True
+    description: str = ""
+    changed_by: str | None = None
+    changed_at: datetime | None = None
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Policy:
+        """Build and validate a row from its JSON form; InvalidPolicyError names the bad field."""
+        if not isinstance(data, Mapping):
+            raise InvalidPolicyError("a policy must be an object")
+        known = {
+            "id", "upstream", "action", "registry", "targetTemplate", "ruleKind", "credentialSet",
+            "priority", "enabled", "description", "changedBy", "changedAt",
+        }  # fmt: skip
+        unknown = sorted(str(k) for k in data if k not in known)
+        if unknown:
+            raise InvalidPolicyError(f"unknown policy field(s): {', '.join(unknown)}")
+        policy_id = _required_text(data, "id")
+        try:
+            policy = cls(
+                id=policy_id,
+                upstream=_upstream(data),
+                action=_enum(PolicyAction, data.get("action"), "action", policy_id),
+                registry=_optional_text(data, "registry") or "*",
+                target_template=_optional_text(data, "targetTemplate"),
+                rule_kind=_enum(RuleKind, data.get("ruleKind", "static"), "ruleKind", policy_id),
+                credential_set=_optional_text(data, "credentialSet"),
+                priority=_priority(data.get("priority", 100), policy_id),
+                enabled=_boolean(data.get("enabled", True), policy_id),
+                description=_optional_text(data, "description") or "",
+                changed_by=_optional_text(data, "changedBy"),
+                changed_at=_timestamp(data.get("changedAt"), policy_id),
+            )
+        except InvalidPolicyError:
+            raise
+        except InvalidInputError as exc:
+            raise InvalidPolicyError(f"policy {policy_id!r}: {exc}") from exc
+        policy.validate()
+        return policy
+
+    def validate(self) -> None:
+        """Raise InvalidPolicyError when the row is inconsistent."""
+        where = f"policy {self.id!r}"
+        if not _POLICY_ID.match(self.id):
+            raise InvalidPolicyError(f"{where}: id must be 1-64 letters, digits, '.', '_' or '-'")
+        if not _REGISTRY.match(self.registry):
+            raise InvalidPolicyError(f"{where}: registry must be '*' or a registry name")
+        if len(self.description) > _MAX_DESCRIPTION:
+            raise InvalidPolicyError(
+                f"{where}: description is longer than {_MAX_DESCRIPTION} characters"
+            )
+        if self.action is PolicyAction.ALLOW:
+            self._validate_allow(where)
+
+    def _validate_allow(self, where: str) -> None:
+        if not self.target_template:
+            raise InvalidPolicyError(
+                f"{where}: an allow row needs a targetTemplate, e.g. dockerhub/{{path}}"
+            )
+        used = set(_PLACEHOLDER.findall(self.target_template))
+        if used - _PLACEHOLDERS:
+            bad = ", ".join(sorted("{" + u + "}" for u in used - _PLACEHOLDERS))
+            raise InvalidPolicyError(
+                f"{where}: unknown placeholder {bad}; use {{path}}, {{repository}}, {{name}}"
+            )
+        if self.rule_kind is RuleKind.WILDCARD:
+            if not self.upstream.is_wildcard:
+                raise InvalidPolicyError(f"{where}: a wildcard rule needs a pattern ending in '/*'")
+            if not self.target_template.endswith("{path}") or used != {"path"}:
+                raise InvalidPolicyError(
+                    f"{where}: a wildcard rule's targetTemplate must end with {{path}} and use nothing else"
+                )
+        try:
+            _render(self, _sample(self.upstream))
+        except InvalidInputError as exc:
+            raise InvalidPolicyError(
+                f"{where}: targetTemplate does not give a valid repository ({exc})"
+            ) from exc
+        if self.credential_set is not None:
+            try:
+                validate_rule_name(self.credential_set, kind="credential set")
+            except InvalidInputError as exc:
+                raise InvalidPolicyError(f"{where}: {exc}") from exc
+        elif self.upstream.is_docker_hub:
+            raise InvalidPolicyError(
+                f"{where}: Docker Hub only allows authenticated pulls; set credentialSet"
+            )
+
+    def matches(self, upstream: Upstream, registry: str) -> bool:
+        """True when this enabled row applies to `upstream` in `registry`."""
+        if not self.enabled or (self.registry != "*" and self.registry.lower() != registry.lower()):
+            return False
+        if upstream.host != self.upstream.host:
+            return False
+        if not self.upstream.is_wildcard:
+            return upstream.path == self.upstream.path
+        prefix = self.upstream.path[:-1]
+        return len(upstream.path) > len(prefix) and upstream.path[: len(prefix)] == prefix
+
+    def rank(self) -> tuple[int, int, int, int, int, str]:
+        """Sort key: smaller is stronger (see the module docstring)."""
+        exact = 0 if not self.upstream.is_wildcard else 1
+        depth = -len(self.upstream.path)
+        specific = 0 if self.registry != "*" else 1
+        deny = 0 if self.action is PolicyAction.DENY else 1
+        return (exact, depth, specific, deny, self.priority, self.id)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The row's JSON form (what from_dict reads)."""
+        return {
+            "id": self.id,
+            "upstream": str(self.upstream),
+            "action": self.action.value,
+            "registry": self.registry,
+            "targetTemplate": self.target_template,
+            "ruleKind": self.rule_kind.value,
+            "credentialSet": self.credential_set,
+            "priority": self.priority,
+            "enabled": self.enabled,
+            "description": self.description,
+            "changedBy": self.changed_by,
+            "changedAt": self.changed_at.isoformat() if self.changed_at else None,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """The policy's answer for one upstream repository in one registry."""
+
+    allowed: bool
+    reason: str
+    policy: Policy | None = None
+    rule: RuleSpec | None = None
+
+
+def decide(
+    upstream: Upstream,
+    policies: Iterable[Policy],
+    *,
+    registry: str,
+    taken_names: Iterable[str] = (),
+) -> Decision:
+    """Which row decides `upstream` in `registry`, and the cache rule it prescribes when allowed."""
+    candidates = sorted((p for p in policies if p.matches(upstream, registry)), key=Policy.rank)
+    if not candidates:
+        return Decision(
+            False, f"no policy row allows {upstream}; add an allow row for it or a prefix of it"
+        )
+    winner = candidates[0]
+    if winner.action is PolicyAction.DENY:
+        return Decision(False, f"policy {winner.id!r} denies {winner.upstream}", winner)
+    target = _render(winner, upstream)
+    source = (
+        Upstream(upstream.host, (*winner.upstream.path[:-1], "*"))
+        if winner.rule_kind is RuleKind.WILDCARD
+        else upstream
+    )
+    rule = RuleSpec(
+        derive_rule_name(target, taken=taken_names), source, target, winner.credential_set
+    )
+    return Decision(True, f"policy {winner.id!r} allows {winner.upstream}", winner, rule)
+
+
+def _render(policy: Policy, upstream: Upstream) -> TargetPath:
+    template = policy.target_template or ""
+    if policy.rule_kind is RuleKind.WILDCARD:
+        return TargetPath.parse(template.replace("{path}", "*"))
+    if policy.upstream.is_wildcard:
+        path = upstream.path[len(policy.upstream.path) - 1 :]
+    else:
+        path = upstream.path[-1:]
+    values = {"path": "/".join(path), "repository": upstream.repository, "name": upstream.path[-1]}
+    return TargetPath.parse(
+        _PLACEHOLDER.sub(lambda m: values[m.group(1)], template), allow_wildcard=False
+    )
+
+
+def _sample(pattern: Upstream) -> Upstream:
+    if pattern.is_wildcard:
+        return Upstream(pattern.host, (*pattern.path[:-1], "sample"))
+    return pattern
+
+
+def _required_text(data: Mapping[str, Any], key: str) -> str:
+    value = data.get(key)
+    if not isinstance(value, str) or not value.strip():
+        raise InvalidPolicyError(f"policy field {key!r} is required and must be a non-empty string")
+    return value.strip()
+
+
+def _optional_text(data: Mapping[str, Any], key: str) -> str | None:
+    value = data.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise InvalidPolicyError(f"policy field {key!r} must be a string")
+    return value.strip() or None
+
+
+def _upstream(data: Mapping[str, Any]) -> Upstream:
+    text = _required_text(data, "upstream")
+    try:
+        return Upstream.parse(text, allow_wildcard=True)
+    except InvalidInputError as exc:
+        raise InvalidPolicyError(f"policy {data.get('id')!r}: bad upstream pattern: {exc}") from exc
+
+
+def _enum(kind: type[_E], value: Any, key: str, policy_id: str) -> _E:
+    try:
+        return kind(str(value).strip().lower())
+    except ValueError:
+        allowed = " or ".join(m.value for m in kind)
+        raise InvalidPolicyError(f"policy {policy_id!r}: {key} must be {allowed}") from None
+
+
+def _priority(value: Any, policy_id: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= _MAX_PRIORITY:
+        raise InvalidPolicyError(
+            f"policy {policy_id!r}: priority must be a whole number 0-{_MAX_PRIORITY}"
+        )
+    return value
+
+
+def _boolean(value: Any, policy_id: str) -> bool:
+    if not isinstance(value, bool):
+        raise InvalidPolicyError(f"policy {policy_id!r}: enabled must be true or false")
+    return value
+
+
+def _timestamp(value: Any, policy_id: str) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(str(value))
+    except ValueError:
+        raise InvalidPolicyError(
+            f"policy {policy_id!r}: changedAt must be an ISO 8601 timestamp"
+        ) from None
+    if moment.tzinfo is None:
+        raise InvalidPolicyError(f"policy {policy_id!r}: changedAt needs a time zone")
+    return moment

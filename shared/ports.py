@@ -1,0 +1,211 @@
+"""The ports: what the services need from the outside world, as Protocols.
+
+Adapters implement them: `adapters/azure` over the official SDKs, `adapters/tables` over Azure Table
+Storage, `adapters/memory` as in-memory fakes with the same rules for unit tests. Every method
+raises our own errors (NotFoundError, ConflictError, ThrottledError, ...), never SDK exceptions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Protocol
+
+from shared.domain.cache_rules import RuleSpec
+from shared.domain.ids import ResourceId
+from shared.domain.models import (
+    CacheRule,
+    CredentialSet,
+    RoleAssignment,
+    RoleDefinition,
+    SecretVersion,
+    VaultAccess,
+)
+from shared.domain.plans import Finding, IdempotencyRecord, Outcome
+from shared.domain.policies import Policy
+from shared.domain.repositories import TargetPath
+from shared.domain.secrets import SecretRef
+
+__all__ = [
+    "Access",
+    "Claim",
+    "ClaimStatus",
+    "Clock",
+    "Journal",
+    "PolicyStore",
+    "Registry",
+    "Secrets",
+    "StoredPolicy",
+]
+
+
+class Clock(Protocol):
+    def now(self) -> datetime:
+        """The current time, timezone-aware UTC."""
+        ...
+
+
+class Registry(Protocol):
+    """ACR credential sets and cache rules of the managed registries."""
+
+    def list_credential_sets(self, registry: ResourceId) -> list[CredentialSet]:
+        """Every credential set of the registry, with health as ACR reports it now."""
+        ...
+
+    def get_credential_set(self, credential_set: ResourceId) -> CredentialSet:
+        """One credential set; NotFoundError when absent."""
+        ...
+
+    def create_credential_set(
+        self,
+        credential_set: ResourceId,
+        *,
+        login_server: str,
+        username: SecretRef,
+        password: SecretRef,
+    ) -> CredentialSet:
+        """Create a credential set with a system-assigned identity."""
+        ...
+
+    def update_credential_set(
+        self, credential_set: ResourceId, *, username: SecretRef, password: SecretRef
+    ) -> CredentialSet:
+        """Point the credential set at these secret URIs (PATCH of authCredentials only)."""
+        ...
+
+    def delete_credential_set(self, credential_set: ResourceId) -> None:
+        """Delete it; ConflictError while a cache rule still uses it."""
+        ...
+
+    def list_cache_rules(self, registry: ResourceId) -> list[CacheRule]:
+        """Every cache rule of the registry."""
+        ...
+
+    def get_cache_rule(self, rule: ResourceId) -> CacheRule:
+        """One cache rule; NotFoundError when absent."""
+        ...
+
+    def create_cache_rule(self, registry: ResourceId, spec: RuleSpec) -> CacheRule:
+        """Create a cache rule; PolicyViolationError when ACR refuses it."""
+        ...
+
+    def update_cache_rule(
+        self, rule: ResourceId, *, credential_set: ResourceId | None
+    ) -> CacheRule:
+        """Change the credential set of a rule (the only updatable field)."""
+        ...
+
+    def delete_cache_rule(self, rule: ResourceId) -> None:
+        """Delete a cache rule."""
+        ...
+
+    def repository_exists(self, registry: ResourceId, repository: TargetPath) -> bool:
+        """True when the registry already holds the repository (a new rule may not target it)."""
+        ...
+
+
+class Secrets(Protocol):
+    """Key Vault secret metadata. There is deliberately no way to read a secret value."""
+
+    def list_versions(self, secret: SecretRef) -> list[SecretVersion]:
+        """Metadata of every version of the secret; NotFoundError when the secret does not exist."""
+        ...
+
+
+class Access(Protocol):
+    """Who may read secrets: the vault's permission model, role assignments, role definitions."""
+
+    def vault_access(self, vault: ResourceId) -> VaultAccess:
+        """The vault's permission model and, for access-policy vaults, its policies."""
+        ...
+
+    def role_assignments(self, scope: ResourceId, principal_id: str) -> list[RoleAssignment]:
+        """The principal's role assignments at, above and below `scope`."""
+        ...
+
+    def role_definition(self, role_id: str, *, scope: ResourceId) -> RoleDefinition:
+        """A role definition by GUID (built-in or custom visible at `scope`)."""
+        ...
+
+    def grant(self, scope: ResourceId, *, principal_id: str, role_id: str) -> RoleAssignment:
+        """Assign a role to a service principal at `scope`; an existing identical grant is returned."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class StoredPolicy:
+    """A policy row with the ETag it was read with (for optimistic concurrency)."""
+
+    policy: Policy
+    etag: str
+
+
+class PolicyStore(Protocol):
+    """The policy table."""
+
+    def list_policies(self) -> list[StoredPolicy]:
+        """Every row, in id order."""
+        ...
+
+    def get_policy(self, policy_id: str) -> StoredPolicy:
+        """One row; NotFoundError when absent."""
+        ...
+
+    def put_policy(self, policy: Policy, *, if_match: str | None = None) -> StoredPolicy:
+        """Insert or replace a row; with `if_match`, ConcurrencyError when the row changed since."""
+        ...
+
+    def delete_policy(self, policy_id: str, *, if_match: str | None = None) -> None:
+        """Delete a row; NotFoundError when absent."""
+        ...
+
+    def replace_all(self, policies: Sequence[Policy]) -> None:
+        """Make the table hold exactly these rows."""
+        ...
+
+
+class ClaimStatus(StrEnum):
+    NEW = "new"  # nobody handled this signal: go ahead
+    DUPLICATE = "duplicate"  # already completed with the same payload: do nothing
+    IN_PROGRESS = "in-progress"  # another worker holds an unexpired claim: retry later
+    PAYLOAD_MISMATCH = "payload-mismatch"  # same id, different payload: refuse
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    status: ClaimStatus
+    record: IdempotencyRecord
+
+
+class Journal(Protocol):
+    """Outcomes, findings and idempotency records."""
+
+    def record_outcome(self, outcome: Outcome) -> None:
+        """Append an outcome."""
+        ...
+
+    def record_finding(self, finding: Finding, *, signal_id: str, at: datetime) -> None:
+        """Append a finding raised while handling a signal."""
+        ...
+
+    def outcomes(self, *, since: datetime | None = None, limit: int = 100) -> list[Outcome]:
+        """Outcomes newest first."""
+        ...
+
+    def findings(self, *, since: datetime | None = None, limit: int = 100) -> list[Finding]:
+        """Findings newest first."""
+        ...
+
+    def claim(self, key: str, payload_hash: str, *, now: datetime, ttl: timedelta) -> Claim:
+        """Atomically claim a signal for handling (see ClaimStatus)."""
+        ...
+
+    def complete(self, key: str, *, now: datetime, ttl: timedelta) -> None:
+        """Mark a claimed signal as handled; replays within `ttl` become duplicates."""
+        ...
+
+    def release(self, key: str) -> None:
+        """Drop a claim after a failure so a redelivery can handle the signal again."""
+        ...

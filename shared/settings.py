@@ -1,0 +1,224 @@
+"""Settings from the environment (app settings in Azure, `Values` of local.settings.json locally).
+
+A bad or missing setting stops start-up with a message that names the setting and the fix.
+Parsing is pure: `Settings.from_env(mapping)`; nothing here touches the network.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Literal
+
+from shared.domain.ids import ResourceId
+from shared.domain.ncrontab import parse_ncrontab
+from shared.errors import ConfigurationError, InvalidInputError
+
+__all__ = ["Mode", "RemediationMode", "Settings", "load_settings"]
+
+Mode = Literal["azure", "sandbox"]
+RemediationMode = Literal["report", "fix"]
+
+_TABLE_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9]{2,62}$")
+_GUID = re.compile(r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
+_TRUE = {"true", "1", "yes", "on"}
+_FALSE = {"false", "0", "no", "off", ""}
+
+DEFAULT_AUDIT_SCHEDULE = "0 0 * * * *"
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Validated configuration of one cachekeeper deployment."""
+
+    mode: Mode
+    managed_registries: tuple[ResourceId, ...]
+    vault_allowlist: tuple[ResourceId, ...]
+    policy_table: str
+    journal_table: str
+    remediation_mode: RemediationMode
+    expiry_horizon_days: int
+    audit_schedule: str
+    auto_reconcile: bool
+    storage_connection: str | None
+    managed_identity_client_id: str | None
+    sandbox_scenario: str | None
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> Settings:
+        """Parse and validate settings; raise ConfigurationError naming the first bad one."""
+        mode = _choice(env, "CACHEKEEPER_MODE", ("azure", "sandbox"), "azure")
+        return cls(
+            mode=mode,  # type: ignore[arg-type]
+            managed_registries=_registries(env),
+            vault_allowlist=_vaults(env),
+            policy_table=_table(env, "POLICY_TABLE", "cachekeeperpolicy"),
+            journal_table=_table(env, "JOURNAL_TABLE", "cachekeeperjournal"),
+            remediation_mode=_choice(env, "REMEDIATION_MODE", ("report", "fix"), "report"),  # type: ignore[arg-type]
+            expiry_horizon_days=_int(env, "EXPIRY_HORIZON_DAYS", 30, low=1, high=365),
+            audit_schedule=_schedule(env),
+            auto_reconcile=_bool(env, "AUTO_RECONCILE", default=False),
+            storage_connection=_storage(env, mode),
+            managed_identity_client_id=_client_id(env),
+            sandbox_scenario=_text(env, "SANDBOX_SCENARIO"),
+        )
+
+    def manages_registry(self, registry: ResourceId) -> bool:
+        """True when the registry is one of the managed registries (ids compare case-insensitively)."""
+        return registry in self.managed_registries
+
+    def allows_vault(self, vault: ResourceId) -> bool:
+        """True when the vault is on the allow-list."""
+        return vault in self.vault_allowlist
+
+
+def load_settings(env: Mapping[str, str] | None = None) -> Settings:
+    """Settings from `env`, or from the process environment."""
+    return Settings.from_env(os.environ if env is None else env)
+
+
+def _text(env: Mapping[str, str], name: str) -> str | None:
+    value = env.get(name, "").strip()
+    return value or None
+
+
+def _choice(env: Mapping[str, str], name: str, allowed: tuple[str, ...], default: str) -> str:
+    value = (_text(env, name) or default).lower()
+    if value not in allowed:
+        raise ConfigurationError(
+            name, f"{value!r} is not one of {', '.join(allowed)}", f"set {name} to one of them"
+        )
+    return value
+
+
+def _bool(env: Mapping[str, str], name: str, *, default: bool) -> bool:
+    raw = env.get(name)
+    if raw is None:
+        return default
+    value = raw.strip().lower()
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    raise ConfigurationError(name, f"{raw!r} is not a boolean", f"set {name} to true or false")
+
+
+def _int(env: Mapping[str, str], name: str, default: int, *, low: int, high: int) -> int:
+    raw = _text(env, name)
+    if raw is None:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        value = low - 1
+    if not low <= value <= high:
+        raise ConfigurationError(
+            name,
+            f"{raw!r} is not a whole number from {low} to {high}",
+            f"set {name} to e.g. {default}",
+        )
+    return value
+
+
+def _split(raw: str) -> list[str]:
+    return [part for part in re.split(r"[\s,;]+", raw.strip()) if part]
+
+
+def _resource_ids(
+    env: Mapping[str, str], name: str, kind: str, example: str
+) -> tuple[ResourceId, ...]:
+    ids: list[ResourceId] = []
+    for part in _split(env.get(name, "")):
+        try:
+            rid = ResourceId.parse(part)
+        except InvalidInputError as exc:
+            raise ConfigurationError(
+                name, str(exc), f"list {kind} resource ids like {example}"
+            ) from exc
+        if rid.full_type.lower() != kind.lower():
+            raise ConfigurationError(
+                name,
+                f"{part!r} is a {rid.full_type}, not a {kind}",
+                f"list {kind} resource ids like {example}",
+            )
+        if rid not in ids:
+            ids.append(rid)
+    return tuple(ids)
+
+
+_REGISTRY_EXAMPLE = "/subscriptions/<sub>/resourceGroups/<rg>/providers/Microsoft.ContainerRegistry/registries/<name>"
+_VAULT_EXAMPLE = (
+    "/subscriptions/<sub>/resourceGroups/<rg>/providers/Microsoft.KeyVault/vaults/<name>"
+)
+
+
+def _registries(env: Mapping[str, str]) -> tuple[ResourceId, ...]:
+    ids = _resource_ids(
+        env, "MANAGED_REGISTRIES", "Microsoft.ContainerRegistry/registries", _REGISTRY_EXAMPLE
+    )
+    if not ids:
+        raise ConfigurationError(
+            "MANAGED_REGISTRIES",
+            "no registry is configured",
+            f"set it to a comma-separated list of registry resource ids ({_REGISTRY_EXAMPLE})",
+        )
+    return ids
+
+
+def _vaults(env: Mapping[str, str]) -> tuple[ResourceId, ...]:
+    return _resource_ids(env, "VAULT_ALLOWLIST", "Microsoft.KeyVault/vaults", _VAULT_EXAMPLE)
+
+
+def _table(env: Mapping[str, str], name: str, default: str) -> str:
+    value = _text(env, name) or default
+    if not _TABLE_NAME.match(value):
+        raise ConfigurationError(
+            name,
+            f"{value!r} is not a valid table name",
+            "use 3-63 letters and digits, starting with a letter",
+        )
+    return value
+
+
+def _schedule(env: Mapping[str, str]) -> str:
+    value = _text(env, "AUDIT_SCHEDULE") or DEFAULT_AUDIT_SCHEDULE
+    try:
+        parse_ncrontab(value)
+    except ValueError as exc:
+        raise ConfigurationError(
+            "AUDIT_SCHEDULE",
+            f"{value!r} is not a six-field NCRONTAB expression ({exc})",
+            f"use seconds first, e.g. {DEFAULT_AUDIT_SCHEDULE!r} for hourly",
+        ) from exc
+    return value
+
+
+def _storage(env: Mapping[str, str], mode: str) -> str | None:
+    value = _text(env, "STORAGE_CONNECTION")
+    if value is None and mode == "azure":
+        raise ConfigurationError(
+            "STORAGE_CONNECTION",
+            "no table storage is configured",
+            "set it to the table endpoint (https://<account>.table.core.windows.net, used with the "
+            "app's managed identity) or to a storage connection string",
+        )
+    if value is not None and "=" not in value and not value.startswith(("https://", "http://")):
+        raise ConfigurationError(
+            "STORAGE_CONNECTION",
+            "it is neither a connection string nor a table endpoint URL",
+            "set it to https://<account>.table.core.windows.net or a connection string",
+        )
+    return value
+
+
+def _client_id(env: Mapping[str, str]) -> str | None:
+    value = _text(env, "AZURE_CLIENT_ID")
+    if value is not None and not _GUID.match(value):
+        raise ConfigurationError(
+            "AZURE_CLIENT_ID",
+            f"{value!r} is not a GUID",
+            "set the user-assigned identity's client id",
+        )
+    return value

@@ -1,0 +1,26 @@
+"""Test session setup: the settings the app needs to import, and shared fixtures."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+EVENTS = Path(__file__).resolve().parent / "events"
+
+
+def _example_settings() -> dict[str, str]:
+    values: dict[str, str] = json.loads((ROOT / "local.settings.example.json").read_text())["Values"]
+    return values
+
+
+# function_app validates settings at import (a bad setting stops start-up), so tests that import
+# it need a valid environment: the same one the local run uses.
+for _name, _value in _example_settings().items():
+    os.environ.setdefault(_name, _value)
+
+
+def load_event(name: str) -> object:
+    """A JSON fixture from tests/events/."""
+    return json.loads((EVENTS / name).read_text())

@@ -1,0 +1,72 @@
+"""What the Functions host will index: names, triggers, routes, auth levels, schedules.
+
+`app.get_functions()` is the library's own indexing, the same call the worker makes.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import azure.functions as func
+
+import function_app
+from tests.function_index import indexed_functions
+
+EXPECTED = {
+    # name: (trigger type, route or None, methods or None)
+    "health": ("httpTrigger", "health", {"GET"}),
+}
+ANONYMOUS_ALLOWED = {"health"}
+
+
+def _triggers() -> dict[str, dict[str, Any]]:
+    found: dict[str, dict[str, Any]] = {}
+    for name, function in indexed_functions().items():
+        found[name] = function.get_trigger().get_dict_repr()
+    return found
+
+
+def test_the_app_exposes_exactly_the_expected_functions() -> None:
+    assert set(_triggers()) == set(EXPECTED)
+
+
+def test_triggers_routes_and_methods() -> None:
+    for name, binding in _triggers().items():
+        trigger_type, route, methods = EXPECTED[name]
+        assert binding["type"] == trigger_type, name
+        if trigger_type == "httpTrigger":
+            assert binding["route"] == route, name
+            assert {str(getattr(m, "value", m)).upper() for m in binding["methods"]} == methods, name
+
+
+def test_admin_routes_require_a_function_key() -> None:
+    for name, binding in _triggers().items():
+        if binding["type"] != "httpTrigger":
+            continue
+        level = func.AuthLevel(binding["authLevel"])
+        if name in ANONYMOUS_ALLOWED:
+            assert level is func.AuthLevel.ANONYMOUS
+        else:
+            assert level in (func.AuthLevel.FUNCTION, func.AuthLevel.ADMIN), name
+
+
+def test_there_is_exactly_one_function_app_for_the_worker_to_find() -> None:
+    apps = [v for v in vars(function_app).values() if isinstance(v, func.FunctionApp)]
+    assert len(apps) == 1
+
+
+def test_health_reports_version_mode_and_registries_without_secrets() -> None:
+    import json
+
+    from shared import __version__
+    from shared.bootstrap import settings
+
+    response = indexed_functions()["health"].get_user_function()(
+        func.HttpRequest(method="GET", url="/api/health", body=b"")
+    )
+    body = json.loads(response.get_body())
+    assert response.status_code == 200
+    assert body["version"] == __version__
+    assert body["mode"] == settings().mode
+    assert body["managedRegistries"] == [str(r) for r in settings().managed_registries]
+    assert "AccountKey" not in response.get_body().decode()
