@@ -16,6 +16,7 @@ Event Grid redelivers the event.
     │   │   └── InvalidEventError
     │   ├── PolicyViolationError          policy or ACR rules refuse the change; .reason says why
     │   ├── OutOfScopeError               the registry or vault is not managed by this app
+    │   ├── AccessDeniedError             Azure refused the app's own identity (403)
     │   ├── NotFoundError                 the resource does not exist
     │   └── ConflictError                 the resource exists or conflicts with another
     └── TransientError                    retrying later can succeed
@@ -28,6 +29,7 @@ Event Grid redelivers the event.
 from __future__ import annotations
 
 __all__ = [
+    "AccessDeniedError",
     "CachekeeperError",
     "ConcurrencyError",
     "ConfigurationError",
@@ -134,6 +136,13 @@ class OutOfScopeError(PermanentError):
     """The registry or vault is not one this app manages."""
 
     code = "OutOfScope"
+    http_status = 403
+
+
+class AccessDeniedError(PermanentError):
+    """Azure refused the app's identity; the fix is a role assignment for the app, not a retry."""
+
+    code = "AccessDenied"
     http_status = 403
 
 

@@ -25,7 +25,6 @@ from shared.domain.models import (
 )
 from shared.domain.plans import Finding, IdempotencyRecord, Outcome
 from shared.domain.policies import Policy
-from shared.domain.repositories import TargetPath
 from shared.domain.secrets import SecretRef
 
 __all__ = [
@@ -99,10 +98,6 @@ class Registry(Protocol):
 
     def delete_cache_rule(self, rule: ResourceId) -> None:
         """Delete a cache rule."""
-        ...
-
-    def repository_exists(self, registry: ResourceId, repository: TargetPath) -> bool:
-        """True when the registry already holds the repository (a new rule may not target it)."""
         ...
 
 

@@ -40,7 +40,7 @@ class ActionKind(StrEnum):
     UPDATE_CREDENTIAL_SET = "update-credential-set"
     REFRESH_CREDENTIAL_SET = "refresh-credential-set"
     CREATE_CACHE_RULE = "create-cache-rule"
-    GRANT_SECRET_READ = "grant-secret-read"  # noqa: S105 - an action name, not a secret
+    GRANT_SECRET_READ = "grant-secret-read"
 
 
 class OutcomeStatus(StrEnum):

@@ -162,6 +162,3 @@ class MemoryRegistry:
             self.get_cache_rule(rule)
             del self.cache_rules[rule]
             self.writes.append(("delete-cache-rule", str(rule)))
-
-    def repository_exists(self, registry: ResourceId, repository: TargetPath) -> bool:
-        return repository in self.repositories[self._registry(registry)]

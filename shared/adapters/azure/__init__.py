@@ -1,0 +1,8 @@
+"""Adapters over the official Azure SDKs. Every SDK import happens lazily, on first use."""
+
+from shared.adapters.azure.access import AzureAccess
+from shared.adapters.azure.clients import AzureClients
+from shared.adapters.azure.registry import AzureRegistry
+from shared.adapters.azure.secrets import KeyVaultSecrets
+
+__all__ = ["AzureAccess", "AzureClients", "AzureRegistry", "KeyVaultSecrets"]

@@ -1,0 +1,159 @@
+"""Access port over azure-mgmt-keyvault and azure-mgmt-authorization (api-version 2022-04-01).
+
+Role definitions rarely change and are read for every access check, so they are cached per worker
+for a few minutes. Role ids are compared on their trailing GUID: ARM returns them as
+`/subscriptions/{s}/providers/Microsoft.Authorization/roleDefinitions/{guid}` in some places and
+`/providers/...` in others.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+import uuid
+from typing import Any
+
+from shared.adapters.azure.clients import AzureClients
+from shared.adapters.azure.errors import translate_errors
+from shared.domain.ids import ResourceId
+from shared.domain.models import (
+    AccessPolicy,
+    Permission,
+    RoleAssignment,
+    RoleDefinition,
+    VaultAccess,
+)
+from shared.errors import ConflictError, InvalidInputError
+
+__all__ = ["AzureAccess", "role_guid"]
+
+_GUID = re.compile(r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
+_ROLE_CACHE_SECONDS = 300.0
+
+
+def role_guid(role_definition_id: str) -> str:
+    """The GUID at the end of a role definition id, lower-case."""
+    return role_definition_id.rstrip("/").rsplit("/", 1)[-1].lower()
+
+
+def _guid(value: str, what: str) -> str:
+    if not _GUID.match(value):
+        raise InvalidInputError(f"{what} {value!r} is not a GUID")
+    return value.lower()
+
+
+def _subscription_of(scope: ResourceId, fallback: str | None = None) -> str:
+    subscription = scope.subscription_id or fallback
+    if subscription is None:
+        raise InvalidInputError(f"{scope} is not inside a subscription")
+    return subscription
+
+
+def _as_tuple(values: Any) -> tuple[str, ...]:
+    return tuple(str(v) for v in (values or ()))
+
+
+class AzureAccess:
+    """Implements the Access port."""
+
+    def __init__(self, clients: AzureClients) -> None:
+        self._clients = clients
+        self._lock = threading.Lock()
+        self._roles: dict[str, tuple[float, RoleDefinition]] = {}
+
+    def vault_access(self, vault: ResourceId) -> VaultAccess:
+        if not vault.is_type("Microsoft.KeyVault/vaults") or vault.resource_group is None:
+            raise InvalidInputError(f"{vault} is not a Key Vault")
+        client = self._clients.key_vault_management(_subscription_of(vault))
+        with translate_errors(f"reading vault {vault}"):
+            item = client.vaults.get(vault.resource_group, vault.name)
+        properties = item.properties
+        policies = tuple(
+            AccessPolicy(
+                tenant_id=str(p.tenant_id),
+                object_id=str(p.object_id),
+                secret_permissions=_as_tuple(getattr(p.permissions, "secrets", None)),
+                application_id=str(p.application_id) if p.application_id else None,
+            )
+            for p in (properties.access_policies or [])
+        )
+        return VaultAccess(vault, bool(properties.enable_rbac_authorization), policies)
+
+    def role_assignments(self, scope: ResourceId, principal_id: str) -> list[RoleAssignment]:
+        principal = _guid(principal_id, "principal id")  # it goes into an OData filter
+        client = self._clients.authorization(_subscription_of(scope))
+        with translate_errors(f"listing role assignments of {principal} at {scope}"):
+            items = list(
+                client.role_assignments.list_for_scope(
+                    str(scope), filter=f"principalId eq '{principal}'"
+                )
+            )
+        assignments: list[RoleAssignment] = []
+        for item in items:
+            try:
+                assignments.append(
+                    RoleAssignment(
+                        id=str(item.name),
+                        scope=ResourceId.parse(item.scope),
+                        role_definition_id=role_guid(item.role_definition_id),
+                        principal_id=str(item.principal_id).lower(),
+                        principal_type=str(item.principal_type) if item.principal_type else None,
+                        condition=item.condition or None,
+                    )
+                )
+            except InvalidInputError:
+                continue  # a scope we can't parse can't cover a secret either
+        return assignments
+
+    def role_definition(self, role_id: str, *, scope: ResourceId) -> RoleDefinition:
+        guid = _guid(role_guid(role_id), "role definition id")
+        now = time.monotonic()
+        with self._lock:
+            cached = self._roles.get(guid)
+            if cached is not None and cached[0] > now:
+                return cached[1]
+        client = self._clients.authorization(_subscription_of(scope))
+        with translate_errors(f"reading role definition {guid}"):
+            item = client.role_definitions.get(str(scope), guid)
+        role = RoleDefinition(
+            id=guid,
+            role_name=str(item.role_name),
+            permissions=tuple(
+                Permission(
+                    actions=_as_tuple(p.actions),
+                    not_actions=_as_tuple(p.not_actions),
+                    data_actions=_as_tuple(p.data_actions),
+                    not_data_actions=_as_tuple(p.not_data_actions),
+                )
+                for p in (item.permissions or [])
+            ),
+            is_custom=str(item.role_type or "").lower() == "customrole",
+        )
+        with self._lock:
+            self._roles[guid] = (now + _ROLE_CACHE_SECONDS, role)
+        return role
+
+    def grant(self, scope: ResourceId, *, principal_id: str, role_id: str) -> RoleAssignment:
+        from azure.mgmt.authorization.v2022_04_01.models import RoleAssignmentCreateParameters
+
+        principal = _guid(principal_id, "principal id")
+        role = _guid(role_guid(role_id), "role definition id")
+        subscription = _subscription_of(scope)
+        # A name derived from (scope, principal, role) makes a retried grant the same PUT.
+        name = str(uuid.uuid5(uuid.NAMESPACE_URL, f"{str(scope).lower()}|{principal}|{role}"))
+        parameters = RoleAssignmentCreateParameters(
+            role_definition_id=f"/subscriptions/{subscription}/providers/Microsoft.Authorization/roleDefinitions/{role}",
+            principal_id=principal,
+            principal_type="ServicePrincipal",
+        )
+        client = self._clients.authorization(subscription)
+        try:
+            with translate_errors(f"granting role {role} to {principal} at {scope}"):
+                client.role_assignments.create(str(scope), name, parameters)
+        except ConflictError:
+            pass  # RoleAssignmentExists: the same grant under another name is just as good
+        for assignment in self.role_assignments(scope, principal):
+            if assignment.scope == scope and assignment.role_definition_id == role:
+                return assignment
+        raise ConflictError(f"granted role {role} at {scope} but cannot read the assignment back")

@@ -1,0 +1,97 @@
+"""SDK clients, built once per worker and reused (the Functions docs' advice for warm calls).
+
+In Azure the credential is `DefaultAzureCredential` (managed identity, with an optional client id);
+in the sandbox it is the sandbox's static credential plus its in-process transport. Either way the
+same SDK clients run: only the credential and the transport differ.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, cast
+
+if TYPE_CHECKING:
+    from azure.core.credentials import TokenCredential
+    from azure.keyvault.secrets import SecretClient
+    from azure.mgmt.authorization import AuthorizationManagementClient
+    from azure.mgmt.containerregistry import ContainerRegistryManagementClient
+    from azure.mgmt.keyvault import KeyVaultManagementClient
+
+__all__ = ["AzureClients", "default_credential"]
+
+# Event Grid redelivers on our transient errors, so the SDK retries a little, not for minutes.
+_RETRY = {"retry_total": 3, "retry_backoff_factor": 0.5, "retry_backoff_max": 8}
+
+
+def default_credential(client_id: str | None) -> TokenCredential:
+    """DefaultAzureCredential, pinned to a user-assigned identity when `client_id` is given."""
+    from azure.identity import DefaultAzureCredential
+
+    if client_id:
+        return DefaultAzureCredential(managed_identity_client_id=client_id)
+    return DefaultAzureCredential()
+
+
+class AzureClients:
+    """Caches one client per (kind, subscription or vault) for the life of the worker."""
+
+    def __init__(self, credential: TokenCredential, *, transport: Any | None = None) -> None:
+        self._credential = credential
+        self._transport = transport
+        self._lock = threading.Lock()
+        self._cache: dict[tuple[str, str], Any] = {}
+
+    def _options(self) -> dict[str, Any]:
+        options: dict[str, Any] = dict(_RETRY)
+        if self._transport is not None:
+            options["transport"] = self._transport
+        return options
+
+    def _get(self, kind: str, key: str, build: Callable[[], Any]) -> Any:
+        with self._lock:
+            client = self._cache.get((kind, key))
+            if client is None:
+                client = build()
+                self._cache[(kind, key)] = client
+            return client
+
+    def container_registry(self, subscription_id: str) -> ContainerRegistryManagementClient:
+        """The ACR management client for a subscription."""
+        from azure.mgmt.containerregistry import ContainerRegistryManagementClient
+
+        def build() -> ContainerRegistryManagementClient:
+            return ContainerRegistryManagementClient(
+                self._credential, subscription_id, **self._options()
+            )
+
+        return cast("ContainerRegistryManagementClient", self._get("acr", subscription_id, build))
+
+    def authorization(self, subscription_id: str) -> AuthorizationManagementClient:
+        """The authorization client (role assignments and definitions, api 2022-04-01)."""
+        from azure.mgmt.authorization import AuthorizationManagementClient
+
+        def build() -> AuthorizationManagementClient:
+            return AuthorizationManagementClient(
+                self._credential, subscription_id, **self._options()
+            )
+
+        return cast("AuthorizationManagementClient", self._get("authz", subscription_id, build))
+
+    def key_vault_management(self, subscription_id: str) -> KeyVaultManagementClient:
+        """The Key Vault management client (vault properties and access policies)."""
+        from azure.mgmt.keyvault import KeyVaultManagementClient
+
+        def build() -> KeyVaultManagementClient:
+            return KeyVaultManagementClient(self._credential, subscription_id, **self._options())
+
+        return cast("KeyVaultManagementClient", self._get("kvmgmt", subscription_id, build))
+
+    def secrets(self, vault_url: str) -> SecretClient:
+        """The Key Vault secrets data-plane client of one vault."""
+        from azure.keyvault.secrets import SecretClient
+
+        def build() -> SecretClient:
+            return SecretClient(vault_url, self._credential, **self._options())
+
+        return cast("SecretClient", self._get("secrets", vault_url.lower(), build))

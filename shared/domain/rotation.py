@@ -1,0 +1,185 @@
+"""Plan how credential sets follow a rotated secret: pure, from observed state only.
+
+Rules (DESIGN §2, §6):
+- a versioned reference moves to the newest valid version (enabled, nbf <= now, exp > now), and
+  only forward: never to a version created before the one it points at now, whatever the event
+  said or in whatever order events arrived;
+- a versionless reference is refreshed (the same identifiers re-sent) only when the credential set
+  is Unhealthy or the secret has a valid version newer than the last successful refresh;
+- username and password are decided independently; a credential set referencing the secret twice
+  gets one update;
+- a newest version that cannot be used (disabled, expired, not yet valid) is reported, not adopted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from shared.domain.ids import ResourceId
+from shared.domain.models import CredentialSet, HealthStatus, SecretVersion
+from shared.domain.plans import Action, ActionKind, Finding, Plan, Severity, fingerprint
+from shared.domain.secrets import SecretRef
+
+__all__ = ["newest_valid", "plan_rotation"]
+
+_EPOCH = datetime.min
+
+
+def _created(version: SecretVersion) -> datetime:
+    moment = version.created or version.updated
+    return moment.replace(tzinfo=None) if moment else _EPOCH
+
+
+def _order(version: SecretVersion) -> tuple[datetime, str]:
+    return (_created(version), version.version)
+
+
+def newest_valid(versions: Sequence[SecretVersion], now: datetime) -> SecretVersion | None:
+    """The newest version usable at `now`, or None."""
+    valid = [v for v in versions if v.is_valid_at(now)]
+    return max(valid, key=_order) if valid else None
+
+
+@dataclass(frozen=True, slots=True)
+class _Decision:
+    ref: SecretRef
+    changed: bool
+    note: str | None
+
+
+def _decide_versioned(
+    current: SecretRef, versions: Sequence[SecretVersion], best: SecretVersion | None
+) -> _Decision:
+    if best is None:
+        return _Decision(current, False, "no valid version to move to")
+    if best.ref == current:
+        return _Decision(current, False, None)
+    pinned = next((v for v in versions if v.ref == current), None)
+    if pinned is not None and _order(pinned) > _order(best):
+        # the pinned version is newer than every valid one: moving would be a downgrade
+        return _Decision(
+            current, False, f"pinned version {current.version} is newer than the newest valid one"
+        )
+    why = "no longer exists" if pinned is None else "is not the newest valid version"
+    return _Decision(best.ref, True, f"{current.version} {why}; moving to {best.version}")
+
+
+def _unusable_newer(
+    versions: Sequence[SecretVersion], best: SecretVersion | None, now: datetime
+) -> list[SecretVersion]:
+    floor = _order(best) if best else (_EPOCH, "")
+    return sorted((v for v in versions if _order(v) > floor and not v.is_valid_at(now)), key=_order)
+
+
+def plan_rotation(
+    *,
+    secret: SecretRef,
+    versions: Sequence[SecretVersion],
+    credential_sets: Sequence[CredentialSet],
+    now: datetime,
+    last_refresh: Mapping[ResourceId, datetime] | None = None,
+    scope: str | None = None,
+) -> Plan:
+    """Actions that bring every credential set referencing `secret` to its newest valid version."""
+    best = newest_valid(versions, now)
+    findings = [
+        Finding(
+            kind="secret-version-not-adopted",
+            severity=Severity.WARNING,
+            resource=str(v.ref),
+            message=f"version {v.version} of {secret.versionless()} is {v.validity_problem(now)}; not adopted",
+            fix="enable the version or correct its activation/expiry dates in Key Vault",
+            evidence={"version": v.version, "problem": v.validity_problem(now)},
+        )
+        for v in _unusable_newer(versions, best, now)
+    ]
+    if best is None:
+        findings.append(
+            Finding(
+                kind="secret-has-no-valid-version",
+                severity=Severity.ERROR,
+                resource=str(secret.versionless()),
+                message=f"{secret.versionless()} has no enabled, currently valid version",
+                fix="add a new version of the secret in Key Vault",
+            )
+        )
+    actions: list[Action] = []
+    refreshed = last_refresh or {}
+    for credential_set in sorted(credential_sets, key=lambda c: str(c.id).lower()):
+        if not credential_set.references(secret):
+            continue
+        action = _plan_one(credential_set, secret, versions, best, refreshed.get(credential_set.id))
+        if action is not None:
+            actions.append(action)
+    state = {
+        "secret": str(secret.versionless()),
+        "versions": sorted(
+            (v.version, v.enabled, str(v.not_before), str(v.expires)) for v in versions
+        ),
+        "sets": sorted(
+            (str(c.id).lower(), str(c.username), str(c.password), c.health.status.value)
+            for c in credential_sets
+        ),
+    }
+    return Plan(
+        scope=scope or str(secret.versionless()),
+        actions=tuple(actions),
+        findings=tuple(findings),
+        state_fingerprint=fingerprint(state),
+    )
+
+
+def _plan_one(
+    credential_set: CredentialSet,
+    secret: SecretRef,
+    versions: Sequence[SecretVersion],
+    best: SecretVersion | None,
+    last_refresh: datetime | None,
+) -> Action | None:
+    decisions: dict[str, _Decision] = {}
+    for role, ref in (("username", credential_set.username), ("password", credential_set.password)):
+        if ref.same_secret(secret) and ref.is_versioned:
+            decisions[role] = _decide_versioned(ref, versions, best)
+    changed = {role: d for role, d in decisions.items() if d.changed}
+    if changed:
+        username = decisions["username"].ref if "username" in decisions else credential_set.username
+        password = decisions["password"].ref if "password" in decisions else credential_set.password
+        return Action(
+            kind=ActionKind.UPDATE_CREDENTIAL_SET,
+            resource=str(credential_set.id),
+            reason="; ".join(f"{role}: {d.note}" for role, d in changed.items()),
+            changes={
+                "username": {"from": str(credential_set.username), "to": str(username)},
+                "password": {"from": str(credential_set.password), "to": str(password)},
+            },
+        )
+    versionless = [
+        role
+        for role, ref in (
+            ("username", credential_set.username),
+            ("password", credential_set.password),
+        )
+        if ref.same_secret(secret) and not ref.is_versioned
+    ]
+    if not versionless or best is None:
+        return None
+    unhealthy = credential_set.health.status is HealthStatus.UNHEALTHY
+    newer = last_refresh is None or _created(best) > last_refresh.replace(tzinfo=None)
+    if not (unhealthy or newer):
+        return None
+    reason = (
+        "credential set is Unhealthy"
+        if unhealthy
+        else f"version {best.version} is newer than the last refresh"
+    )
+    return Action(
+        kind=ActionKind.REFRESH_CREDENTIAL_SET,
+        resource=str(credential_set.id),
+        reason=f"{'/'.join(versionless)} versionless: {reason}",
+        changes={
+            "username": str(credential_set.username),
+            "password": str(credential_set.password),
+        },
+    )
