@@ -23,7 +23,7 @@ from shared.domain.models import (
     SecretVersion,
     VaultAccess,
 )
-from shared.domain.plans import Finding, IdempotencyRecord, Outcome
+from shared.domain.plans import ActionKind, Finding, IdempotencyRecord, Outcome
 from shared.domain.policies import Policy
 from shared.domain.secrets import SecretRef
 
@@ -191,6 +191,10 @@ class Journal(Protocol):
 
     def findings(self, *, since: datetime | None = None, limit: int = 100) -> list[Finding]:
         """Findings newest first."""
+        ...
+
+    def last_success(self, resource: str, action: ActionKind) -> datetime | None:
+        """When `action` last succeeded on `resource` (e.g. the last credential-set refresh)."""
         ...
 
     def claim(self, key: str, payload_hash: str, *, now: datetime, ttl: timedelta) -> Claim:

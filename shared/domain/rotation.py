@@ -75,21 +75,53 @@ def _unusable_newer(
 
 def plan_rotation(
     *,
-    secret: SecretRef,
-    versions: Sequence[SecretVersion],
+    versions: Mapping[SecretRef, Sequence[SecretVersion]],
     credential_sets: Sequence[CredentialSet],
     now: datetime,
     last_refresh: Mapping[ResourceId, datetime] | None = None,
     scope: str | None = None,
 ) -> Plan:
-    """Actions that bring every credential set referencing `secret` to its newest valid version."""
-    best = newest_valid(versions, now)
+    """Actions that bring every credential set referencing one of the observed secrets to its
+    newest valid version; `versions` maps each observed secret (versionless) to its versions."""
+    observed = {secret.versionless(): list(items) for secret, items in versions.items()}
+    best = {secret: newest_valid(items, now) for secret, items in observed.items()}
+    findings: list[Finding] = []
+    for secret, items in sorted(observed.items(), key=lambda pair: str(pair[0])):
+        findings.extend(_secret_findings(secret, items, best[secret], now))
+    actions: list[Action] = []
+    refreshed = last_refresh or {}
+    for credential_set in sorted(credential_sets, key=lambda c: str(c.id).lower()):
+        action = _plan_one(credential_set, observed, best, refreshed.get(credential_set.id))
+        if action is not None:
+            actions.append(action)
+    state = {
+        "versions": sorted(
+            (str(s), v.version, v.enabled, str(v.not_before), str(v.expires))
+            for s, items in observed.items()
+            for v in items
+        ),
+        "sets": sorted(
+            (str(c.id).lower(), str(c.username), str(c.password), c.health.status.value)
+            for c in credential_sets
+        ),
+    }
+    return Plan(
+        scope=scope or ",".join(sorted(str(s) for s in observed)),
+        actions=tuple(actions),
+        findings=tuple(findings),
+        state_fingerprint=fingerprint(state),
+    )
+
+
+def _secret_findings(
+    secret: SecretRef, versions: Sequence[SecretVersion], best: SecretVersion | None, now: datetime
+) -> list[Finding]:
     findings = [
         Finding(
             kind="secret-version-not-adopted",
             severity=Severity.WARNING,
             resource=str(v.ref),
-            message=f"version {v.version} of {secret.versionless()} is {v.validity_problem(now)}; not adopted",
+            message=f"version {v.version} of {secret} is {v.validity_problem(now)}; not adopted",
             fix="enable the version or correct its activation/expiry dates in Key Vault",
             evidence={"version": v.version, "problem": v.validity_problem(now)},
         )
@@ -100,86 +132,59 @@ def plan_rotation(
             Finding(
                 kind="secret-has-no-valid-version",
                 severity=Severity.ERROR,
-                resource=str(secret.versionless()),
-                message=f"{secret.versionless()} has no enabled, currently valid version",
+                resource=str(secret),
+                message=f"{secret} has no enabled, currently valid version",
                 fix="add a new version of the secret in Key Vault",
             )
         )
-    actions: list[Action] = []
-    refreshed = last_refresh or {}
-    for credential_set in sorted(credential_sets, key=lambda c: str(c.id).lower()):
-        if not credential_set.references(secret):
-            continue
-        action = _plan_one(credential_set, secret, versions, best, refreshed.get(credential_set.id))
-        if action is not None:
-            actions.append(action)
-    state = {
-        "secret": str(secret.versionless()),
-        "versions": sorted(
-            (v.version, v.enabled, str(v.not_before), str(v.expires)) for v in versions
-        ),
-        "sets": sorted(
-            (str(c.id).lower(), str(c.username), str(c.password), c.health.status.value)
-            for c in credential_sets
-        ),
-    }
-    return Plan(
-        scope=scope or str(secret.versionless()),
-        actions=tuple(actions),
-        findings=tuple(findings),
-        state_fingerprint=fingerprint(state),
-    )
+    return findings
 
 
 def _plan_one(
     credential_set: CredentialSet,
-    secret: SecretRef,
-    versions: Sequence[SecretVersion],
-    best: SecretVersion | None,
+    observed: Mapping[SecretRef, Sequence[SecretVersion]],
+    best: Mapping[SecretRef, SecretVersion | None],
     last_refresh: datetime | None,
 ) -> Action | None:
+    refs = {"username": credential_set.username, "password": credential_set.password}
     decisions: dict[str, _Decision] = {}
-    for role, ref in (("username", credential_set.username), ("password", credential_set.password)):
-        if ref.same_secret(secret) and ref.is_versioned:
-            decisions[role] = _decide_versioned(ref, versions, best)
+    versionless: list[str] = []
+    newest: list[SecretVersion] = []
+    for role, ref in refs.items():
+        secret = ref.versionless()
+        if secret not in observed:
+            continue
+        if ref.is_versioned:
+            decisions[role] = _decide_versioned(ref, observed[secret], best[secret])
+        elif best[secret] is not None:
+            versionless.append(role)
+            newest.append(best[secret])  # type: ignore[arg-type]
     changed = {role: d for role, d in decisions.items() if d.changed}
     if changed:
-        username = decisions["username"].ref if "username" in decisions else credential_set.username
-        password = decisions["password"].ref if "password" in decisions else credential_set.password
+        after = {
+            role: decisions[role].ref if role in decisions else ref for role, ref in refs.items()
+        }
         return Action(
             kind=ActionKind.UPDATE_CREDENTIAL_SET,
             resource=str(credential_set.id),
             reason="; ".join(f"{role}: {d.note}" for role, d in changed.items()),
-            changes={
-                "username": {"from": str(credential_set.username), "to": str(username)},
-                "password": {"from": str(credential_set.password), "to": str(password)},
-            },
+            changes={role: {"from": str(refs[role]), "to": str(after[role])} for role in refs},
         )
-    versionless = [
-        role
-        for role, ref in (
-            ("username", credential_set.username),
-            ("password", credential_set.password),
-        )
-        if ref.same_secret(secret) and not ref.is_versioned
-    ]
-    if not versionless or best is None:
+    if not versionless:
         return None
     unhealthy = credential_set.health.status is HealthStatus.UNHEALTHY
-    newer = last_refresh is None or _created(best) > last_refresh.replace(tzinfo=None)
+    latest = max(newest, key=_order)
+    newer = last_refresh is None or _created(latest) > last_refresh.replace(tzinfo=None)
     if not (unhealthy or newer):
         return None
     reason = (
         "credential set is Unhealthy"
         if unhealthy
-        else f"version {best.version} is newer than the last refresh"
+        else f"version {latest.version} is newer than the last refresh"
     )
     return Action(
         kind=ActionKind.REFRESH_CREDENTIAL_SET,
         resource=str(credential_set.id),
         reason=f"{'/'.join(versionless)} versionless: {reason}",
-        changes={
-            "username": str(credential_set.username),
-            "password": str(credential_set.password),
-        },
+        changes={role: {"from": str(ref), "to": str(ref)} for role, ref in refs.items()},
     )

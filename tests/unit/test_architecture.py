@@ -30,7 +30,9 @@ def _modules(folder: str) -> list[Path]:
 
 def test_shared_never_imports_azure_functions() -> None:
     for path in _modules("shared"):
-        bad = {n for n in _imports(path) if n == "azure.functions" or n.startswith("azure.functions.")}
+        bad = {
+            n for n in _imports(path) if n == "azure.functions" or n.startswith("azure.functions.")
+        }
         assert not bad, f"{path.relative_to(ROOT)} imports {bad}"
 
 
@@ -39,7 +41,9 @@ def test_domain_imports_no_azure_sdk_and_nothing_outside_the_domain_but_errors()
         for name in _imports(path):
             assert not name.startswith("azure"), f"{path.relative_to(ROOT)} imports {name}"
             if name.startswith("shared"):
-                assert name.startswith(("shared.domain", "shared.errors")), f"{path.relative_to(ROOT)} imports {name}"
+                assert name.startswith(("shared.domain", "shared.errors")), (
+                    f"{path.relative_to(ROOT)} imports {name}"
+                )
 
 
 def test_functions_and_shared_never_import_the_local_host_or_sandbox_eagerly() -> None:
@@ -48,7 +52,11 @@ def test_functions_and_shared_never_import_the_local_host_or_sandbox_eagerly() -
             tree = ast.parse(path.read_text())
             for node in tree.body:  # module level only: lazy imports inside functions are allowed
                 if isinstance(node, ast.Import | ast.ImportFrom):
-                    names = [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module or ""]
+                    names = (
+                        [a.name for a in node.names]
+                        if isinstance(node, ast.Import)
+                        else [node.module or ""]
+                    )
                     assert not any(n.startswith(("devhost", "sandbox")) for n in names), path
 
 
@@ -60,7 +68,13 @@ def test_importing_function_app_loads_no_sdk_client_module() -> None:
     )
     env = dict(os.environ)
     result = subprocess.run(
-        [sys.executable, "-c", probe], cwd=ROOT, env=env, capture_output=True, text=True, check=True, timeout=120
+        [sys.executable, "-c", probe],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
     )
     loaded = json.loads(result.stdout.strip().splitlines()[-1])
     assert loaded == []

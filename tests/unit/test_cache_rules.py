@@ -26,7 +26,9 @@ def rule(name: str, source: str, target: str, credential: str | None = "dockerhu
 
 
 def spec(name: str, source: str, target: str, credential: str | None = "dockerhub") -> RuleSpec:
-    return RuleSpec(name, Upstream.parse(source, allow_wildcard=True), TargetPath.parse(target), credential)
+    return RuleSpec(
+        name, Upstream.parse(source, allow_wildcard=True), TargetPath.parse(target), credential
+    )
 
 
 def test_a_rule_that_fits_is_accepted() -> None:
@@ -37,7 +39,9 @@ def test_a_rule_that_fits_is_accepted() -> None:
 def test_wildcards_may_not_share_a_target_or_contain_each_other() -> None:
     existing = [rule("library-all", "docker.io/library/*", "library/*")]
     same = check_new_rule(spec("library-again", "ghcr.io/library/*", "library/*", None), existing)
-    inner = check_new_rule(spec("dotnet-all", "mcr.microsoft.com/dotnet/*", "library/dotnet/*", None), existing)
+    inner = check_new_rule(
+        spec("dotnet-all", "mcr.microsoft.com/dotnet/*", "library/dotnet/*", None), existing
+    )
     outer = check_new_rule(spec("everything", "mcr.microsoft.com/*", "*", None), existing)
     assert all("overlaps wildcard rule 'library-all'" in r[0] for r in (same, inner, outer))
 
@@ -48,8 +52,16 @@ def test_sibling_wildcards_do_not_overlap() -> None:
 
 
 def test_static_rules_may_sit_under_a_wildcard_but_not_share_a_target() -> None:
-    existing = [rule("everything", "docker.io/*", "*"), rule("hub-nginx", "docker.io/library/nginx", "hub/nginx")]
-    assert check_new_rule(spec("dotnet-x", "mcr.microsoft.com/dotnet/sdk", "library/dotnet", None), existing) == []
+    existing = [
+        rule("everything", "docker.io/*", "*"),
+        rule("hub-nginx", "docker.io/library/nginx", "hub/nginx"),
+    ]
+    assert (
+        check_new_rule(
+            spec("dotnet-x", "mcr.microsoft.com/dotnet/sdk", "library/dotnet", None), existing
+        )
+        == []
+    )
     clash = check_new_rule(spec("nginx-two", "docker.io/library/nginx", "hub/nginx"), existing)
     assert clash == ["static rule 'hub-nginx' already targets hub/nginx"]
 
@@ -57,7 +69,11 @@ def test_static_rules_may_sit_under_a_wildcard_but_not_share_a_target() -> None:
 def test_docker_hub_needs_a_credential_set_and_it_must_exist() -> None:
     reasons = check_new_rule(spec("hub-nginx", "docker.io/library/nginx", "hub/nginx", None), [])
     assert any("Docker Hub" in r for r in reasons)
-    reasons = check_new_rule(spec("hub-nginx", "docker.io/library/nginx", "hub/nginx", "ghost"), [], known_credential_sets=["dockerhub"])
+    reasons = check_new_rule(
+        spec("hub-nginx", "docker.io/library/nginx", "hub/nginx", "ghost"),
+        [],
+        known_credential_sets=["dockerhub"],
+    )
     assert any("'ghost' does not exist" in r for r in reasons)
 
 
@@ -87,7 +103,9 @@ def test_derived_names_are_deterministic_valid_and_unique() -> None:
     assert derive_rule_name(TargetPath.parse("a/b")) != derive_rule_name(TargetPath.parse("a-b"))
 
 
-@given(st.lists(st.from_regex(r"[a-z0-9]+([._-][a-z0-9]+)?", fullmatch=True), min_size=1, max_size=8))
+@given(
+    st.lists(st.from_regex(r"[a-z0-9]+([._-][a-z0-9]+)?", fullmatch=True), min_size=1, max_size=8)
+)
 def test_any_target_gives_a_valid_name(components: list[str]) -> None:
     validate_rule_name(derive_rule_name(TargetPath.parse("/".join(components))))
 

@@ -9,7 +9,9 @@ from shared.errors import InvalidInputError, InvalidResourceIdError
 
 SUB = "00000000-0000-0000-0000-000000000001"
 REGISTRY = f"/subscriptions/{SUB}/resourceGroups/rg-cache/providers/Microsoft.ContainerRegistry/registries/contosocache"
-VAULT = f"/subscriptions/{SUB}/resourceGroups/rg-secrets/providers/Microsoft.KeyVault/vaults/kv-cache"
+VAULT = (
+    f"/subscriptions/{SUB}/resourceGroups/rg-secrets/providers/Microsoft.KeyVault/vaults/kv-cache"
+)
 
 
 def test_parse_exposes_the_parts_of_a_child_resource() -> None:
@@ -26,7 +28,11 @@ def test_parse_exposes_the_parts_of_a_child_resource() -> None:
 def test_parent_chain_walks_resource_group_and_subscription() -> None:
     registry = ResourceId.parse(REGISTRY)
     chain = [str(r) for r in registry.ancestors()]
-    assert chain == [REGISTRY, f"/subscriptions/{SUB}/resourceGroups/rg-cache", f"/subscriptions/{SUB}"]
+    assert chain == [
+        REGISTRY,
+        f"/subscriptions/{SUB}/resourceGroups/rg-cache",
+        f"/subscriptions/{SUB}",
+    ]
     assert ResourceId.subscription(SUB).parent is None
 
 
@@ -106,7 +112,9 @@ _name = st.from_regex(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,30}", fullmatch=True)
     child=st.sampled_from(["cacheRules", "credentialSets"]),
     child_name=_name,
 )
-def test_valid_ids_round_trip(sub: str, group: str, registry: str, child: str, child_name: str) -> None:
+def test_valid_ids_round_trip(
+    sub: str, group: str, registry: str, child: str, child_name: str
+) -> None:
     text = (
         f"/subscriptions/{sub}/resourceGroups/{group}/providers/Microsoft.ContainerRegistry"
         f"/registries/{registry}/{child}/{child_name}"

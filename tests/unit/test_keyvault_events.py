@@ -30,8 +30,12 @@ def test_every_reference_event_parses(name: str) -> None:
 
 
 def test_both_schemas_give_the_same_signal() -> None:
-    grid = parse_keyvault_signal(Envelope.from_dict(load_event("keyvault.SecretNewVersionCreated.eventgrid.json")))  # type: ignore[arg-type]
-    cloud = parse_keyvault_signal(Envelope.from_dict(load_event("keyvault.SecretNewVersionCreated.cloudevents.json")))  # type: ignore[arg-type]
+    grid = parse_keyvault_signal(
+        Envelope.from_dict(load_event("keyvault.SecretNewVersionCreated.eventgrid.json"))
+    )  # type: ignore[arg-type]
+    cloud = parse_keyvault_signal(
+        Envelope.from_dict(load_event("keyvault.SecretNewVersionCreated.cloudevents.json"))
+    )  # type: ignore[arg-type]
     assert grid == cloud
     assert grid.kind is KeyVaultEventKind.SECRET_NEW_VERSION
 
@@ -61,7 +65,12 @@ def test_camel_case_whitespace_and_number_forms_are_accepted() -> None:
 def test_access_policy_events_carry_no_secret() -> None:
     raw = event()
     raw["eventType"] = KeyVaultEventKind.ACCESS_POLICY_CHANGED.value
-    raw["data"] = {"Id": None, "VaultName": "kv-cache", "ObjectType": "Vault", "ObjectName": "kv-cache"}
+    raw["data"] = {
+        "Id": None,
+        "VaultName": "kv-cache",
+        "ObjectType": "Vault",
+        "ObjectName": "kv-cache",
+    }
     signal = parse_keyvault_signal(Envelope.from_dict(raw))
     assert signal.secret is None and signal.kind is KeyVaultEventKind.ACCESS_POLICY_CHANGED
 
@@ -104,12 +113,32 @@ def test_payload_hash_changes_with_the_payload_only() -> None:
 
 _json: st.SearchStrategy[Any] = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=40),
-    lambda children: st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=12), children, max_size=4),
+    lambda children: (
+        st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=12), children, max_size=4)
+    ),
     max_leaves=12,
 )
 
 
-@given(st.dictionaries(st.sampled_from(["id", "topic", "source", "eventType", "type", "specversion", "subject", "eventTime", "time", "data"]), _json))
+@given(
+    st.dictionaries(
+        st.sampled_from(
+            [
+                "id",
+                "topic",
+                "source",
+                "eventType",
+                "type",
+                "specversion",
+                "subject",
+                "eventTime",
+                "time",
+                "data",
+            ]
+        ),
+        _json,
+    )
+)
 def test_arbitrary_envelopes_only_raise_typed_errors(raw: dict[str, Any]) -> None:
     try:
         parse_keyvault_signal(Envelope.from_dict(raw))
@@ -117,7 +146,12 @@ def test_arbitrary_envelopes_only_raise_typed_errors(raw: dict[str, Any]) -> Non
         pass
 
 
-@given(st.dictionaries(st.sampled_from(["Id", "id", "VaultName", "ObjectType", "Version", "NBF", "EXP", "nbf"]), _json))
+@given(
+    st.dictionaries(
+        st.sampled_from(["Id", "id", "VaultName", "ObjectType", "Version", "NBF", "EXP", "nbf"]),
+        _json,
+    )
+)
 def test_arbitrary_data_only_raises_typed_errors(data: dict[str, Any]) -> None:
     raw = event()
     raw["data"] = data

@@ -6,7 +6,14 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from shared.adapters.memory import FixedClock, MemoryAccess, MemoryJournal, MemoryPolicyStore, MemoryRegistry, MemorySecrets
+from shared.adapters.memory import (
+    FixedClock,
+    MemoryAccess,
+    MemoryJournal,
+    MemoryPolicyStore,
+    MemoryRegistry,
+    MemorySecrets,
+)
 from shared.domain.cache_rules import RuleSpec
 from shared.domain.ids import ResourceId
 from shared.domain.models import KEY_VAULT_SECRETS_USER, CredentialSet
@@ -14,13 +21,21 @@ from shared.domain.plans import Outcome, OutcomeStatus
 from shared.domain.policies import Policy
 from shared.domain.repositories import TargetPath, Upstream
 from shared.domain.secrets import SecretRef
-from shared.errors import ConcurrencyError, ConflictError, InvalidNameError, NotFoundError, PolicyViolationError
+from shared.errors import (
+    ConcurrencyError,
+    ConflictError,
+    InvalidNameError,
+    NotFoundError,
+    PolicyViolationError,
+)
 from shared.ports import ClaimStatus
 
 REGISTRY = ResourceId.parse(
     "/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg/providers/Microsoft.ContainerRegistry/registries/contosocache"
 )
-VAULT = ResourceId.parse("/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/kv-cache")
+VAULT = ResourceId.parse(
+    "/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/kv-cache"
+)
 USER = SecretRef.parse("https://kv-cache.vault.azure.net/secrets/hub-user")
 TOKEN = SecretRef.parse("https://kv-cache.vault.azure.net/secrets/hub-token")
 NOW = datetime(2026, 11, 23, tzinfo=UTC)
@@ -29,16 +44,24 @@ NOW = datetime(2026, 11, 23, tzinfo=UTC)
 @pytest.fixture
 def registry() -> MemoryRegistry:
     fake = MemoryRegistry([REGISTRY], rule_limit=3)
-    fake.add_credential_set(CredentialSet(REGISTRY.child("credentialSets", "dockerhub"), "docker.io", USER, TOKEN, "p-1"))
+    fake.add_credential_set(
+        CredentialSet(
+            REGISTRY.child("credentialSets", "dockerhub"), "docker.io", USER, TOKEN, "p-1"
+        )
+    )
     return fake
 
 
 def spec(name: str, source: str, target: str, credential: str | None = "dockerhub") -> RuleSpec:
-    return RuleSpec(name, Upstream.parse(source, allow_wildcard=True), TargetPath.parse(target), credential)
+    return RuleSpec(
+        name, Upstream.parse(source, allow_wildcard=True), TargetPath.parse(target), credential
+    )
 
 
 def test_registry_creates_rules_and_records_writes(registry: MemoryRegistry) -> None:
-    rule = registry.create_cache_rule(REGISTRY, spec("hub-nginx", "docker.io/library/nginx", "hub/nginx"))
+    rule = registry.create_cache_rule(
+        REGISTRY, spec("hub-nginx", "docker.io/library/nginx", "hub/nginx")
+    )
     assert rule.credential_set_id == REGISTRY.child("credentialSets", "dockerhub")
     assert registry.list_cache_rules(REGISTRY) == [rule]
     assert registry.writes == [("create-cache-rule", str(rule.id))]
@@ -49,7 +72,9 @@ def test_registry_refuses_what_acr_refuses(registry: MemoryRegistry) -> None:
     with pytest.raises(PolicyViolationError, match="overlaps"):
         registry.create_cache_rule(REGISTRY, spec("every-thing", "docker.io/*", "*"))
     with pytest.raises(PolicyViolationError, match="does not exist"):
-        registry.create_cache_rule(REGISTRY, spec("hub-redis", "docker.io/library/redis", "hub/redis", "ghost"))
+        registry.create_cache_rule(
+            REGISTRY, spec("hub-redis", "docker.io/library/redis", "hub/redis", "ghost")
+        )
     registry.repositories[REGISTRY].add(TargetPath.parse("team/app"))
     with pytest.raises(PolicyViolationError, match="already exists in the registry"):
         registry.create_cache_rule(REGISTRY, spec("team-app", "ghcr.io/team/app", "team/app", None))
@@ -66,7 +91,12 @@ def test_credential_sets_in_use_cannot_be_deleted(registry: MemoryRegistry) -> N
     with pytest.raises(ConflictError):
         registry.delete_credential_set(dockerhub)
     with pytest.raises(InvalidNameError):
-        registry.create_credential_set(REGISTRY.child("credentialSets", "abc"), login_server="ghcr.io", username=USER, password=TOKEN)
+        registry.create_credential_set(
+            REGISTRY.child("credentialSets", "abc"),
+            login_server="ghcr.io",
+            username=USER,
+            password=TOKEN,
+        )
     with pytest.raises(NotFoundError):
         registry.get_credential_set(REGISTRY.child("credentialSets", "ghost-set"))
 
@@ -92,11 +122,21 @@ def test_access_returns_assignments_above_and_below_and_grants_once() -> None:
     first = access.grant(secret_scope, principal_id="p-2", role_id=KEY_VAULT_SECRETS_USER)
     again = access.grant(secret_scope, principal_id="p-2", role_id=KEY_VAULT_SECRETS_USER.upper())
     assert first == again and len(access.grants) == 1
-    assert access.role_definition(KEY_VAULT_SECRETS_USER, scope=VAULT).role_name == "Key Vault Secrets User"
+    assert (
+        access.role_definition(KEY_VAULT_SECRETS_USER, scope=VAULT).role_name
+        == "Key Vault Secrets User"
+    )
 
 
 def test_policy_store_uses_etags() -> None:
-    policy = Policy.from_dict({"id": "acme", "upstream": "ghcr.io/acme/*", "action": "allow", "targetTemplate": "acme/{path}"})
+    policy = Policy.from_dict(
+        {
+            "id": "acme",
+            "upstream": "ghcr.io/acme/*",
+            "action": "allow",
+            "targetTemplate": "acme/{path}",
+        }
+    )
     store = MemoryPolicyStore([policy])
     stored = store.get_policy("acme")
     store.put_policy(policy, if_match=stored.etag)
@@ -111,13 +151,23 @@ def test_journal_claims_are_idempotent_and_expire() -> None:
     clock = FixedClock(NOW)
     ttl = timedelta(hours=1)
     assert journal.claim("event-1", "hash-a", now=clock.now(), ttl=ttl).status is ClaimStatus.NEW
-    assert journal.claim("event-1", "hash-a", now=clock.now(), ttl=ttl).status is ClaimStatus.IN_PROGRESS
+    assert (
+        journal.claim("event-1", "hash-a", now=clock.now(), ttl=ttl).status
+        is ClaimStatus.IN_PROGRESS
+    )
     journal.complete("event-1", now=clock.now(), ttl=ttl)
-    assert journal.claim("event-1", "hash-a", now=clock.now(), ttl=ttl).status is ClaimStatus.DUPLICATE
-    assert journal.claim("event-1", "hash-b", now=clock.now(), ttl=ttl).status is ClaimStatus.PAYLOAD_MISMATCH
+    assert (
+        journal.claim("event-1", "hash-a", now=clock.now(), ttl=ttl).status is ClaimStatus.DUPLICATE
+    )
+    assert (
+        journal.claim("event-1", "hash-b", now=clock.now(), ttl=ttl).status
+        is ClaimStatus.PAYLOAD_MISMATCH
+    )
     clock.advance(ttl)
     assert journal.claim("event-1", "hash-a", now=clock.now(), ttl=ttl).status is ClaimStatus.NEW
     journal.release("event-1")
     assert journal.claim("event-1", "hash-a", now=clock.now(), ttl=ttl).status is ClaimStatus.NEW
-    journal.record_outcome(Outcome("event-1", str(REGISTRY), OutcomeStatus.NO_CHANGE, "nothing to do", NOW))
+    journal.record_outcome(
+        Outcome("event-1", str(REGISTRY), OutcomeStatus.NO_CHANGE, "nothing to do", NOW)
+    )
     assert [o.reason for o in journal.outcomes(since=NOW)] == ["nothing to do"]

@@ -11,8 +11,10 @@ from hypothesis import strategies as st
 from shared.domain.ncrontab import NCrontabSchedule, parse_ncrontab
 
 
-def at(*parts: int) -> datetime:
-    return datetime(*parts, tzinfo=UTC)  # type: ignore[misc]
+def at(  # noqa: PLR0917 - reads like the datetime constructor
+    year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0
+) -> datetime:
+    return datetime(year, month, day, hour, minute, second, tzinfo=UTC)
 
 
 def occurrences(expression: str, start: datetime, count: int) -> list[datetime]:

@@ -12,15 +12,31 @@ from shared.errors import InvalidInputError, InvalidPolicyError
 
 
 def row(**fields: Any) -> Policy:
-    base: dict[str, Any] = {"id": "p1", "upstream": "ghcr.io/acme/*", "action": "allow", "targetTemplate": "ghcr/acme/{path}"}
+    base: dict[str, Any] = {
+        "id": "p1",
+        "upstream": "ghcr.io/acme/*",
+        "action": "allow",
+        "targetTemplate": "ghcr/acme/{path}",
+    }
     base.update(fields)
     return Policy.from_dict(base)
 
 
 ROWS = [
-    row(id="hub-library", upstream="docker.io/library/*", targetTemplate="dockerhub/library/{path}", credentialSet="dockerhub"),
+    row(
+        id="hub-library",
+        upstream="docker.io/library/*",
+        targetTemplate="dockerhub/library/{path}",
+        credentialSet="dockerhub",
+    ),
     row(id="hub-others", upstream="docker.io/*", action="deny"),
-    row(id="acme", upstream="ghcr.io/acme/*", ruleKind="wildcard", targetTemplate="ghcr/acme/{path}", credentialSet="ghcr-acme"),
+    row(
+        id="acme",
+        upstream="ghcr.io/acme/*",
+        ruleKind="wildcard",
+        targetTemplate="ghcr/acme/{path}",
+        credentialSet="ghcr-acme",
+    ),
     row(id="acme-secret", upstream="ghcr.io/acme/secret-tool", action="deny"),
     row(id="mcr", upstream="mcr.microsoft.com/*", targetTemplate="mcr/{repository}"),
 ]
@@ -76,7 +92,9 @@ def test_deny_beats_allow_at_equal_specificity_and_priority_breaks_ties() -> Non
 def test_registry_specific_rows_beat_global_ones_and_others_do_not_apply() -> None:
     everywhere = row(id="all", upstream="ghcr.io/x/*", targetTemplate="x/{path}")
     only_here = row(id="here", upstream="ghcr.io/x/*", action="deny", registry="fabrikamcache")
-    assert not decision("ghcr.io/x/app", registry="fabrikamcache", rows=[everywhere, only_here]).allowed
+    assert not decision(
+        "ghcr.io/x/app", registry="fabrikamcache", rows=[everywhere, only_here]
+    ).allowed
     assert decision("ghcr.io/x/app", registry="contosocache", rows=[everywhere, only_here]).allowed
 
 
@@ -86,7 +104,12 @@ def test_disabled_rows_are_ignored() -> None:
 
 
 def test_derived_rule_name_avoids_taken_names() -> None:
-    result = decide(Upstream.parse("docker.io/library/nginx"), ROWS, registry="r", taken_names=["dockerhub-library-nginx"])
+    result = decide(
+        Upstream.parse("docker.io/library/nginx"),
+        ROWS,
+        registry="r",
+        taken_names=["dockerhub-library-nginx"],
+    )
     assert result.rule.name.startswith("dockerhub-library-nginx-")
 
 
@@ -112,7 +135,13 @@ def test_derived_rule_name_avoids_taken_names() -> None:
     ],
 )
 def test_invalid_rows_get_a_clear_error(fields: dict[str, Any], message: str) -> None:
-    with pytest.raises(InvalidPolicyError, match=message.replace("{", r"\{").replace("}", r"\}").replace("*", r"\*").replace("(", r"\(")):
+    with pytest.raises(
+        InvalidPolicyError,
+        match=message.replace("{", r"\{")
+        .replace("}", r"\}")
+        .replace("*", r"\*")
+        .replace("(", r"\("),
+    ):
         row(**fields)
 
 
@@ -124,14 +153,28 @@ def test_rows_round_trip_through_their_json_form() -> None:
 
 _json = st.recursive(
     st.none() | st.booleans() | st.integers() | st.text(max_size=30),
-    lambda children: st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=10), children, max_size=3),
+    lambda children: (
+        st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=10), children, max_size=3)
+    ),
     max_leaves=10,
 )
 
 
 @given(
     st.dictionaries(
-        st.sampled_from(["id", "upstream", "action", "registry", "targetTemplate", "ruleKind", "credentialSet", "priority", "enabled"]),
+        st.sampled_from(
+            [
+                "id",
+                "upstream",
+                "action",
+                "registry",
+                "targetTemplate",
+                "ruleKind",
+                "credentialSet",
+                "priority",
+                "enabled",
+            ]
+        ),
         _json,
     )
 )

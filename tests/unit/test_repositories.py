@@ -84,7 +84,9 @@ def test_valid_rule_names(name: str) -> None:
     assert validate_rule_name(name) == name
 
 
-@pytest.mark.parametrize("name", ["abcd", "x" * 51, "has_underscore", "has space", "dots.in.it", ""])
+@pytest.mark.parametrize(
+    "name", ["abcd", "x" * 51, "has_underscore", "has space", "dots.in.it", ""]
+)
 def test_invalid_rule_names(name: str) -> None:
     with pytest.raises(InvalidNameError, match="5 to 50"):
         validate_rule_name(name)

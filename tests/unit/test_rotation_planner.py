@@ -20,7 +20,14 @@ TOKEN = SecretRef.parse("https://kv-cache.vault.azure.net/secrets/hub-token")
 USER = SecretRef.parse("https://kv-cache.vault.azure.net/secrets/hub-user")
 
 
-def version(n: int, *, age_days: int, enabled: bool = True, nbf: datetime | None = None, exp: datetime | None = None) -> SecretVersion:
+def version(
+    n: int,
+    *,
+    age_days: int,
+    enabled: bool = True,
+    nbf: datetime | None = None,
+    exp: datetime | None = None,
+) -> SecretVersion:
     created = NOW - timedelta(days=age_days)
     return SecretVersion(TOKEN.with_version(f"{n:032x}"), enabled, created, created, nbf, exp)
 
@@ -28,8 +35,21 @@ def version(n: int, *, age_days: int, enabled: bool = True, nbf: datetime | None
 V1, V2, V3 = version(1, age_days=30), version(2, age_days=10), version(3, age_days=1)
 
 
-def cset(name: str, *, username: SecretRef = USER, password: SecretRef = TOKEN, health: HealthStatus = HealthStatus.HEALTHY) -> CredentialSet:
-    return CredentialSet(REGISTRY.child("credentialSets", name), "docker.io", username, password, "p", CredentialHealth(health))
+def cset(
+    name: str,
+    *,
+    username: SecretRef = USER,
+    password: SecretRef = TOKEN,
+    health: HealthStatus = HealthStatus.HEALTHY,
+) -> CredentialSet:
+    return CredentialSet(
+        REGISTRY.child("credentialSets", name),
+        "docker.io",
+        username,
+        password,
+        "p",
+        CredentialHealth(health),
+    )
 
 
 def test_newest_valid_skips_disabled_expired_and_future_versions() -> None:
@@ -42,7 +62,7 @@ def test_newest_valid_skips_disabled_expired_and_future_versions() -> None:
 
 def test_versioned_reference_moves_to_the_newest_valid_version() -> None:
     pinned = cset("hub-pinned", password=V1.ref)
-    plan = plan_rotation(secret=TOKEN, versions=[V1, V2, V3], credential_sets=[pinned], now=NOW)
+    plan = plan_rotation(versions={TOKEN: [V1, V2, V3]}, credential_sets=[pinned], now=NOW)
     (action,) = plan.actions
     assert action.kind is ActionKind.UPDATE_CREDENTIAL_SET
     assert action.changes["password"] == {"from": str(V1.ref), "to": str(V3.ref)}
@@ -51,16 +71,20 @@ def test_versioned_reference_moves_to_the_newest_valid_version() -> None:
 
 def test_already_current_means_nothing_to_do() -> None:
     current = cset("hub-current", password=V3.ref)
-    assert plan_rotation(secret=TOKEN, versions=[V1, V2, V3], credential_sets=[current], now=NOW).is_empty
+    assert plan_rotation(
+        versions={TOKEN: [V1, V2, V3]}, credential_sets=[current], now=NOW
+    ).is_empty
 
 
 def test_never_downgrades_whatever_order_versions_are_seen_in() -> None:
     current = cset("hub-current", password=V3.ref)
     for subset in ([V1, V3], [V2, V3], [V3, V1, V2]):
-        assert plan_rotation(secret=TOKEN, versions=subset, credential_sets=[current], now=NOW).is_empty
+        assert plan_rotation(versions={TOKEN: subset}, credential_sets=[current], now=NOW).is_empty
     # v3 got disabled: v2 is the newest valid, but it is older than what is pinned -> stay
     disabled_v3 = SecretVersion(V3.ref, False, V3.created, V3.updated)
-    plan = plan_rotation(secret=TOKEN, versions=[V1, V2, disabled_v3], credential_sets=[current], now=NOW)
+    plan = plan_rotation(
+        versions={TOKEN: [V1, V2, disabled_v3]}, credential_sets=[current], now=NOW
+    )
     assert plan.is_empty
 
 
@@ -69,7 +93,9 @@ def test_unusable_new_versions_are_reported_not_adopted() -> None:
     disabled = version(7, age_days=0, enabled=False)
     future = version(8, age_days=0, nbf=NOW + timedelta(days=1))
     expired = version(9, age_days=0, exp=NOW - timedelta(seconds=1))
-    plan = plan_rotation(secret=TOKEN, versions=[V1, V2, disabled, future, expired], credential_sets=[pinned], now=NOW)
+    plan = plan_rotation(
+        versions={TOKEN: [V1, V2, disabled, future, expired]}, credential_sets=[pinned], now=NOW
+    )
     assert plan.is_empty
     problems = {f.evidence["version"]: f.evidence["problem"] for f in plan.findings}
     assert problems[disabled.version] == "disabled"
@@ -79,51 +105,90 @@ def test_unusable_new_versions_are_reported_not_adopted() -> None:
 
 def test_a_set_referencing_the_secret_twice_gets_one_update() -> None:
     both = cset("hub-both", username=V1.ref, password=V2.ref)
-    (action,) = plan_rotation(secret=TOKEN, versions=[V1, V2, V3], credential_sets=[both], now=NOW).actions
+    (action,) = plan_rotation(
+        versions={TOKEN: [V1, V2, V3]}, credential_sets=[both], now=NOW
+    ).actions
     assert action.changes["username"]["to"] == str(V3.ref) == action.changes["password"]["to"]
 
 
 def test_only_sets_that_reference_the_secret_are_touched() -> None:
-    other = cset("other-set", username=USER, password=SecretRef.parse("https://kv-cache.vault.azure.net/secrets/ghcr/" + "a" * 32))
-    assert plan_rotation(secret=TOKEN, versions=[V1, V3], credential_sets=[other], now=NOW).is_empty
+    other = cset(
+        "other-set",
+        username=USER,
+        password=SecretRef.parse("https://kv-cache.vault.azure.net/secrets/ghcr/" + "a" * 32),
+    )
+    assert plan_rotation(versions={TOKEN: [V1, V3]}, credential_sets=[other], now=NOW).is_empty
 
 
 def test_versionless_refresh_only_when_unhealthy_or_changed_since_last_refresh() -> None:
     healthy = cset("hub-healthy")
-    first = plan_rotation(secret=TOKEN, versions=[V1, V3], credential_sets=[healthy], now=NOW)
+    first = plan_rotation(versions={TOKEN: [V1, V3]}, credential_sets=[healthy], now=NOW)
     assert [a.kind for a in first.actions] == [ActionKind.REFRESH_CREDENTIAL_SET]
     after = {healthy.id: NOW}
-    assert plan_rotation(secret=TOKEN, versions=[V1, V3], credential_sets=[healthy], now=NOW, last_refresh=after).is_empty
+    assert plan_rotation(
+        versions={TOKEN: [V1, V3]}, credential_sets=[healthy], now=NOW, last_refresh=after
+    ).is_empty
     unhealthy = cset("hub-healthy", health=HealthStatus.UNHEALTHY)
-    again = plan_rotation(secret=TOKEN, versions=[V1, V3], credential_sets=[unhealthy], now=NOW, last_refresh=after)
+    again = plan_rotation(
+        versions={TOKEN: [V1, V3]}, credential_sets=[unhealthy], now=NOW, last_refresh=after
+    )
     assert "Unhealthy" in again.actions[0].reason
     # nothing valid to refresh to: report instead
-    none_valid = plan_rotation(secret=TOKEN, versions=[version(1, age_days=1, enabled=False)], credential_sets=[unhealthy], now=NOW)
-    assert none_valid.is_empty and any(f.kind == "secret-has-no-valid-version" for f in none_valid.findings)
+    none_valid = plan_rotation(
+        versions={TOKEN: [version(1, age_days=1, enabled=False)]},
+        credential_sets=[unhealthy],
+        now=NOW,
+    )
+    assert none_valid.is_empty and any(
+        f.kind == "secret-has-no-valid-version" for f in none_valid.findings
+    )
 
 
 def test_plans_are_deterministic_and_fingerprint_state() -> None:
     sets = [cset("b-set", password=V1.ref), cset("a-set", password=V2.ref)]
-    one = plan_rotation(secret=TOKEN, versions=[V1, V2, V3], credential_sets=sets, now=NOW)
-    two = plan_rotation(secret=TOKEN, versions=[V3, V2, V1], credential_sets=list(reversed(sets)), now=NOW)
+    one = plan_rotation(versions={TOKEN: [V1, V2, V3]}, credential_sets=sets, now=NOW)
+    two = plan_rotation(
+        versions={TOKEN: [V3, V2, V1]}, credential_sets=list(reversed(sets)), now=NOW
+    )
     assert one.id == two.id
     assert [a.resource.rsplit("/", 1)[-1] for a in one.actions] == ["a-set", "b-set"]
-    moved = plan_rotation(secret=TOKEN, versions=[V1, V2], credential_sets=sets, now=NOW)
+    moved = plan_rotation(versions={TOKEN: [V1, V2]}, credential_sets=sets, now=NOW)
     assert moved.id != one.id
 
 
 @given(st.permutations([V1, V2, V3]), st.integers(min_value=1, max_value=3))
-def test_any_arrival_order_converges_on_the_newest_and_never_goes_back(order: list[SecretVersion], seen: int) -> None:
+def test_any_arrival_order_converges_on_the_newest_and_never_goes_back(
+    order: list[SecretVersion], seen: int
+) -> None:
     """Apply the plan after each partial view of the versions: the pin only ever moves forward."""
     current = cset("hub-pinned", password=V1.ref)
     created = {v.ref: v.created for v in (V1, V2, V3)}
     for visible in itertools.accumulate([[v] for v in order[:seen]] + [[]]):
-        plan = plan_rotation(secret=TOKEN, versions=[V1, *visible], credential_sets=[current], now=NOW)
+        plan = plan_rotation(versions={TOKEN: [V1, *visible]}, credential_sets=[current], now=NOW)
         for action in plan.actions:
             new = SecretRef.parse(action.changes["password"]["to"])
             assert created[new] > created[current.password]  # type: ignore[operator]
             current = cset("hub-pinned", password=new)
-    full = plan_rotation(secret=TOKEN, versions=[V1, V2, V3], credential_sets=[current], now=NOW)
+    full = plan_rotation(versions={TOKEN: [V1, V2, V3]}, credential_sets=[current], now=NOW)
     for action in full.actions:
         current = cset("hub-pinned", password=SecretRef.parse(action.changes["password"]["to"]))
     assert current.password == V3.ref
+
+
+def test_username_and_password_in_different_secrets_are_decided_independently_in_one_update() -> (
+    None
+):
+    old_user = USER.with_version("a" * 32)
+    new_user = SecretVersion(USER.with_version("b" * 32), True, NOW - timedelta(days=1), None)
+    both = cset("hub-both", username=old_user, password=V1.ref)
+    plan = plan_rotation(
+        versions={
+            TOKEN: [V1, V3],
+            USER: [SecretVersion(old_user, True, NOW - timedelta(days=9)), new_user],
+        },
+        credential_sets=[both],
+        now=NOW,
+    )
+    (action,) = plan.actions
+    assert action.changes["username"]["to"] == str(new_user.ref)
+    assert action.changes["password"]["to"] == str(V3.ref)

@@ -22,12 +22,15 @@ def test_versioned_uri_is_normalised_to_lower_case() -> None:
     ref = SecretRef.parse(f"https://MyVault.vault.azure.net/secrets/Docker-Token/{VERSION.upper()}")
     assert ref.version == VERSION
     assert str(ref) == f"https://myvault.vault.azure.net/secrets/docker-token/{VERSION}"
-    assert ref.versionless() == SecretRef.parse("https://myvault.vault.azure.net/secrets/docker-token")
+    assert ref.versionless() == SecretRef.parse(
+        "https://myvault.vault.azure.net/secrets/docker-token"
+    )
     assert ref.same_secret(ref.versionless())
 
 
 @pytest.mark.parametrize(
-    "suffix", ["vault.azure.net", "vault.azure.cn", "vault.usgovcloudapi.net", "vault.microsoftazure.de"]
+    "suffix",
+    ["vault.azure.net", "vault.azure.cn", "vault.usgovcloudapi.net", "vault.microsoftazure.de"],
 )
 def test_sovereign_cloud_suffixes_are_accepted(suffix: str) -> None:
     ref = SecretRef.parse(f"https://kv-cache.{suffix}/secrets/token")
@@ -35,9 +38,9 @@ def test_sovereign_cloud_suffixes_are_accepted(suffix: str) -> None:
 
 
 def test_trailing_slash_and_port_443_are_tolerated() -> None:
-    assert SecretRef.parse("https://kv-cache.vault.azure.net:443/secrets/token/") == SecretRef.parse(
-        "https://kv-cache.vault.azure.net/secrets/token"
-    )
+    assert SecretRef.parse(
+        "https://kv-cache.vault.azure.net:443/secrets/token/"
+    ) == SecretRef.parse("https://kv-cache.vault.azure.net/secrets/token")
 
 
 @pytest.mark.parametrize(

@@ -12,7 +12,10 @@ VAULT = "/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg/p
 
 
 def minimal(**overrides: str) -> dict[str, str]:
-    env = {"MANAGED_REGISTRIES": REGISTRY, "STORAGE_CONNECTION": "https://acct.table.core.windows.net"}
+    env = {
+        "MANAGED_REGISTRIES": REGISTRY,
+        "STORAGE_CONNECTION": "https://acct.table.core.windows.net",
+    }
     env.update(overrides)
     return env
 
@@ -36,7 +39,12 @@ def test_the_local_example_settings_are_valid() -> None:
 
 
 def test_lists_accept_commas_spaces_and_duplicates_collapse() -> None:
-    settings = Settings.from_env(minimal(MANAGED_REGISTRIES=f"{REGISTRY}, {REGISTRY.upper().replace('SUBSCRIPTIONS', 'subscriptions')}\n", VAULT_ALLOWLIST=f" {VAULT} "))
+    settings = Settings.from_env(
+        minimal(
+            MANAGED_REGISTRIES=f"{REGISTRY}, {REGISTRY.upper().replace('SUBSCRIPTIONS', 'subscriptions')}\n",
+            VAULT_ALLOWLIST=f" {VAULT} ",
+        )
+    )
     assert len(settings.managed_registries) == 1
     assert settings.allows_vault(ResourceId.parse(VAULT.lower()))
     assert settings.manages_registry(ResourceId.parse(REGISTRY))
@@ -61,7 +69,9 @@ def test_lists_accept_commas_spaces_and_duplicates_collapse() -> None:
         ({"AZURE_CLIENT_ID": "me"}, "AZURE_CLIENT_ID", "GUID"),
     ],
 )
-def test_bad_settings_name_the_setting_and_the_fix(overrides: dict[str, str], setting: str, hint: str) -> None:
+def test_bad_settings_name_the_setting_and_the_fix(
+    overrides: dict[str, str], setting: str, hint: str
+) -> None:
     with pytest.raises(ConfigurationError) as caught:
         Settings.from_env(minimal(**overrides))
     assert caught.value.setting == setting

@@ -7,7 +7,14 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from shared.domain.plans import Finding, IdempotencyRecord, IdempotencyStatus, Outcome
+from shared.domain.plans import (
+    ActionKind,
+    Finding,
+    IdempotencyRecord,
+    IdempotencyStatus,
+    Outcome,
+    OutcomeStatus,
+)
 from shared.domain.policies import Policy
 from shared.errors import ConcurrencyError, NotFoundError
 from shared.ports import Claim, ClaimStatus, StoredPolicy
@@ -78,6 +85,16 @@ class MemoryJournal:
     def findings(self, *, since: datetime | None = None, limit: int = 100) -> list[Finding]:
         items = [(at, f) for at, _, f in self.finding_log if since is None or at >= since]
         return [f for _, f in sorted(items, key=lambda pair: pair[0], reverse=True)[:limit]]
+
+    def last_success(self, resource: str, action: ActionKind) -> datetime | None:
+        times = [
+            o.at
+            for o in self.outcome_log
+            if o.action is action
+            and o.status is OutcomeStatus.SUCCEEDED
+            and o.resource.lower() == resource.lower()
+        ]
+        return max(times, default=None)
 
     def claim(self, key: str, payload_hash: str, *, now: datetime, ttl: timedelta) -> Claim:
         with self._lock:

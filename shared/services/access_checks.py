@@ -1,0 +1,106 @@
+"""Re-check that credential-set identities can read their secrets (after access-policy changes).
+
+Report only: findings carry the exact `az` command a person would run. Granting access (policy
+mode `fix`) belongs to the pull-failure remediation.
+"""
+
+from __future__ import annotations
+
+from shared.domain.access import AccessVerdict, evaluate_secret_read
+from shared.domain.ids import ResourceId
+from shared.domain.models import CredentialSet, RoleDefinition, VaultAccess
+from shared.domain.plans import Finding, Severity
+from shared.domain.secrets import SecretRef
+from shared.events import KeyVaultSignal
+from shared.services.context import Context, fan_out
+from shared.services.credential_sets import record_findings, terminal_outcome
+from shared.services.results import Reaction, ReactionStatus
+
+__all__ = ["check_secret_access", "recheck_vault_access"]
+
+
+def check_secret_access(
+    ctx: Context,
+    credential_set: CredentialSet,
+    secret: SecretRef,
+    vault_id: ResourceId,
+    vault: VaultAccess,
+) -> AccessVerdict:
+    """Whether the credential set's identity can get `secret` (one assignments list per secret)."""
+    scope = vault_id.child("secrets", secret.name)
+    principal = credential_set.principal_id or ""
+    if not vault.rbac:
+        return evaluate_secret_read(principal_id=principal, secret_scope=scope, vault=vault)
+    assignments = ctx.access.role_assignments(scope, principal)
+    roles: dict[str, RoleDefinition] = {}
+    for assignment in assignments:
+        if assignment.role_definition_id not in roles:
+            roles[assignment.role_definition_id] = ctx.access.role_definition(
+                assignment.role_definition_id, scope=scope
+            )
+    return evaluate_secret_read(
+        principal_id=principal,
+        secret_scope=scope,
+        vault=vault,
+        assignments=assignments,
+        roles=roles,
+    )
+
+
+def _fix(vault: VaultAccess, principal: str, scope: ResourceId) -> str:
+    if vault.rbac:
+        return (
+            f"az role assignment create --assignee-object-id {principal} --assignee-principal-type ServicePrincipal "
+            f'--role "Key Vault Secrets User" --scope {scope}'
+        )
+    return f"az keyvault set-policy --name {vault.vault_id.name} --object-id {principal} --secret-permissions get"
+
+
+def recheck_vault_access(ctx: Context, signal: KeyVaultSignal) -> Reaction:
+    """For every managed credential set reading from the event's vault, can its identity still read?"""
+    assert signal.vault is not None  # checked by the caller's scope rules
+    vault_id = signal.vault
+    vault = ctx.access.vault_access(vault_id)
+    per_registry = fan_out(ctx.registry.list_credential_sets, ctx.settings.managed_registries)
+    pairs = [
+        (c, ref)
+        for sets in per_registry
+        for c in sets
+        for ref in c.secrets()
+        if ref.vault_name == vault_id.name.lower()
+    ]
+    verdicts = fan_out(
+        lambda pair: check_secret_access(ctx, pair[0], pair[1], vault_id, vault), pairs
+    )
+    findings = [
+        Finding(
+            kind="credential-set-cannot-read-secret",
+            severity=Severity.ERROR if verdict.verdict.value == "denied" else Severity.WARNING,
+            resource=str(credential_set.id),
+            message=f"identity {credential_set.principal_id} of {credential_set.name} cannot read {ref.versionless()}: {verdict.reason}",
+            fix=_fix(
+                vault,
+                credential_set.principal_id or "<principal>",
+                vault_id.child("secrets", ref.name),
+            ),
+            evidence={
+                "verdict": verdict.verdict.value,
+                "secret": str(ref.versionless()),
+                "via": verdict.via,
+            },
+        )
+        for (credential_set, ref), verdict in zip(pairs, verdicts, strict=True)
+        if not verdict.allowed
+    ]
+    record_findings(ctx, findings, signal_id=signal.event_id)
+    terminal_outcome(
+        ctx,
+        signal.event_id,
+        str(vault_id),
+        (),
+        nothing=f"checked {len(pairs)} secret reference(s); {len(findings)} finding(s)",
+    )
+    return Reaction(
+        ReactionStatus.REPORTED,
+        f"checked {len(pairs)} secret reference(s); {len(findings)} cannot be read",
+    )

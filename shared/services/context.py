@@ -1,0 +1,52 @@
+"""What a use case works with: settings, ports, a clock, and bounded concurrency."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import TypeVar
+
+from shared.domain.ids import ResourceId
+from shared.errors import NotFoundError
+from shared.ports import Access, Clock, Journal, PolicyStore, Registry, Secrets
+from shared.settings import Settings
+
+__all__ = ["Context", "fan_out"]
+
+_T = TypeVar("_T")
+_R = TypeVar("_R")
+MAX_CONCURRENCY = 8
+
+
+@dataclass(frozen=True, slots=True)
+class Context:
+    """The ports and settings a use case needs (wired by shared.bootstrap or by tests)."""
+
+    settings: Settings
+    registry: Registry
+    secrets: Secrets
+    access: Access
+    policies: PolicyStore
+    journal: Journal
+    clock: Clock
+
+    def managed_registry(self, name: str) -> ResourceId:
+        """The managed registry with this name; NotFoundError when it is not managed."""
+        for registry in self.settings.managed_registries:
+            if registry.name.lower() == name.lower():
+                return registry
+        raise NotFoundError(f"registry {name!r} is not one of the managed registries")
+
+
+def fan_out(
+    work: Callable[[_T], _R], items: Iterable[_T], *, limit: int = MAX_CONCURRENCY
+) -> list[_R]:
+    """Run `work` over `items` concurrently (bounded), results in input order; the first error
+    propagates after every call has finished, so no call is left running in the background."""
+    batch = list(items)
+    if len(batch) <= 1:
+        return [work(item) for item in batch]
+    with ThreadPoolExecutor(max_workers=min(limit, len(batch))) as pool:
+        futures = [pool.submit(work, item) for item in batch]
+    return [future.result() for future in futures]
