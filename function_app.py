@@ -7,10 +7,14 @@ Settings are validated here so that a bad or missing one stops start-up with a m
 
 import azure.functions as func
 
+from functions.credential_sets import bp as credential_sets_bp
 from functions.health import bp as health_bp
+from functions.keyvault_events import bp as keyvault_events_bp
 from shared.bootstrap import settings
 
 settings()
 
 app = func.FunctionApp(http_auth_level=func.AuthLevel.FUNCTION)
 app.register_functions(health_bp)
+app.register_functions(keyvault_events_bp)
+app.register_functions(credential_sets_bp)

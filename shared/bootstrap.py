@@ -1,19 +1,29 @@
-"""Wires the product once per worker: settings now, SDK-backed adapters lazily on first use.
+"""Wires the product once per worker: settings at start-up, adapters lazily on first use.
 
-Tests and the local host call `configure(...)` to supply settings or ready-made ports instead of
-monkeypatching; `reset()` forgets everything.
+In Azure the SDK clients use DefaultAzureCredential (managed identity); in sandbox mode the same
+SDK clients talk to the embedded sandbox through its in-process transport. Tests and the local
+host call `configure(...)` to supply settings or a ready-made Context instead of monkeypatching;
+`reset()` forgets everything.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
+from typing import TYPE_CHECKING
 
 from shared.settings import Settings, load_settings
 
-__all__ = ["configure", "reset", "settings"]
+if TYPE_CHECKING:
+    from shared.ports import Clock, Journal, PolicyStore
+    from shared.services.context import Context
 
-_lock = threading.Lock()
+__all__ = ["configure", "context", "reset", "settings"]
+
+log = logging.getLogger(__name__)
+_lock = threading.RLock()
 _settings: Settings | None = None
+_context: Context | None = None
 
 
 def settings() -> Settings:
@@ -25,13 +35,72 @@ def settings() -> Settings:
         return _settings
 
 
-def configure(*, settings: Settings | None = None) -> None:
-    """Use these settings instead of the environment's (tests, local host)."""
-    global _settings
+def context() -> Context:
+    """The ports and settings the services use, built on first use and then reused."""
+    global _context
     with _lock:
-        _settings = settings
+        if _context is None:
+            _context = _build(settings())
+        return _context
+
+
+def configure(*, settings: Settings | None = None, context: Context | None = None) -> None:
+    """Use these settings and/or this context instead of building them (tests, local host)."""
+    global _settings, _context
+    with _lock:
+        _settings = settings if settings is not None else (context.settings if context else None)
+        _context = context
 
 
 def reset() -> None:
     """Forget cached settings and adapters; the next call re-reads the environment."""
-    configure(settings=None)
+    configure()
+
+
+def _build(current: Settings) -> Context:
+    from shared.adapters.azure import AzureAccess, AzureClients, AzureRegistry, KeyVaultSecrets
+    from shared.services.context import Context
+
+    clock: Clock
+    if current.mode == "sandbox":
+        from sandbox.embedded import get_sandbox  # dev and test only; never deployed
+
+        sandbox = get_sandbox()
+        clients = AzureClients(sandbox.credential(), transport=sandbox.transport())
+        clock = sandbox.clock
+    else:
+        from shared.adapters.azure.clients import default_credential
+        from shared.adapters.memory import SystemClock
+
+        clients = AzureClients(default_credential(current.managed_identity_client_id))
+        clock = SystemClock()
+    policies, journal = _stores(current)
+    return Context(
+        settings=current,
+        registry=AzureRegistry(clients),
+        secrets=KeyVaultSecrets(clients),
+        access=AzureAccess(clients),
+        policies=policies,
+        journal=journal,
+        clock=clock,
+    )
+
+
+def _stores(current: Settings) -> tuple[PolicyStore, Journal]:
+    if current.storage_connection is None:
+        # only sandbox mode gets here (settings require storage in Azure)
+        from shared.adapters.memory import MemoryJournal, MemoryPolicyStore
+
+        log.warning("no STORAGE_CONNECTION: policy table and journal are kept in memory")
+        return MemoryPolicyStore(), MemoryJournal()
+    from shared.adapters.tables import TableJournal, TablePolicyStore, tables_service
+
+    credential = None
+    if "=" not in current.storage_connection:
+        from shared.adapters.azure.clients import default_credential
+
+        credential = default_credential(current.managed_identity_client_id)
+    service = tables_service(current.storage_connection, credential=credential)
+    return TablePolicyStore(service, current.policy_table), TableJournal(
+        service, current.journal_table
+    )

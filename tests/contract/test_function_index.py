@@ -15,6 +15,8 @@ from tests.function_index import indexed_functions
 EXPECTED = {
     # name: (trigger type, route or None, methods or None)
     "health": ("httpTrigger", "health", {"GET"}),
+    "on_keyvault_event": ("eventGridTrigger", None, None),
+    "sync_credential_set": ("httpTrigger", "credential-sets/{registry}/{name}/sync", {"POST"}),
 }
 ANONYMOUS_ALLOWED = {"health"}
 
@@ -36,7 +38,9 @@ def test_triggers_routes_and_methods() -> None:
         assert binding["type"] == trigger_type, name
         if trigger_type == "httpTrigger":
             assert binding["route"] == route, name
-            assert {str(getattr(m, "value", m)).upper() for m in binding["methods"]} == methods, name
+            assert {str(getattr(m, "value", m)).upper() for m in binding["methods"]} == methods, (
+                name
+            )
 
 
 def test_admin_routes_require_a_function_key() -> None:

@@ -98,7 +98,10 @@ class AzureAccess:
                         scope=ResourceId.parse(item.scope),
                         role_definition_id=role_guid(item.role_definition_id),
                         principal_id=str(item.principal_id).lower(),
-                        principal_type=str(item.principal_type) if item.principal_type else None,
+                        principal_type=str(
+                            getattr(item.principal_type, "value", item.principal_type) or ""
+                        )
+                        or None,
                         condition=item.condition or None,
                     )
                 )

@@ -37,11 +37,18 @@ def _parts(resource: ResourceId) -> tuple[str, str, str]:
     return subscription, group, registry.name
 
 
+def _enum_text(value: Any) -> str | None:
+    """The wire value of an SDK enum (str() of a str-enum gives 'Class.MEMBER' on 3.11)."""
+    if value is None:
+        return None
+    return str(getattr(value, "value", value))
+
+
 def _health(credential: Any) -> CredentialHealth:
     health = getattr(credential, "credential_health", None)
     if health is None:
         return CredentialHealth()
-    status = str(getattr(health, "status", "") or "")
+    status = _enum_text(getattr(health, "status", None)) or ""
     known = {s.value.lower(): s for s in HealthStatus}
     return CredentialHealth(
         known.get(status.lower(), HealthStatus.UNKNOWN),
@@ -68,7 +75,7 @@ def to_credential_set(item: Any) -> CredentialSet | None:
             password=SecretRef.parse(primary.password_secret_identifier),
             principal_id=getattr(identity, "principal_id", None),
             health=_health(primary),
-            provisioning_state=str(item.provisioning_state) if item.provisioning_state else None,
+            provisioning_state=_enum_text(item.provisioning_state),
         )
     except InvalidInputError as exc:
         log.warning("skipping credential set %s: %s", getattr(item, "id", "?"), exc)
@@ -84,7 +91,7 @@ def to_cache_rule(item: Any) -> CacheRule | None:
             source=Upstream.parse(item.source_repository, allow_wildcard=True),
             target=TargetPath.parse(item.target_repository),
             credential_set_id=ResourceId.parse(credential) if credential else None,
-            provisioning_state=str(item.provisioning_state) if item.provisioning_state else None,
+            provisioning_state=_enum_text(item.provisioning_state),
         )
     except InvalidInputError as exc:
         log.warning("skipping cache rule %s: %s", getattr(item, "id", "?"), exc)
