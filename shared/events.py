@@ -25,6 +25,7 @@ __all__ = [
     "KeyVaultEventKind",
     "KeyVaultSignal",
     "parse_keyvault_signal",
+    "parse_time",
 ]
 
 _MAX_TEXT = 2048
@@ -78,7 +79,7 @@ class Envelope:
             source=_text(source, "topic/source", required=False),
             type=_text(type, "event type", required=True),
             subject=_text(subject, "subject", required=False),
-            time=_time(time),
+            time=parse_time(time),
             data=data,
         )
 
@@ -178,7 +179,8 @@ def _text(value: Any, name: str, *, required: bool) -> str:
     return text
 
 
-def _time(value: Any) -> datetime | None:
+def parse_time(value: Any) -> datetime | None:
+    """An ISO 8601 time as Event Grid writes it (7 fractional digits, Z), timezone-aware."""
     if value is None or value == "":
         return None
     if isinstance(value, datetime):

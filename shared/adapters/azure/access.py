@@ -51,7 +51,8 @@ def _subscription_of(scope: ResourceId, fallback: str | None = None) -> str:
 
 
 def _as_tuple(values: Any) -> tuple[str, ...]:
-    return tuple(str(v) for v in (values or ()))
+    # SDK enums are str-enums whose str() is 'Class.MEMBER' on 3.11: use the wire value
+    return tuple(str(getattr(v, "value", v)) for v in (values or ()))
 
 
 class AzureAccess:

@@ -1,0 +1,263 @@
+"""The journal on Azure Table Storage: outcomes, findings and idempotency claims in one table.
+
+Entries live in one partition per UTC day whose key sorts newest day first
+(`outcome-<99999999 - YYYYMMDD>`), and their RowKey is the inverted microsecond timestamp plus a
+random suffix. Table queries return rows in (PartitionKey, RowKey) order, so one range query reads
+newest first, touches only the days since `since`, and stops after `limit` rows.
+
+Claims are rows in partition `idempotency` keyed by the SHA-256 of the signal key (table keys
+forbid `/ \\ # ?` and control characters; a hash is also fixed-length). Partition `last-success`
+holds one row per (action, resource) with the newest successful outcome's time, so
+`last_success` is one point read instead of a scan of the whole journal.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from shared.adapters.tables._claims import (
+    CLAIMS,
+    claim_entity,
+    claim_row,
+    claim_status,
+    read_claim,
+)
+from shared.adapters.tables._client import LazyTable, sdk_errors
+from shared.adapters.tables._codec import (
+    as_utc,
+    dump_finding,
+    dump_outcome,
+    load_finding,
+    load_outcome,
+)
+from shared.domain.plans import (
+    ActionKind,
+    Finding,
+    IdempotencyRecord,
+    IdempotencyStatus,
+    Outcome,
+    OutcomeStatus,
+)
+from shared.errors import ConcurrencyError, ConflictError, NotFoundError
+from shared.ports import Claim, ClaimStatus
+
+if TYPE_CHECKING:
+    from azure.data.tables import TableClient, TableServiceClient
+
+__all__ = ["TableJournal"]
+
+_log = logging.getLogger(__name__)
+_T = TypeVar("_T")
+_OUTCOME = "outcome"
+_FINDING = "finding"
+_SUCCESS = "last-success"
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MAX_MICROS = 10**18 - 1  # above year 9999 in microseconds, so 18 digits always suffice
+_MAX_DAY = 99_999_999
+_ATTEMPTS = 5  # optimistic-concurrency retries before giving up with ConcurrencyError
+
+
+class TableJournal:
+    """Implements the Journal port on one table (see the module docstring for the layout)."""
+
+    def __init__(self, service: TableServiceClient, table_name: str) -> None:
+        self._table = LazyTable(service, table_name)
+
+    def record_outcome(self, outcome: Outcome) -> None:
+        """Append an outcome (and move the last-success mark when it is a newer success)."""
+        self._append(_OUTCOME, outcome.at, outcome.signal_id, dump_outcome(outcome))
+        if outcome.status is OutcomeStatus.SUCCEEDED and outcome.action is not None:
+            # After the entry, so a failure here leaves the mark older than the truth: that costs
+            # at most one needless refresh (reactions are safe to repeat), never a missed one.
+            self._mark_success(outcome.resource, outcome.action, outcome.at)
+
+    def record_finding(self, finding: Finding, *, signal_id: str, at: datetime) -> None:
+        """Append a finding raised while handling a signal."""
+        self._append(_FINDING, at, signal_id, dump_finding(finding))
+
+    def outcomes(self, *, since: datetime | None = None, limit: int = 100) -> list[Outcome]:
+        """Outcomes newest first, at or after `since`, at most `limit`."""
+        return self._newest(_OUTCOME, since, limit, load_outcome)
+
+    def findings(self, *, since: datetime | None = None, limit: int = 100) -> list[Finding]:
+        """Findings newest first, recorded at or after `since`, at most `limit`."""
+        return self._newest(_FINDING, since, limit, load_finding)
+
+    def last_success(self, resource: str, action: ActionKind) -> datetime | None:
+        """When `action` last succeeded on `resource` (resource ids compare case-insensitively)."""
+        try:
+            with sdk_errors(f"read last success of {action.value}"):
+                entity = self._table.client().get_entity(_SUCCESS, _success_row(resource, action))
+        except NotFoundError:
+            return None
+        try:
+            return datetime.fromisoformat(str(entity["atText"]))
+        except (KeyError, ValueError):
+            at = entity.get("at")
+            return as_utc(at) if isinstance(at, datetime) else None
+
+    def claim(self, key: str, payload_hash: str, *, now: datetime, ttl: timedelta) -> Claim:
+        """Atomically claim a signal for handling (see ClaimStatus)."""
+        now = as_utc(now)
+        fresh = IdempotencyRecord(key, payload_hash, IdempotencyStatus.IN_PROGRESS, now + ttl)
+        entity = claim_entity(fresh)
+        table = self._table.client()
+        for _ in range(_ATTEMPTS):
+            # Insert-only: of two workers inserting at once, the service lets exactly one win.
+            try:
+                with sdk_errors(f"claim {key!r}"):
+                    table.create_entity(entity)
+                return Claim(ClaimStatus.NEW, fresh)
+            except ConflictError:
+                pass
+            try:
+                with sdk_errors(f"read claim {key!r}"):
+                    current = table.get_entity(CLAIMS, entity["RowKey"])
+            except NotFoundError:
+                continue  # released between our insert and our read: insert again
+            record = read_claim(key, current)
+            if record is not None and not record.is_expired(now):
+                return Claim(claim_status(record, payload_hash), record)
+            if _replace_unless_changed(table, entity, str(current.metadata["etag"])):
+                return Claim(ClaimStatus.NEW, fresh)
+            # Someone else took over (or released) first: look again and answer from that.
+        raise ConcurrencyError(f"claim {key!r} kept changing under contention; retry later")
+
+    def complete(self, key: str, *, now: datetime, ttl: timedelta) -> None:
+        """Mark a claimed signal as handled; replays within `ttl` become duplicates."""
+        from azure.data.tables import UpdateMode
+
+        change = {
+            "PartitionKey": CLAIMS,
+            "RowKey": claim_row(key),
+            "status": IdempotencyStatus.COMPLETED.value,
+            "expiresAt": as_utc(now) + ttl,
+        }
+        try:
+            with sdk_errors(f"complete claim {key!r}"):
+                # Merge is update-only: a released (missing) claim is a 404, not a new row.
+                self._table.client().update_entity(change, mode=UpdateMode.MERGE)
+        except NotFoundError:
+            raise NotFoundError(f"no claim for {key!r}") from None
+
+    def release(self, key: str) -> None:
+        """Drop a claim after a failure so a redelivery can handle the signal again."""
+        with sdk_errors(f"release claim {key!r}"):
+            self._table.client().delete_entity(CLAIMS, claim_row(key))  # missing is fine
+
+    def _mark_success(self, resource: str, action: ActionKind, at: datetime) -> None:
+        moment = as_utc(at)
+        row = _success_row(resource, action)
+        entity: dict[str, Any] = {
+            "PartitionKey": _SUCCESS,
+            "RowKey": row,
+            "resource": resource[:1_000],
+            "action": action.value,
+            "at": moment,
+            "atText": at.isoformat(),  # read back as given, time zone included
+        }
+        table = self._table.client()
+        # Outcomes can be recorded out of order: only ever move the mark forward.
+        for _ in range(_ATTEMPTS):
+            try:
+                with sdk_errors(f"mark last success of {action.value}"):
+                    table.create_entity(entity)
+                return
+            except ConflictError:
+                pass
+            try:
+                with sdk_errors(f"read last success of {action.value}"):
+                    current = table.get_entity(_SUCCESS, row)
+            except NotFoundError:
+                continue
+            known = current.get("at")
+            if isinstance(known, datetime) and as_utc(known) >= moment:
+                return
+            if _replace_unless_changed(table, entity, str(current.metadata["etag"])):
+                return
+        raise ConcurrencyError(f"the last success of {action.value} kept changing; retry later")
+
+    def _append(self, kind: str, at: datetime, signal_id: str, data: str) -> None:
+        moment = as_utc(at)
+        entity = {
+            "PartitionKey": _day_partition(kind, moment),
+            "RowKey": f"{_inverted(moment)}-{uuid.uuid4().hex}",
+            "at": moment,  # typed columns for people reading the table; `data` is the record
+            "signalId": signal_id[:1_000],  # a column holds at most 64 KiB
+            "data": data,
+        }
+        with sdk_errors(f"record {kind} of signal {signal_id!r}"):
+            self._table.client().create_entity(entity)
+
+    def _newest(
+        self, kind: str, since: datetime | None, limit: int, load: Callable[[str], _T]
+    ) -> list[_T]:
+        if limit <= 0:
+            return []
+        query = "PartitionKey ge @first and PartitionKey lt @after"
+        parameters = {"first": f"{kind}-", "after": f"{kind}."}  # '.' sorts right after '-'
+        if since is not None:
+            moment = as_utc(since)
+            # Days after `since` have smaller keys; rows at or after it have RowKeys below this.
+            query = "PartitionKey ge @first and PartitionKey le @last and RowKey lt @before"
+            parameters = {
+                "first": f"{kind}-",
+                "last": _day_partition(kind, moment),
+                "before": f"{_inverted(moment)}.",
+            }
+        items: list[_T] = []
+        with sdk_errors(f"list {kind}s"):
+            pages = self._table.client().query_entities(
+                query, parameters=parameters, results_per_page=min(limit, 1000)
+            )
+            for entity in pages:
+                try:
+                    items.append(load(str(entity["data"])))
+                except (KeyError, TypeError, ValueError) as exc:
+                    _log.warning(
+                        "skipping unreadable journal row %s/%s: %s",
+                        entity.get("PartitionKey"),
+                        entity.get("RowKey"),
+                        type(exc).__name__,
+                    )
+                    continue
+                if len(items) >= limit:
+                    break
+        return items
+
+
+def _day_partition(kind: str, moment: datetime) -> str:
+    day = moment.year * 10_000 + moment.month * 100 + moment.day
+    return f"{kind}-{_MAX_DAY - day:08d}"
+
+
+def _inverted(moment: datetime) -> str:
+    micros = (moment - _EPOCH) // timedelta(microseconds=1)
+    return f"{_MAX_MICROS - micros:018d}"
+
+
+def _replace_unless_changed(table: TableClient, entity: dict[str, Any], etag: str) -> bool:
+    """Replace a row only if it still has `etag`; False when someone changed or deleted it."""
+    from azure.core import MatchConditions
+    from azure.data.tables import UpdateMode
+
+    try:
+        with sdk_errors(f"replace row {entity['PartitionKey']}/{entity['RowKey']}"):
+            table.update_entity(
+                entity,
+                mode=UpdateMode.REPLACE,
+                etag=etag,
+                match_condition=MatchConditions.IfNotModified,
+            )
+    except (ConcurrencyError, NotFoundError):
+        return False
+    return True
+
+
+def _success_row(resource: str, action: ActionKind) -> str:
+    return hashlib.sha256(f"{action.value}|{resource.lower()}".encode()).hexdigest()

@@ -1,0 +1,180 @@
+"""Pull failures, from a `cachekeeper.PullFailed` CloudEvent or an Azure Monitor log-search alert.
+
+Both map to one `PullFailure` signal: registry, repository, tag, HTTP status, time. The alert is
+the common alert schema of a log-search alert on ContainerRegistryRepositoryEvents split by
+`Repository` (search results are not embedded in Log Alerts V2; dimensions are). Resolved alerts
+carry no failures.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from shared.domain.ids import ResourceId
+from shared.domain.repositories import TargetPath
+from shared.errors import InvalidEventError, InvalidInputError
+from shared.events import Envelope, parse_time
+
+__all__ = [
+    "PULL_FAILED",
+    "PullFailure",
+    "PullFailureAlert",
+    "parse_pull_failed",
+    "parse_pull_failure_alert",
+]
+
+PULL_FAILED = "cachekeeper.PullFailed"
+_REGISTRY_TYPE = "Microsoft.ContainerRegistry/registries"
+
+
+@dataclass(frozen=True, slots=True)
+class PullFailure:
+    """A failed pull of `repository` (a path inside the registry) with the HTTP status seen."""
+
+    registry: ResourceId
+    repository: TargetPath
+    status: int | None
+    tag: str | None = None
+    time: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PullFailureAlert:
+    alert_id: str
+    fired: bool
+    failures: tuple[PullFailure, ...]
+
+
+def _lower_keys(data: Mapping[str, Any]) -> dict[str, Any]:
+    return {str(k).strip().lower(): v for k, v in data.items()}
+
+
+def _registry(value: Any) -> ResourceId:
+    if not isinstance(value, str):
+        raise InvalidEventError("registry must be the registry's resource id")
+    try:
+        registry = ResourceId.parse(value)
+    except InvalidInputError as exc:
+        raise InvalidEventError(f"registry: {exc}") from exc
+    if not registry.is_type(_REGISTRY_TYPE):
+        raise InvalidEventError(f"registry {value!r} is not a container registry resource id")
+    return registry
+
+
+def _repository(value: Any) -> TargetPath:
+    if not isinstance(value, str):
+        raise InvalidEventError("repository must be a string")
+    try:
+        return TargetPath.parse(value.strip().lower(), allow_wildcard=False)
+    except InvalidInputError as exc:
+        raise InvalidEventError(f"repository: {exc}") from exc
+
+
+def _status(value: Any) -> int | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool):
+        raise InvalidEventError("status must be an HTTP status code")
+    text = str(value).strip()
+    digits = text[:3]
+    if not digits.isdigit() or not 100 <= int(digits) <= 599:
+        raise InvalidEventError(f"status {text[:20]!r} is not an HTTP status code")
+    return int(digits)
+
+
+def _tag(value: Any) -> str | None:
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str) or len(value) > 128:
+        raise InvalidEventError("tag must be a string of at most 128 characters")
+    return value.strip() or None
+
+
+def parse_pull_failed(envelope: Envelope) -> PullFailure:
+    """The PullFailed signal of a `cachekeeper.PullFailed` event (see docs/events/)."""
+    if envelope.type != PULL_FAILED:
+        raise InvalidEventError(f"event type {envelope.type!r} is not {PULL_FAILED}")
+    data = _lower_keys(envelope.data)
+    return PullFailure(
+        registry=_registry(data.get("registry")),
+        repository=_repository(data.get("repository")),
+        status=_status(data.get("status")),
+        tag=_tag(data.get("tag")),
+        time=parse_time(data.get("time")) or envelope.time,
+    )
+
+
+def _dimensions(condition: Mapping[str, Any]) -> dict[str, Any]:
+    dimensions = condition.get("dimensions") or []
+    if not isinstance(dimensions, Sequence) or isinstance(dimensions, str):
+        raise InvalidEventError("alert dimensions must be a list")
+    found: dict[str, Any] = {}
+    for item in dimensions:
+        if isinstance(item, Mapping) and isinstance(item.get("name"), str):
+            found[item["name"].strip().lower()] = item.get("value")
+    return found
+
+
+def parse_pull_failure_alert(payload: Any) -> PullFailureAlert:
+    """Pull failures in a common-alert-schema payload (one per `Repository` dimension value)."""
+    if not isinstance(payload, Mapping) or not isinstance(payload.get("data"), Mapping):
+        raise InvalidEventError("not an Azure Monitor common alert schema payload (no data)")
+    if payload.get("schemaId") != "azureMonitorCommonAlertSchema":
+        raise InvalidEventError("schemaId must be azureMonitorCommonAlertSchema")
+    essentials = payload["data"].get("essentials")
+    context = payload["data"].get("alertContext") or {}
+    if not isinstance(essentials, Mapping) or not isinstance(context, Mapping):
+        raise InvalidEventError("alert has no essentials")
+    condition = str(essentials.get("monitorCondition", "")).strip().lower()
+    if condition not in ("fired", "resolved"):
+        raise InvalidEventError("monitorCondition must be Fired or Resolved")
+    alert_id = str(essentials.get("alertId") or "")[:512]
+    if not alert_id:
+        raise InvalidEventError("alert has no alertId")
+    if condition == "resolved":
+        return PullFailureAlert(alert_id, False, ())
+    targets = [t for t in (essentials.get("alertTargetIDs") or []) if isinstance(t, str)]
+    registries = [r for r in (_maybe_registry(t) for t in targets) if r is not None]
+    fired_at = parse_time(essentials.get("firedDateTime"))
+    criteria = (
+        (context.get("condition") or {}).get("allOf")
+        if isinstance(context.get("condition"), Mapping)
+        else None
+    )
+    failures: list[PullFailure] = []
+    for criterion in (
+        criteria if isinstance(criteria, Sequence) and not isinstance(criteria, str) else []
+    ):
+        if not isinstance(criterion, Mapping):
+            continue
+        dims = _dimensions(criterion)
+        if "repository" not in dims:
+            continue  # not split by Repository: nothing to diagnose
+        registry = _maybe_registry(dims.get("_resourceid") or dims.get("resourceid")) or (
+            registries[0] if len(registries) == 1 else None
+        )
+        if registry is None:
+            raise InvalidEventError("cannot tell which registry the alert is about")
+        failures.append(
+            PullFailure(
+                registry,
+                _repository(dims["repository"]),
+                _status(dims.get("resultdescription")),
+                _tag(dims.get("tag")),
+                fired_at,
+            )
+        )
+    return PullFailureAlert(alert_id, True, tuple(failures))
+
+
+def _maybe_registry(value: Any) -> ResourceId | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        rid = ResourceId.parse(value)
+    except InvalidInputError:
+        return None
+    return rid if rid.is_type(_REGISTRY_TYPE) else None

@@ -1,0 +1,109 @@
+"""Diagnose a credential set's access to its secrets, and repair it where policy allows.
+
+The same code serves pull failures, `GET /api/credential-sets/{registry}/{name}/access` (plan
+only) and the audit. Observation: the credential set, its secrets' versions, each vault's
+permission model, and (RBAC vaults) the identity's role assignments with their role definitions.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from shared.domain.diagnosis import SecretCheck, plan_access_repair
+from shared.domain.ids import ResourceId
+from shared.domain.models import CredentialSet, VaultAccess
+from shared.domain.plans import Action, ActionKind, Outcome, OutcomeStatus, Plan
+from shared.domain.secrets import SecretRef
+from shared.errors import PermanentError
+from shared.services.access_checks import check_secret_access
+from shared.services.context import Context, fan_out
+from shared.services.credential_sets import observe_versions
+
+__all__ = ["apply_access_repair", "diagnose_credential_set"]
+
+log = logging.getLogger(__name__)
+
+
+def _vault_id(ctx: Context, secret: SecretRef) -> ResourceId | None:
+    for vault in ctx.settings.vault_allowlist:
+        if vault.name.lower() == secret.vault_name:
+            return vault
+    return None
+
+
+def diagnose_credential_set(ctx: Context, credential_set: CredentialSet, *, fix: bool) -> Plan:
+    """Observe everything the credential set depends on and plan findings (and, with `fix`, repairs)."""
+    secrets = list(credential_set.secrets())
+    versions, _ = observe_versions(ctx, secrets)
+    vault_ids = {s.vault_name: _vault_id(ctx, s) for s in secrets}
+    managed = sorted({v for v in vault_ids.values() if v is not None}, key=str)
+    models: dict[ResourceId, VaultAccess] = dict(
+        zip(managed, fan_out(ctx.access.vault_access, managed), strict=True)
+    )
+
+    def check(secret: SecretRef) -> SecretCheck:
+        vault_id = vault_ids[secret.vault_name]
+        found = versions.get(secret.versionless())
+        if vault_id is None:
+            return SecretCheck(secret, found, None)
+        model = models[vault_id]
+        verdict = None
+        if credential_set.principal_id:
+            verdict = check_secret_access(ctx, credential_set, secret, vault_id, model)
+        return SecretCheck(secret, found, vault_id, model.rbac, verdict)
+
+    checks = fan_out(check, secrets)
+    return plan_access_repair(credential_set, checks, now=ctx.clock.now(), fix=fix)
+
+
+def _apply(ctx: Context, action: Action, signal_id: str) -> Outcome:
+    try:
+        if action.kind is ActionKind.GRANT_SECRET_READ:
+            assignment = ctx.access.grant(
+                ResourceId.parse(action.resource),
+                principal_id=str(action.changes["principalId"]),
+                role_id=str(action.changes["roleDefinitionId"]),
+            )
+            after = {"roleAssignment": assignment.id, "scope": str(assignment.scope)}
+            health = None
+        else:
+            credential_set = ResourceId.parse(action.resource)
+            current = ctx.registry.get_credential_set(credential_set)
+            ctx.registry.update_credential_set(
+                credential_set, username=current.username, password=current.password
+            )
+            health = ctx.registry.get_credential_set(credential_set).health.status.value
+            after = {"health": health}
+    except PermanentError as error:
+        outcome = Outcome(
+            signal_id,
+            action.resource,
+            OutcomeStatus.FAILED,
+            f"{action.reason}; failed: {error}",
+            ctx.clock.now(),
+            action.kind,
+        )
+    else:
+        outcome = Outcome(
+            signal_id,
+            action.resource,
+            OutcomeStatus.SUCCEEDED,
+            action.reason,
+            ctx.clock.now(),
+            action.kind,
+            {},
+            after,
+            health,
+        )
+    ctx.journal.record_outcome(outcome)
+    log.info("%s %s: %s", action.kind.value, action.resource, outcome.status.value)
+    return outcome
+
+
+def apply_access_repair(ctx: Context, plan: Plan, *, signal_id: str) -> tuple[Outcome, ...]:
+    """Grants first (concurrently), then the refresh that makes ACR re-check, then read-back."""
+    grants = [a for a in plan.actions if a.kind is ActionKind.GRANT_SECRET_READ]
+    others = [a for a in plan.actions if a.kind is not ActionKind.GRANT_SECRET_READ]
+    outcomes = fan_out(lambda a: _apply(ctx, a, signal_id), grants)
+    outcomes += [_apply(ctx, a, signal_id) for a in others]
+    return tuple(outcomes)

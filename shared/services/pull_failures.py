@@ -1,0 +1,103 @@
+"""React to pull failures: find the rule and credential set, diagnose, repair within policy.
+
+A burst of failures for one credential set is diagnosed once per window (idempotency key per
+credential set and window), so 100 alerts in a minute cost one diagnosis and at most one grant.
+A 404 for a repository no rule serves is a new repository: the policy-table flow decides.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from shared.domain.cache_rules import find_serving_rule
+from shared.domain.plans import Finding, Outcome, OutcomeStatus, Plan, Severity
+from shared.errors import ConcurrencyError
+from shared.ports import ClaimStatus
+from shared.pull_events import PullFailure
+from shared.services.context import Context
+from shared.services.credential_sets import record_findings, terminal_outcome
+from shared.services.diagnosis import apply_access_repair, diagnose_credential_set
+from shared.services.results import Reaction, ReactionStatus
+
+__all__ = ["COALESCING_WINDOW", "react_to_pull_failure"]
+
+log = logging.getLogger(__name__)
+COALESCING_WINDOW = timedelta(minutes=5)
+_HOLD = timedelta(minutes=10)
+
+
+def _window_key(ctx: Context, credential_set: str) -> str:
+    now = ctx.clock.now()
+    bucket = int(now.timestamp() // COALESCING_WINDOW.total_seconds())
+    return f"pull:{credential_set.lower()}:{bucket}"
+
+
+def _report(ctx: Context, signal_id: str, resource: str, finding: Finding) -> Reaction:
+    record_findings(ctx, [finding], signal_id=signal_id)
+    ctx.journal.record_outcome(
+        Outcome(signal_id, resource, OutcomeStatus.NO_CHANGE, finding.message, ctx.clock.now())
+    )
+    return Reaction(ReactionStatus.REPORTED, finding.message, Plan(resource, (), (finding,)))
+
+
+def react_to_pull_failure(failure: PullFailure, ctx: Context, *, signal_id: str) -> Reaction:
+    """Diagnose (and in fix mode repair) what stops pulls of `failure.repository`."""
+    if not ctx.settings.manages_registry(failure.registry):
+        reason = f"registry {failure.registry} is not managed"
+        ctx.journal.record_outcome(
+            Outcome(
+                signal_id, str(failure.registry), OutcomeStatus.IGNORED, reason, ctx.clock.now()
+            )
+        )
+        return Reaction(ReactionStatus.IGNORED, reason)
+    rules = ctx.registry.list_cache_rules(failure.registry)
+    rule = find_serving_rule(failure.repository, rules)
+    where = f"{failure.registry.name}/{failure.repository}"
+    if rule is None:
+        if failure.status == 404:
+            from shared.services.repositories import request_from_pull_failure
+
+            return request_from_pull_failure(ctx, failure, signal_id=signal_id)
+        return _report(ctx, signal_id, where, Finding(
+            "pull-failure-not-cached", Severity.INFO, where,
+            f"pulls of {where} failed with {failure.status}, but no cache rule serves it; not a cache problem",
+            evidence={"status": failure.status, "checked": ["cache rules"]},
+        ))  # fmt: skip
+    if rule.credential_set_id is None:
+        return _report(ctx, signal_id, str(rule.id), Finding(
+            "pull-failure-unauthenticated-rule", Severity.WARNING, str(rule.id),
+            f"pulls of {where} via rule {rule.name} failed with {failure.status}; the rule has no credential set, "
+            f"so the upstream {rule.source} must allow anonymous pulls",
+            fix=f"add a credential set to rule {rule.name} if {rule.source.host} needs authentication",
+            evidence={"status": failure.status, "checked": ["cache rule", "credential set"]},
+        ))  # fmt: skip
+    key = _window_key(ctx, str(rule.credential_set_id))
+    claim = ctx.journal.claim(key, "pull-failure", now=ctx.clock.now(), ttl=_HOLD)
+    if claim.status is ClaimStatus.DUPLICATE:
+        return Reaction(
+            ReactionStatus.DUPLICATE,
+            f"{rule.credential_set_id} was diagnosed within the last {COALESCING_WINDOW}",
+        )
+    if claim.status is ClaimStatus.IN_PROGRESS:
+        raise ConcurrencyError(f"{rule.credential_set_id} is being diagnosed by another worker")
+    try:
+        credential_set = ctx.registry.get_credential_set(rule.credential_set_id)
+        plan = diagnose_credential_set(
+            ctx, credential_set, fix=ctx.settings.remediation_mode == "fix"
+        )
+        outcomes = apply_access_repair(ctx, plan, signal_id=signal_id)
+        record_findings(ctx, plan.findings, signal_id=signal_id)
+        nothing = f"{credential_set.name}: " + (
+            f"{len(plan.findings)} finding(s) recorded" if plan.findings else "no problem found"
+        )
+        status = terminal_outcome(ctx, signal_id, str(credential_set.id), outcomes, nothing=nothing)
+    except BaseException:
+        ctx.journal.release(key)
+        raise
+    ctx.journal.complete(key, now=ctx.clock.now(), ttl=COALESCING_WINDOW)
+    if status is ReactionStatus.NO_CHANGE and plan.findings:
+        status = ReactionStatus.REPORTED
+    return Reaction(
+        status, nothing if not outcomes else f"{len(outcomes)} repair(s) applied", plan, outcomes
+    )
