@@ -10,6 +10,7 @@ import azure.functions as func
 from functions.credential_sets import bp as credential_sets_bp
 from functions.health import bp as health_bp
 from functions.keyvault_events import bp as keyvault_events_bp
+from functions.pull_failures import bp as pull_failures_bp
 from shared.bootstrap import settings
 
 settings()
@@ -18,3 +19,4 @@ app = func.FunctionApp(http_auth_level=func.AuthLevel.FUNCTION)
 app.register_functions(health_bp)
 app.register_functions(keyvault_events_bp)
 app.register_functions(credential_sets_bp)
+app.register_functions(pull_failures_bp)

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import azure.functions as func
-
 __all__ = ["event_to_json"]
 
 

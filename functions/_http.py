@@ -1,17 +1,28 @@
-"""HTTP helpers shared by the admin blueprints: JSON and problem+json responses, body limits."""
+"""HTTP helpers shared by the admin blueprints: JSON bodies in, JSON and problem+json out."""
 
 from __future__ import annotations
 
 import json
+import logging
+from collections.abc import Callable
 from typing import Any
 
 import azure.functions as func
 
-from shared.errors import CachekeeperError
+from shared.errors import CachekeeperError, PayloadTooLargeError, UnsupportedMediaTypeError
 
-__all__ = ["MAX_BODY_BYTES", "json_response", "problem", "problem_from_error"]
+__all__ = [
+    "MAX_BODY_BYTES",
+    "flag",
+    "guarded",
+    "json_response",
+    "problem",
+    "problem_from_error",
+    "read_json",
+]
 
 MAX_BODY_BYTES = 256 * 1024
+log = logging.getLogger(__name__)
 
 
 def json_response(body: Any, *, status_code: int = 200) -> func.HttpResponse:
@@ -39,5 +50,52 @@ def problem(status: int, title: str, detail: str, *, code: str | None = None) ->
 
 
 def problem_from_error(error: CachekeeperError) -> func.HttpResponse:
-    """Map one of our errors to problem+json; the message never carries secret material."""
+    """Map one of our errors to problem+json; messages never carry secret material."""
     return problem(error.http_status, type(error).__name__, error.message, code=error.code)
+
+
+def read_json(req: func.HttpRequest) -> Any:
+    """The request body as JSON: 413 over the size limit, 415 when it is not JSON."""
+    body = req.get_body() or b""
+    if len(body) > MAX_BODY_BYTES:
+        raise PayloadTooLargeError(f"request body is larger than {MAX_BODY_BYTES} bytes")
+    content_type = (
+        (req.headers.get("content-type") or "application/json").split(";")[0].strip().lower()
+    )
+    if content_type != "application/json" and not content_type.endswith("+json"):
+        raise UnsupportedMediaTypeError(f"content type {content_type!r} is not JSON")
+    try:
+        return json.loads(body.decode("utf-8") or "null")
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        raise UnsupportedMediaTypeError("request body is not valid JSON") from None
+
+
+def flag(req: func.HttpRequest, name: str) -> bool:
+    """A boolean query parameter (`?dry_run=true`); anything but true/false/1/0 is a 400."""
+    from shared.errors import InvalidInputError
+
+    value = req.params.get(name, "false").strip().lower()
+    if value not in ("true", "false", "1", "0"):
+        raise InvalidInputError(f"{name} must be true or false")
+    return value in ("true", "1")
+
+
+def guarded(handler: Callable[[], func.HttpResponse]) -> func.HttpResponse:
+    """Run a handler: our permanent errors become problem+json; transient ones become 503 with
+    Retry-After; anything unexpected is logged and answered 500 without details."""
+    try:
+        return handler()
+    except CachekeeperError as error:
+        response = problem_from_error(error)
+        if error.transient:
+            retry = str(int(getattr(error, "retry_after", None) or 5))
+            response.headers["Retry-After"] = retry
+        return response
+    except Exception:
+        log.exception("unhandled error in an admin endpoint")
+        return problem(
+            500,
+            "Internal Server Error",
+            "an unexpected error occurred; see the logs",
+            code="Internal",
+        )

@@ -1,10 +1,14 @@
-"""Admin API for credential sets: POST /api/credential-sets/{registry}/{name}/sync[?dry_run=true]."""
+"""Admin API for credential sets.
+
+POST /api/credential-sets/{registry}/{name}/sync[?dry_run=true]  newest valid secret versions
+GET  /api/credential-sets/{registry}/{name}/access               can its identity read its secrets
+"""
 
 from __future__ import annotations
 
 import azure.functions as func
 
-from functions._http import json_response, problem, problem_from_error
+from functions._http import flag, guarded, json_response
 
 bp = func.Blueprint()
 
@@ -16,22 +20,31 @@ bp = func.Blueprint()
     auth_level=func.AuthLevel.FUNCTION,
 )
 def sync_credential_set(req: func.HttpRequest) -> func.HttpResponse:
-    from shared.bootstrap import context
-    from shared.errors import CachekeeperError
-    from shared.services import sync_credential_set as sync
+    def handle() -> func.HttpResponse:
+        from shared.bootstrap import context
+        from shared.services import sync_credential_set as sync
 
-    dry_run = req.params.get("dry_run", "false").lower()
-    if dry_run not in ("true", "false", "1", "0"):
-        return problem(400, "Bad Request", "dry_run must be true or false", code="InvalidInput")
-    try:
+        dry_run = flag(req, "dry_run")
         reaction = sync(
-            context(),
-            req.route_params["registry"],
-            req.route_params["name"],
-            dry_run=dry_run in ("true", "1"),
+            context(), req.route_params["registry"], req.route_params["name"], dry_run=dry_run
         )
-    except CachekeeperError as error:
-        if error.transient:
-            raise
-        return problem_from_error(error)
-    return json_response(reaction.to_dict())
+        return json_response(reaction.to_dict())
+
+    return guarded(handle)
+
+
+@bp.function_name("credential_set_access")
+@bp.route(
+    route="credential-sets/{registry}/{name}/access",
+    methods=["GET"],
+    auth_level=func.AuthLevel.FUNCTION,
+)
+def credential_set_access(req: func.HttpRequest) -> func.HttpResponse:
+    def handle() -> func.HttpResponse:
+        from shared.bootstrap import context
+        from shared.services.pull_failures import access_report
+
+        reaction = access_report(context(), req.route_params["registry"], req.route_params["name"])
+        return json_response(reaction.to_dict())
+
+    return guarded(handle)

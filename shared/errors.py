@@ -13,7 +13,9 @@ Event Grid redelivers the event.
     │   │   ├── InvalidNameError
     │   │   ├── InvalidRepositoryError
     │   │   ├── InvalidPolicyError
-    │   │   └── InvalidEventError
+    │   │   ├── InvalidEventError
+    │   │   ├── PayloadTooLargeError      request body over the limit (413)
+    │   │   └── UnsupportedMediaTypeError request body not JSON (415)
     │   ├── PolicyViolationError          policy or ACR rules refuse the change; .reason says why
     │   ├── OutOfScopeError               the registry or vault is not managed by this app
     │   ├── AccessDeniedError             Azure refused the app's own identity (403)
@@ -43,10 +45,12 @@ __all__ = [
     "InvalidSecretUriError",
     "NotFoundError",
     "OutOfScopeError",
+    "PayloadTooLargeError",
     "PermanentError",
     "PolicyViolationError",
     "ThrottledError",
     "TransientError",
+    "UnsupportedMediaTypeError",
     "UpstreamTimeoutError",
     "UpstreamUnavailableError",
 ]
@@ -119,6 +123,16 @@ class InvalidPolicyError(InvalidInputError):
 
 class InvalidEventError(InvalidInputError):
     code = "InvalidEvent"
+
+
+class PayloadTooLargeError(InvalidInputError):
+    code = "PayloadTooLarge"
+    http_status = 413
+
+
+class UnsupportedMediaTypeError(InvalidInputError):
+    code = "UnsupportedMediaType"
+    http_status = 415
 
 
 class PolicyViolationError(PermanentError):

@@ -11,7 +11,9 @@ EVENTS = Path(__file__).resolve().parent / "events"
 
 
 def _example_settings() -> dict[str, str]:
-    values: dict[str, str] = json.loads((ROOT / "local.settings.example.json").read_text())["Values"]
+    values: dict[str, str] = json.loads((ROOT / "local.settings.example.json").read_text())[
+        "Values"
+    ]
     return values
 
 
@@ -24,3 +26,7 @@ for _name, _value in _example_settings().items():
 def load_event(name: str) -> object:
     """A JSON fixture from tests/events/."""
     return json.loads((EVENTS / name).read_text())
+
+
+# One Azurite table service for the whole session, shared by every test that asks for it.
+from tests.azurite_fixture import azurite  # noqa: E402, F401

@@ -8,19 +8,29 @@ A 404 for a repository no rule serves is a new repository: the policy-table flow
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from datetime import timedelta
+from typing import Any
 
 from shared.domain.cache_rules import find_serving_rule
+from shared.domain.names import validate_rule_name
 from shared.domain.plans import Finding, Outcome, OutcomeStatus, Plan, Severity
-from shared.errors import ConcurrencyError
+from shared.errors import ConcurrencyError, InvalidEventError
+from shared.events import Envelope
 from shared.ports import ClaimStatus
-from shared.pull_events import PullFailure
+from shared.pull_events import PullFailure, parse_pull_failed, parse_pull_failure_alert
 from shared.services.context import Context
 from shared.services.credential_sets import record_findings, terminal_outcome
 from shared.services.diagnosis import apply_access_repair, diagnose_credential_set
 from shared.services.results import Reaction, ReactionStatus
 
-__all__ = ["COALESCING_WINDOW", "react_to_pull_failure"]
+__all__ = [
+    "COALESCING_WINDOW",
+    "access_report",
+    "react_to_pull_failed_event",
+    "react_to_pull_failure",
+    "react_to_pull_failure_alert",
+]
 
 log = logging.getLogger(__name__)
 COALESCING_WINDOW = timedelta(minutes=5)
@@ -100,4 +110,56 @@ def react_to_pull_failure(failure: PullFailure, ctx: Context, *, signal_id: str)
         status = ReactionStatus.REPORTED
     return Reaction(
         status, nothing if not outcomes else f"{len(outcomes)} repair(s) applied", plan, outcomes
+    )
+
+
+def react_to_pull_failed_event(event: Mapping[str, Any], ctx: Context) -> Reaction:
+    """Handle a `cachekeeper.PullFailed` event; malformed ones are recorded and acknowledged."""
+    event_id = (
+        str(event.get("id") or "unidentified-event")[:128]
+        if isinstance(event, Mapping)
+        else "unidentified-event"
+    )
+    try:
+        failure = parse_pull_failed(Envelope.from_dict(event))
+    except InvalidEventError as error:
+        reason = f"malformed PullFailed event: {error}"
+        log.warning("rejecting event %s: %s", event_id, reason)
+        ctx.journal.record_outcome(
+            Outcome(event_id, "pull-failed-event", OutcomeStatus.REJECTED, reason, ctx.clock.now())
+        )
+        return Reaction(ReactionStatus.REJECTED, reason)
+    return react_to_pull_failure(failure, ctx, signal_id=event_id)
+
+
+def react_to_pull_failure_alert(payload: Any, ctx: Context) -> list[Reaction]:
+    """Handle a common-alert-schema payload: one reaction per failing repository; a Resolved
+    alert changes nothing. A malformed payload raises InvalidEventError (the caller answers 400)."""
+    alert = parse_pull_failure_alert(payload)
+    if not alert.fired:
+        return [Reaction(ReactionStatus.NO_CHANGE, "the alert is resolved")]
+    suffix = alert.alert_id.rsplit("/", 1)[-1]
+    return [
+        react_to_pull_failure(
+            failure, ctx, signal_id=f"alert-{suffix}-{failure.registry.name}-{failure.repository}"
+        )
+        for failure in alert.failures
+    ]
+
+
+def access_report(ctx: Context, registry_name: str, name: str) -> Reaction:
+    """The diagnosis of one credential set on demand (a plan: nothing is changed)."""
+    validate_rule_name(name, kind="credential set")
+    credential_set = ctx.registry.get_credential_set(
+        ctx.managed_registry(registry_name).child("credentialSets", name)
+    )
+    plan = diagnose_credential_set(ctx, credential_set, fix=ctx.settings.remediation_mode == "fix")
+    return Reaction(
+        ReactionStatus.PLANNED,
+        f"{len(plan.findings)} finding(s), {len(plan.actions)} repair(s) {'planned' if plan.actions else 'needed'}",
+        plan,
+        details={
+            "health": credential_set.health.status.value,
+            "principalId": credential_set.principal_id,
+        },
     )

@@ -17,6 +17,9 @@ EXPECTED = {
     "health": ("httpTrigger", "health", {"GET"}),
     "on_keyvault_event": ("eventGridTrigger", None, None),
     "sync_credential_set": ("httpTrigger", "credential-sets/{registry}/{name}/sync", {"POST"}),
+    "credential_set_access": ("httpTrigger", "credential-sets/{registry}/{name}/access", {"GET"}),
+    "on_pull_failure": ("eventGridTrigger", None, None),
+    "pull_failure_alert": ("httpTrigger", "alerts/pull-failures", {"POST"}),
 }
 ANONYMOUS_ALLOWED = {"health"}
 

@@ -29,7 +29,9 @@ def pin_to_current(sandbox: Sandbox, ctx: Context) -> str:
     """Pin both dockerhub credential sets' password to the current version (versioned refs)."""
     current = sandbox.secret_version("kv-cache-rbac", "dockerhub-password").version
     for credential_set in SETS:
-        ctx.registry.update_credential_set(credential_set, username=USERNAME, password=PASSWORD.with_version(current))
+        ctx.registry.update_credential_set(
+            credential_set, username=USERNAME, password=PASSWORD.with_version(current)
+        )
     sandbox.log.clear()
     return current
 
@@ -38,9 +40,13 @@ def writes(sandbox: Sandbox) -> int:
     return len(sandbox.log.writes())
 
 
-def test_rotation_moves_both_registries_and_reads_back_healthy(sandbox: Sandbox, ctx: Context) -> None:
+def test_rotation_moves_both_registries_and_reads_back_healthy(
+    sandbox: Sandbox, ctx: Context
+) -> None:
     pin_to_current(sandbox, ctx)
-    rotated = sandbox.add_secret_version("kv-cache-rbac", "dockerhub-password", expires=sandbox.clock.now() + timedelta(days=90))
+    rotated = sandbox.add_secret_version(
+        "kv-cache-rbac", "dockerhub-password", expires=sandbox.clock.now() + timedelta(days=90)
+    )
     reaction = react_to_keyvault_event(rotated["eventGrid"], ctx)
     assert reaction.status is ReactionStatus.APPLIED
     for credential_set in SETS:
@@ -61,7 +67,9 @@ def test_replaying_an_event_three_times_makes_no_writes(sandbox: Sandbox, ctx: C
     after_first = writes(sandbox)
     assert after_first == 2
     for _ in range(3):
-        assert react_to_keyvault_event(rotated["cloudEvent"], ctx).status is ReactionStatus.DUPLICATE
+        assert (
+            react_to_keyvault_event(rotated["cloudEvent"], ctx).status is ReactionStatus.DUPLICATE
+        )
     assert writes(sandbox) == after_first
 
 
@@ -77,7 +85,9 @@ def test_v3_then_v2_leaves_the_sets_on_v3(sandbox: Sandbox, ctx: Context) -> Non
 
 
 @pytest.mark.parametrize("problem", ["disabled", "expired", "not yet valid"])
-def test_unusable_versions_are_not_adopted_and_the_finding_says_why(sandbox: Sandbox, ctx: Context, problem: str) -> None:
+def test_unusable_versions_are_not_adopted_and_the_finding_says_why(
+    sandbox: Sandbox, ctx: Context, problem: str
+) -> None:
     current = pin_to_current(sandbox, ctx)
     now = sandbox.clock.now()
     options = {
@@ -94,14 +104,18 @@ def test_unusable_versions_are_not_adopted_and_the_finding_says_why(sandbox: San
     assert isinstance(journal, MemoryJournal)
     (finding,) = [f for _, _, f in journal.finding_log if f.kind == "secret-version-not-adopted"]
     assert rotated["version"] in finding.message
-    assert problem.split()[0] in finding.message
+    assert problem.split(maxsplit=1)[0] in finding.message
 
 
-def test_events_from_a_vault_outside_the_allow_list_change_nothing(sandbox: Sandbox, ctx: Context) -> None:
+def test_events_from_a_vault_outside_the_allow_list_change_nothing(
+    sandbox: Sandbox, ctx: Context
+) -> None:
     pin_to_current(sandbox, ctx)
     rotated = sandbox.add_secret_version("kv-cache-rbac", "dockerhub-password")
     foreign = dict(rotated["eventGrid"])
-    foreign["topic"] = f"/subscriptions/{SUB}/resourceGroups/rg-secrets/providers/Microsoft.KeyVault/vaults/kv-elsewhere"
+    foreign["topic"] = (
+        f"/subscriptions/{SUB}/resourceGroups/rg-secrets/providers/Microsoft.KeyVault/vaults/kv-elsewhere"
+    )
     assert react_to_keyvault_event(foreign, ctx).status is ReactionStatus.IGNORED
     assert sandbox.log.all() == []
 
@@ -113,7 +127,9 @@ def test_malformed_events_are_recorded_and_write_nothing(sandbox: Sandbox, ctx: 
     assert react_to_keyvault_event(event, ctx).status is ReactionStatus.REJECTED
     reference = load_event("keyvault.SecretNewVersionCreated.eventgrid.json")
     assert isinstance(reference, dict)
-    assert react_to_keyvault_event(reference, ctx).status is ReactionStatus.IGNORED  # placeholder topic
+    assert (
+        react_to_keyvault_event(reference, ctx).status is ReactionStatus.IGNORED
+    )  # placeholder topic
     assert sandbox.log.all() == []
 
 

@@ -58,7 +58,7 @@ def event(
             "Version": version.version,
             "NBF": None,
             "EXP": None,
-        },  # fmt: skip
+        },
         "dataVersion": "1",
     }
 
@@ -101,7 +101,7 @@ def test_replays_make_no_writes() -> None:
 
 def test_out_of_order_events_never_downgrade() -> None:
     world = make_world()
-    v1, v2 = seed(world)
+    _, v2 = seed(world)
     v3 = world.secrets.add_version(TOKEN, created=NOW - timedelta(minutes=5))
     react_to_keyvault_event(event(v3, event_id="evt-3"), world.ctx)
     react_to_keyvault_event(event(v2, event_id="evt-2"), world.ctx)

@@ -1,0 +1,40 @@
+"""Pull failures: a `cachekeeper.PullFailed` CloudEvent (custom topic) or an Azure Monitor alert.
+
+POST /api/alerts/pull-failures takes the common alert schema of a log-search alert on
+ContainerRegistryRepositoryEvents split by Repository (the action group's webhook).
+"""
+
+from __future__ import annotations
+
+import logging
+
+import azure.functions as func
+
+from functions._events import event_to_json
+from functions._http import guarded, json_response, read_json
+
+bp = func.Blueprint()
+log = logging.getLogger(__name__)
+
+
+@bp.function_name("on_pull_failure")
+@bp.event_grid_trigger(arg_name="event")
+def on_pull_failure(event: func.EventGridEvent) -> None:
+    from shared.bootstrap import context
+    from shared.services.pull_failures import react_to_pull_failed_event
+
+    reaction = react_to_pull_failed_event(event_to_json(event), context())
+    log.info("pull failure %s: %s (%s)", event.id, reaction.status.value, reaction.reason)
+
+
+@bp.function_name("pull_failure_alert")
+@bp.route(route="alerts/pull-failures", methods=["POST"], auth_level=func.AuthLevel.FUNCTION)
+def pull_failure_alert(req: func.HttpRequest) -> func.HttpResponse:
+    def handle() -> func.HttpResponse:
+        from shared.bootstrap import context
+        from shared.services.pull_failures import react_to_pull_failure_alert
+
+        reactions = react_to_pull_failure_alert(read_json(req), context())
+        return json_response({"reactions": [r.to_dict() for r in reactions]}, status_code=202)
+
+    return guarded(handle)

@@ -1,0 +1,5 @@
+"""Run the sandbox as an HTTP server."""
+
+from sandbox.server import main
+
+main()

@@ -1,0 +1,237 @@
+"""Microsoft.Authorization (2022-04-01): role assignments and role definitions at any scope."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from sandbox.access import scope_covers
+from sandbox.arm_acr import Handler
+from sandbox.env import ARM_HOST, Env, format_time
+from sandbox.errors import ServiceError, bad_request, conflict, not_found
+from sandbox.paging import page
+from sandbox.state import RoleAssignment, RoleDefinition
+from sandbox.wire import Request, Response, empty_response, json_response
+
+_GUID = re.compile(r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
+_PRINCIPAL_FILTER = re.compile(r"^principalId\s+eq\s+'(?P<id>[^']+)'$", re.I)
+_ASSIGNED_TO = re.compile(r"^assignedTo\('(?P<id>[^']+)'\)$", re.I)
+_ROLE_NAME_FILTER = re.compile(r"^roleName\s+eq\s+'(?P<v>[^']+)'$", re.I)
+_TYPE_FILTER = re.compile(r"^type\s+eq\s+'(?P<v>[^']+)'$", re.I)
+
+
+def subscription_of(scope: str) -> str | None:
+    """The subscription id a scope lies in, if any."""
+    parts = scope.strip("/").split("/")
+    if len(parts) >= 2 and parts[0].lower() == "subscriptions":
+        return parts[1]
+    return None
+
+
+def role_definition_id(guid: str, scope: str) -> str:
+    """`/subscriptions/{sub}/providers/Microsoft.Authorization/roleDefinitions/{guid}`."""
+    sub = subscription_of(scope)
+    prefix = f"/subscriptions/{sub}" if sub else ""
+    return f"{prefix}/providers/Microsoft.Authorization/roleDefinitions/{guid}"
+
+
+def assignment_json(a: RoleAssignment) -> dict[str, Any]:
+    """A role assignment as ARM returns it."""
+    scope = a.scope or "/"
+    base = "" if scope == "/" else scope
+    properties: dict[str, Any] = {
+        "roleDefinitionId": role_definition_id(a.role_definition_guid, scope),
+        "principalId": a.principal_id,
+        "principalType": a.principal_type,
+        "scope": scope,
+        "condition": a.condition,
+        "conditionVersion": a.condition_version,
+        "description": a.description,
+        "createdOn": format_time(a.created),
+        "updatedOn": format_time(a.created),
+    }
+    return {
+        # Absent rather than null: the spec types these as plain strings.
+        "properties": {k: v for k, v in properties.items() if v is not None},
+        "id": f"{base}/providers/Microsoft.Authorization/roleAssignments/{a.guid}",
+        "type": "Microsoft.Authorization/roleAssignments",
+        "name": a.guid,
+    }
+
+
+def definition_json(role: RoleDefinition, scope: str) -> dict[str, Any]:
+    """A role definition as ARM returns it."""
+    return {
+        "properties": {
+            "roleName": role.role_name,
+            "type": role.role_type,
+            "description": role.description,
+            "assignableScopes": list(role.assignable_scopes),
+            "permissions": [
+                {
+                    "actions": list(p.actions),
+                    "notActions": list(p.not_actions),
+                    "dataActions": list(p.data_actions),
+                    "notDataActions": list(p.not_data_actions),
+                }
+                for p in role.permissions
+            ],
+        },
+        "id": role_definition_id(role.guid, scope),
+        "type": "Microsoft.Authorization/roleDefinitions",
+        "name": role.guid,
+    }
+
+
+def trailing_guid(role_id: str) -> str:
+    """Role definition ids are compared on their trailing GUID."""
+    return role_id.rstrip("/").rsplit("/", 1)[-1].lower()
+
+
+def _scope(p: dict[str, str]) -> str:
+    return p["scope"] or "/"
+
+
+def _assignment_filter(raw: str | None) -> tuple[bool, str | None]:
+    """Parse `$filter` into (at-or-above only, principal id)."""
+    if not raw:
+        return True, None
+    at_scope, principal = False, None
+    for raw_clause in re.split(r"\s+and\s+", raw.strip(), flags=re.I):
+        clause = raw_clause.strip()
+        if clause.lower() == "atscope()":
+            at_scope = True
+        elif m := _PRINCIPAL_FILTER.match(clause) or _ASSIGNED_TO.match(clause):
+            principal = m["id"]
+        else:
+            raise bad_request("UnsupportedQueryParameter", f"The filter '{raw}' is not supported.")
+    return at_scope, principal
+
+
+def role_assignments(env: Env, req: Request, p: dict[str, str]) -> Response:
+    """List at a scope: no filter/atScope() = at or above; principalId eq = at, above, below."""
+    scope = _scope(p)
+    at_scope, principal = _assignment_filter(req.query.get("$filter"))
+    groups = env.state.management_groups
+    found = []
+    for a in env.state.role_assignments.values():
+        if principal and a.principal_id.lower() != principal.lower():
+            continue
+        above = scope_covers(a.scope, scope, groups)
+        below = scope_covers(scope, a.scope, groups)
+        if above or (below and not at_scope and principal):
+            found.append(a)
+    found.sort(key=lambda a: (a.scope.lower(), a.guid))
+    chunk, next_link = page(
+        found, req.query, f"https://{ARM_HOST}{req.path}", env.options.page_size
+    )
+    body: dict[str, Any] = {"value": [assignment_json(a) for a in chunk]}
+    if next_link:
+        body["nextLink"] = next_link
+    return json_response(200, body)
+
+
+def role_assignment(env: Env, req: Request, p: dict[str, str]) -> Response:
+    """GET / PUT / DELETE `{scope}/providers/Microsoft.Authorization/roleAssignments/{guid}`."""
+    scope, name = _scope(p), p["name"].lower()
+    existing = env.state.role_assignments.get(name)
+    same_scope = existing is not None and existing.scope.lower() == scope.lower()
+    if req.method == "GET":
+        if existing is None or not same_scope:
+            raise not_found("RoleAssignmentNotFound", f"The role assignment '{name}' is not found.")
+        return json_response(200, assignment_json(existing))
+    if req.method == "DELETE":
+        if existing is None or not same_scope:
+            return empty_response(204)
+        del env.state.role_assignments[name]
+        return json_response(200, assignment_json(existing))
+    if req.method != "PUT":
+        raise ServiceError(405, "MethodNotAllowed", f"{req.method} is not supported here.")
+    return _create_assignment(env, req, scope, name)
+
+
+def _create_assignment(env: Env, req: Request, scope: str, name: str) -> Response:
+    if not _GUID.match(name):
+        raise bad_request(
+            "InvalidRoleAssignmentId", f"The role assignment ID '{name}' is not valid."
+        )
+    props = req.json_object().get("properties") or {}
+    role_id, principal = props.get("roleDefinitionId"), props.get("principalId")
+    if not isinstance(role_id, str) or not isinstance(principal, str):
+        raise bad_request("InvalidRequestContent", "roleDefinitionId and principalId are required.")
+    guid = trailing_guid(role_id)
+    if guid not in env.state.role_definitions:
+        raise bad_request(
+            "RoleDefinitionDoesNotExist", f"The specified role definition '{guid}' does not exist."
+        )
+    new = RoleAssignment(
+        name,
+        scope,
+        guid,
+        principal,
+        str(props.get("principalType") or "User"),
+        env.now,
+        props.get("condition"),
+        props.get("conditionVersion"),
+        props.get("description"),
+    )
+    for other in env.state.role_assignments.values():
+        same = (
+            other.scope.lower() == scope.lower()
+            and other.role_definition_guid == guid
+            and other.principal_id.lower() == principal.lower()
+        )
+        if other.guid == name and not same:
+            raise conflict(
+                "RoleAssignmentUpdateNotPermitted",
+                "Tenant ID, application ID, principal ID, and scope are not allowed to be updated.",
+            )
+        if same:
+            raise conflict("RoleAssignmentExists", "The role assignment already exists.")
+    env.state.role_assignments[name] = new
+    return json_response(201, assignment_json(new))
+
+
+def role_definitions(env: Env, req: Request, p: dict[str, str]) -> Response:
+    """List role definitions usable at a scope, with `roleName eq` / `type eq` filters."""
+    scope = _scope(p)
+    raw = (req.query.get("$filter") or "").strip()
+    found = list(env.state.role_definitions.values())
+    if raw:
+        if m := _ROLE_NAME_FILTER.match(raw):
+            found = [r for r in found if r.role_name.lower() == m["v"].lower()]
+        elif m := _TYPE_FILTER.match(raw):
+            found = [r for r in found if r.role_type.lower() == m["v"].lower()]
+        else:
+            raise bad_request("UnsupportedQueryParameter", f"The filter '{raw}' is not supported.")
+    found.sort(key=lambda r: r.role_name.lower())
+    chunk, next_link = page(
+        found, req.query, f"https://{ARM_HOST}{req.path}", env.options.page_size
+    )
+    body: dict[str, Any] = {"value": [definition_json(r, scope) for r in chunk]}
+    if next_link:
+        body["nextLink"] = next_link
+    return json_response(200, body)
+
+
+def role_definition(env: Env, req: Request, p: dict[str, str]) -> Response:
+    """GET one role definition by GUID, at a scope or by id."""
+    role = env.state.role_definitions.get(p["name"].lower())
+    if role is None:
+        raise not_found(
+            "RoleDefinitionDoesNotExist", f"The role definition '{p['name']}' does not exist."
+        )
+    return json_response(200, definition_json(role, _scope(p)))
+
+
+_AUTH = r"^(?P<scope>.*?)/providers/Microsoft\.Authorization"
+ROUTES: list[tuple[set[str], re.Pattern[str], Handler]] = [
+    ({"GET"}, re.compile(_AUTH + "/roleAssignments$", re.I), role_assignments),
+    (
+        {"GET", "PUT", "DELETE"},
+        re.compile(_AUTH + r"/roleAssignments/(?P<name>[^/]+)$", re.I),
+        role_assignment,
+    ),
+    ({"GET"}, re.compile(_AUTH + "/roleDefinitions$", re.I), role_definitions),
+    ({"GET"}, re.compile(_AUTH + r"/roleDefinitions/(?P<name>[^/]+)$", re.I), role_definition),
+]

@@ -1,0 +1,198 @@
+"""The Sandbox: emulated ARM + Key Vault behind one lock, with a clock, faults and a request log."""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from sandbox.arm import handle_arm
+from sandbox.clock import Clock
+from sandbox.controls import SandboxControls
+from sandbox.env import ARM_HOST, KEYVAULT_SUFFIX, SandboxOptions
+from sandbox.errors import HostNotFoundError, ServiceError, SimulatedTimeoutError
+from sandbox.faults import FaultDecision, Faults
+from sandbox.kv_data import handle_keyvault
+from sandbox.requestlog import WRITE_METHODS, RequestLog, RequestRecord
+from sandbox.scenario import Scenario, build_state, read_document
+from sandbox.wire import Request, Response, error_response
+
+if TYPE_CHECKING:
+    from sandbox.transport import SandboxTransport, StaticTokenCredential
+
+_FAULT_ERRORS = {
+    "429": ("TooManyRequests", "Too many requests (injected by the sandbox)."),
+    "500": ("InternalServerError", "Internal server error (injected by the sandbox)."),
+    "503": ("ServiceUnavailable", "Service unavailable (injected by the sandbox)."),
+}
+_BODY_LOG_LIMIT = 4096
+
+
+class Sandbox(SandboxControls):
+    """Emulated Azure (ACR, Authorization, Key Vault) for tests and the local run."""
+
+    def __init__(
+        self,
+        scenario: str | Path | bytes | dict[str, Any] | None = None,
+        *,
+        options: SandboxOptions | None = None,
+        seed: int = 0,
+        **option_overrides: Any,
+    ) -> None:
+        self.options = options or SandboxOptions()
+        for key, value in option_overrides.items():
+            if not hasattr(self.options, key):
+                raise TypeError(f"unknown sandbox option {key!r}")
+            setattr(self.options, key, value)
+        self.clock = Clock()
+        self.faults = Faults(seed)
+        self.log = RequestLog()
+        self._lock = threading.RLock()
+        self._served = 0
+        self._source: str | Path | bytes | dict[str, Any] | None = None
+        self.scenario = Scenario({})
+        self.state = build_state({}, self.clock.now())
+        if scenario is not None:
+            self.load_scenario(scenario)
+
+    # -- lifecycle -------------------------------------------------------------------------------
+    def load_scenario(self, source: str | Path | bytes | dict[str, Any]) -> Scenario:
+        """Replace the state with the scenario's (log, faults and clock are kept)."""
+        doc, origin = read_document(source)
+        with self._lock:
+            self.state = build_state(doc, self.clock.now())
+            self.scenario = Scenario(doc, origin, list(self.state.policies))
+            self._source = source
+        return self.scenario
+
+    def reset(self) -> None:
+        """Back to the last loaded scenario: fresh state, empty log, no faults, real time."""
+        self.clock.use_real_time()
+        self.faults.clear()
+        self.log.clear()
+        with self._lock:
+            self._served = 0
+            self.state = build_state(self.scenario.raw, self.clock.now())
+
+    # -- traffic ---------------------------------------------------------------------------------
+    def handle(self, request: Request) -> Response:
+        """Answer one ARM or Key Vault request (raises SimulatedTimeoutError / HostNotFoundError)."""
+        plane = self._plane(request.host)
+        decision = self.faults.decide(request.method, request.host, request.path)
+        if decision.latency_ms:
+            time.sleep(decision.latency_ms / 1000)  # real time, outside the lock
+        if decision.kind == "timeout":
+            self._record(request, plane, 0, fault="timeout")
+            raise SimulatedTimeoutError(f"{request.method} {request.path} timed out (injected)")
+        if decision.kind:
+            response = self._fault_response(decision)
+            self._record(request, plane, response.status, fault=decision.kind)
+            return response
+        with self._lock:
+            try:
+                response = self._route(request, plane)
+            except ServiceError as err:
+                response = error_response(err)
+            if response.secret_value_served:
+                self._served += 1
+            self._record(
+                request,
+                plane,
+                response.status,
+                challenge=plane == "keyvault" and response.status == 401,
+                served=response.secret_value_served,
+            )
+        return response
+
+    def _plane(self, host: str) -> str:
+        if host == ARM_HOST:
+            return "arm"
+        if host.endswith(KEYVAULT_SUFFIX) and self.state.vault(host[: -len(KEYVAULT_SUFFIX)]):
+            return "keyvault"
+        raise HostNotFoundError(host)
+
+    def _route(self, request: Request, plane: str) -> Response:
+        env = self.env()
+        if plane == "arm":
+            return handle_arm(env, request)
+        vault = self.state.vault(request.host[: -len(KEYVAULT_SUFFIX)])
+        if vault is None:
+            raise HostNotFoundError(request.host)
+        return handle_keyvault(env, vault, request)
+
+    @staticmethod
+    def _fault_response(decision: FaultDecision) -> Response:
+        code, message = _FAULT_ERRORS[decision.kind or "500"]
+        headers = {}
+        if decision.kind in ("429", "503"):
+            headers["Retry-After"] = str(decision.retry_after)
+        return error_response(
+            ServiceError(int(decision.kind or 500), code, message, headers=headers)
+        )
+
+    def _record(
+        self,
+        request: Request,
+        plane: str,
+        status: int,
+        *,
+        fault: str | None = None,
+        challenge: bool = False,
+        served: bool = False,
+    ) -> None:
+        self.log.append(
+            method=request.method,
+            host=request.host,
+            path=request.path,
+            query=dict(request.query),
+            status=status,
+            plane=plane,
+            write=request.method in WRITE_METHODS,
+            body=_loggable_body(request, plane),
+            fault=fault,
+            challenge=challenge,
+            secret_value_served=served,
+        )
+
+    # -- observation ----------------------------------------------------------------------------
+    @property
+    def requests(self) -> list[RequestRecord]:
+        """Every logged ARM/Key Vault request, oldest first."""
+        return self.log.all()
+
+    @property
+    def secret_values_served(self) -> int:
+        """How many secret values Key Vault handed out (GET secret); must stay 0 for the product."""
+        with self._lock:
+            return self._served
+
+    def write_count(self, path: str | None = None) -> int:
+        """Number of write requests (optionally whose path matches the regex `path`)."""
+        return len(self.log.writes(path))
+
+    def requests_matching(self, path: str | None = None, **filters: Any) -> list[RequestRecord]:
+        """Logged requests filtered by path regex, method, host, plane, writes_only."""
+        return self.log.matching(path, **filters)
+
+    def transport(self, **kwargs: Any) -> SandboxTransport:
+        """A new azure-core transport that routes SDK requests into this sandbox in-process."""
+        from sandbox.transport import SandboxTransport
+
+        return SandboxTransport(self, **kwargs)
+
+    @staticmethod
+    def credential() -> StaticTokenCredential:
+        """A TokenCredential returning a fake token (the sandbox accepts any bearer token)."""
+        from sandbox.transport import StaticTokenCredential
+
+        return StaticTokenCredential()
+
+
+def _loggable_body(request: Request, plane: str) -> str | None:
+    if not request.body:
+        return None
+    text = request.body[:_BODY_LOG_LIMIT].decode("utf-8", "replace")
+    if plane == "keyvault" and request.method == "PUT":
+        return "<secret value redacted>"  # a set-secret body carries the value
+    return text

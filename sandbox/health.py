@@ -1,0 +1,115 @@
+"""Credential-set health, computed from current state at read time (never stored).
+
+Error codes are sandbox-defined (Azure's catalogue is not published); see README.md.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+
+from sandbox.access import can_get_secret
+from sandbox.state import CredentialSet, State
+
+_SECRET_URI = re.compile(
+    r"^https://(?P<vault>[a-z0-9-]{3,24})\.vault\.azure\.net(?::443)?"
+    r"/secrets/(?P<name>[a-z0-9-]{1,127})(?:/(?P<version>[0-9a-f]{32}))?/?$",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True)
+class SecretUri:
+    """A parsed Key Vault secret identifier; `version` is None when versionless."""
+
+    vault: str
+    name: str
+    version: str | None
+
+
+@dataclass(frozen=True)
+class Health:
+    """A credential's health as ACR reports it."""
+
+    status: str
+    error_code: str | None = None
+    error_message: str | None = None
+
+    def as_json(self) -> dict[str, str]:
+        """The `credentialHealth` JSON object."""
+        out = {"status": self.status}
+        if self.error_code:
+            out["errorCode"] = self.error_code
+        if self.error_message:
+            out["errorMessage"] = self.error_message
+        return out
+
+
+HEALTHY = Health("Healthy")
+
+
+def parse_secret_uri(uri: str) -> SecretUri | None:
+    """Parse `https://{vault}.vault.azure.net/secrets/{name}[/{version}]`, else None."""
+    match = _SECRET_URI.match(uri or "")
+    if match is None:
+        return None
+    return SecretUri(match["vault"].lower(), match["name"], match["version"])
+
+
+def secret_health(  # noqa: PLR0911 - one return per documented check, in order
+    state: State, cred: CredentialSet, field: str, uri: str, now: datetime
+) -> Health:
+    """Check one secret reference: identifier, vault, access, existence, version validity."""
+
+    def bad(code: str, message: str) -> Health:
+        return Health("Unhealthy", code, f"{field} '{uri}': {message}")
+
+    ref = parse_secret_uri(uri)
+    if ref is None:
+        return bad("InvalidSecretIdentifier", "not a Key Vault secret identifier")
+    vault = state.vault(ref.vault)
+    if vault is None:
+        return bad("VaultNotFound", f"vault '{ref.vault}' does not exist")
+    if not cred.principal_id:
+        return bad("IdentityNotFound", "the credential set has no managed identity")
+    decision = can_get_secret(
+        cred.principal_id,
+        vault,
+        ref.name,
+        assignments=state.role_assignments.values(),
+        roles=state.role_definitions,
+        management_groups=state.management_groups,
+    )
+    if not decision.allowed:
+        model = "RBAC" if vault.rbac else "access policies"
+        return bad(
+            "AccessDenied",
+            f"identity {cred.principal_id} cannot getSecret ({model}: {decision.reason})",
+        )
+    secret = vault.secrets.get(ref.name.lower())
+    if secret is None or secret.latest is None:
+        return bad("SecretNotFound", f"secret '{ref.name}' does not exist")
+    version = secret.find(ref.version) if ref.version else secret.latest
+    if version is None:
+        return bad("SecretVersionNotFound", f"version '{ref.version}' does not exist")
+    if not version.enabled:
+        return bad("SecretDisabled", f"version {version.version} is disabled")
+    if version.not_before is not None and version.not_before > now:
+        return bad("SecretNotYetValid", f"version {version.version} is not valid before nbf")
+    if version.expires is not None and version.expires <= now:
+        return bad("SecretExpired", f"version {version.version} expired")
+    return HEALTHY
+
+
+def credential_health(state: State, cred: CredentialSet, auth_index: int, now: datetime) -> Health:
+    """Health of one authCredentials entry: the first failing check wins (username first)."""
+    entry = cred.credentials[auth_index]
+    for field, uri in (
+        ("usernameSecretIdentifier", entry.username_uri),
+        ("passwordSecretIdentifier", entry.password_uri),
+    ):
+        health = secret_health(state, cred, field, uri, now)
+        if health.status != "Healthy":
+            return health
+    return HEALTHY

@@ -1,0 +1,46 @@
+"""The real function app under the local host, configured from local.settings.example.json."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.host_process import REPO_ROOT, HostProcess, host_env, run_to_exit
+
+EXAMPLE_SETTINGS = REPO_ROOT / "local.settings.example.json"
+
+
+@pytest.fixture(scope="module")
+def app_host(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HostProcess]:
+    # Sandbox mode without STORAGE_CONNECTION: the host starts Azurite itself.
+    log = tmp_path_factory.mktemp("app") / "host.log"
+    host = HostProcess(["--settings", str(EXAMPLE_SETTINGS), "--no-timers"], host_env(), log)
+    try:
+        host.wait_ready(timeout=60)
+        yield host
+    finally:
+        host.stop()
+
+
+def test_health_reports_version_mode_and_registries(app_host: HostProcess) -> None:
+    reply = app_host.request("GET", "/api/health")
+    assert reply.status == 200
+    assert reply.headers["content-type"].startswith("application/json")
+    body = reply.json()
+    expected = json.loads(EXAMPLE_SETTINGS.read_text())["Values"]["MANAGED_REGISTRIES"].split(",")
+    assert body["mode"] == "sandbox"
+    assert isinstance(body["version"], str)
+    assert body["version"]
+    assert [r.lower() for r in body["managedRegistries"]] == [r.lower() for r in expected]
+    assert "Azurite table service started" in app_host.output()
+
+
+def test_bad_setting_stops_start_up_naming_it(tmp_path: Path) -> None:
+    env = host_env(REMEDIATION_MODE="maybe", STORAGE_CONNECTION="UseDevelopmentStorage=true")
+    result = run_to_exit(["--settings", str(EXAMPLE_SETTINGS)], env)
+    assert result.returncode == 2, result.stderr
+    assert "REMEDIATION_MODE" in result.stderr
+    assert "maybe" in result.stderr

@@ -1,0 +1,93 @@
+"""Integration fixtures: a fresh demo-scenario sandbox per test, and real SDK clients wired to it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from azure.keyvault.secrets import SecretClient
+from azure.mgmt.authorization import AuthorizationManagementClient
+from azure.mgmt.containerregistry import ContainerRegistryManagementClient
+from azure.mgmt.keyvault import KeyVaultManagementClient
+
+from sandbox import Sandbox
+
+DEMO = Path(__file__).resolve().parents[2] / "sandbox" / "scenarios" / "demo.yaml"
+SUBSCRIPTION = "00000000-0000-0000-0000-000000000001"
+RG_CACHE = "rg-cache"
+RG_SECRETS = "rg-secrets"
+
+
+@cache
+def _demo_document() -> dict[str, Any]:
+    data: dict[str, Any] = yaml.safe_load(DEMO.read_text())
+    return data
+
+
+@pytest.fixture
+def sandbox() -> Sandbox:
+    """A fresh sandbox loaded with sandbox/scenarios/demo.yaml (small pages: 2 per ARM list)."""
+    return Sandbox(_demo_document(), page_size=2)
+
+
+@dataclass
+class SdkClients:
+    """The four real SDK clients the product uses, all wired to one sandbox."""
+
+    sandbox: Sandbox
+    acr: ContainerRegistryManagementClient
+    authorization: AuthorizationManagementClient
+    keyvault: KeyVaultManagementClient
+    secrets: SecretClient  # for kv-cache-rbac
+    _extra: list[SecretClient] = field(default_factory=list)
+
+    def secret_client(self, vault: str) -> SecretClient:
+        """A SecretClient for another vault of the sandbox."""
+        client = SecretClient(
+            f"https://{vault}.vault.azure.net",
+            self.sandbox.credential(),
+            transport=self.sandbox.transport(),
+        )
+        self._extra.append(client)
+        return client
+
+    def close(self) -> None:
+        """Close every client."""
+        for client in (self.acr, self.authorization, self.keyvault, self.secrets, *self._extra):
+            client.close()
+
+
+def make_clients(sb: Sandbox, **client_kwargs: Any) -> SdkClients:
+    """Build the four SDK clients against `sb` (extra kwargs go to every client)."""
+    credential = sb.credential()
+    return SdkClients(
+        sandbox=sb,
+        acr=ContainerRegistryManagementClient(
+            credential, SUBSCRIPTION, transport=sb.transport(), **client_kwargs
+        ),
+        authorization=AuthorizationManagementClient(
+            credential, SUBSCRIPTION, transport=sb.transport(), **client_kwargs
+        ),
+        keyvault=KeyVaultManagementClient(
+            credential, SUBSCRIPTION, transport=sb.transport(), **client_kwargs
+        ),
+        secrets=SecretClient(
+            "https://kv-cache-rbac.vault.azure.net",
+            credential,
+            transport=sb.transport(),
+            **client_kwargs,
+        ),
+    )
+
+
+@pytest.fixture
+def sdk_clients(sandbox: Sandbox) -> Iterator[SdkClients]:
+    """Real SDK clients (ACR, Authorization, Key Vault mgmt, SecretClient) over the sandbox."""
+    clients = make_clients(sandbox)
+    yield clients
+    clients.close()
