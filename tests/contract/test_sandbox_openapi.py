@@ -131,7 +131,7 @@ def _drive(sb: Sandbox) -> None:
     list(acr.credential_sets.list(RG_CACHE, "contosocache"))
     list(acr.cache_rules.list(RG_CACHE, "contosocache"))
     acr.cache_rules.get(RG_CACHE, "contosocache", "ghcr-acme")
-    acr.credential_sets.get(RG_CACHE, "contosocache", "ghcr")
+    acr.credential_sets.get(RG_CACHE, "contosocache", "ghcr-acme")
     cred_id = f"{acr.registries.get(RG_CACHE, 'contosocache').id}/credentialSets/dockerhub"
     rule = CacheRule(
         source_repository="docker.io/library/nginx",

@@ -20,7 +20,7 @@ from tests.integration.app_context import REGISTRIES, SUB, demo_settings, sandbo
 from tests.integration.conftest import _demo_document
 
 CONTOSO = ResourceId.parse(REGISTRIES["contosocache"])
-QUAY = CONTOSO.child("credentialSets", "quay")
+QUAY = CONTOSO.child("credentialSets", "quay-io")
 DOCKERHUB = CONTOSO.child("credentialSets", "dockerhub")
 CUSTOM_ROLE = "7e3c5a11-0000-4000-8000-00000000c0de"
 
@@ -47,7 +47,7 @@ def test_report_mode_records_the_fix_and_writes_nothing(sandbox: Sandbox) -> Non
     assert reaction.status is ReactionStatus.REPORTED
     denied = [f for f in findings(ctx) if f.kind == "access-denied"]
     assert len(denied) == 2  # quay-username and quay-password
-    principal = sandbox.principal_of("contosocache", "quay")
+    principal = sandbox.principal_of("contosocache", "quay-io")
     assert all(
         "az role assignment create" in f.fix and principal in f.fix and "/secrets/quay-" in f.fix
         for f in denied
@@ -57,10 +57,10 @@ def test_report_mode_records_the_fix_and_writes_nothing(sandbox: Sandbox) -> Non
 
 def test_fix_mode_grants_at_secret_scope_and_health_turns_healthy(sandbox: Sandbox) -> None:
     ctx = context(sandbox, "fix")
-    assert sandbox.health("contosocache", "quay").status == "Unhealthy"
+    assert sandbox.health("contosocache", "quay-io").status == "Unhealthy"
     reaction = react_to_pull_failure(failure(), ctx, signal_id="s1")
     assert reaction.status is ReactionStatus.APPLIED
-    principal = sandbox.principal_of("contosocache", "quay")
+    principal = sandbox.principal_of("contosocache", "quay-io")
     grants = sandbox.role_assignments_for(principal)
     assert sorted(g.scope.rsplit("/", 1)[-1] for g in grants) == ["quay-password", "quay-username"]
     assert all(
@@ -106,7 +106,7 @@ def test_resource_group_custom_role_counts_unless_not_data_actions_exclude_get_s
     not_data_actions: list[str], granted: bool
 ) -> None:
     sandbox = Sandbox(_with_custom_role(not_data_actions), page_size=2)
-    principal = sandbox.principal_of("contosocache", "quay")
+    principal = sandbox.principal_of("contosocache", "quay-io")
     sandbox.add_role_assignment(
         principal, CUSTOM_ROLE, f"/subscriptions/{SUB}/resourceGroups/rg-secrets"
     )
@@ -114,11 +114,11 @@ def test_resource_group_custom_role_counts_unless_not_data_actions_exclude_get_s
     react_to_pull_failure(failure(), ctx, signal_id="s1")
     denied = [f for f in findings(ctx) if f.kind == "access-denied"]
     assert (denied == []) is granted
-    assert (sandbox.health("contosocache", "quay").status == "Healthy") is granted
+    assert (sandbox.health("contosocache", "quay-io").status == "Healthy") is granted
 
 
 def test_conditional_assignments_are_reported_as_unverifiable(sandbox: Sandbox) -> None:
-    principal = sandbox.principal_of("contosocache", "quay")
+    principal = sandbox.principal_of("contosocache", "quay-io")
     sandbox.add_role_assignment(
         principal,
         KEY_VAULT_SECRETS_USER,
@@ -133,7 +133,7 @@ def test_conditional_assignments_are_reported_as_unverifiable(sandbox: Sandbox) 
 
 @pytest.mark.parametrize("has_get", [True, False])
 def test_access_policy_vaults_are_checked_and_never_edited(sandbox: Sandbox, has_get: bool) -> None:
-    principal = sandbox.principal_of("contosocache", "ghcr")
+    principal = sandbox.principal_of("contosocache", "ghcr-acme")
     sandbox.set_access_policy(
         "kv-cache-policies", principal, ["get", "list"] if has_get else ["list"]
     )

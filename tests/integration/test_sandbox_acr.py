@@ -234,7 +234,7 @@ def test_unknown_credential_set_reference_is_refused(sdk_clients: SdkClients) ->
 def test_patch_cache_rule_changes_only_the_credential_set(
     sdk_clients: SdkClients, sandbox: Sandbox
 ) -> None:
-    ghcr_id = f"{CONTOSO_ID}/credentialSets/ghcr"
+    ghcr_id = f"{CONTOSO_ID}/credentialSets/ghcr-acme"
     updated = sdk_clients.acr.cache_rules.begin_update(
         RG_CACHE,
         "contosocache",
@@ -274,7 +274,7 @@ def test_credential_set_create_assigns_a_system_identity(
     ).result()
 
     assert created.identity is not None and created.identity.principal_id
-    assert created.identity.principal_id != sandbox.principal_of("contosocache", "quay")
+    assert created.identity.principal_id != sandbox.principal_of("contosocache", "quay-io")
     assert created.provisioning_state == "Succeeded"
     assert created.auth_credentials[0].credential_health.status == "Unhealthy"  # no grant yet
 

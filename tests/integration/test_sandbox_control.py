@@ -85,12 +85,12 @@ def test_state_summary_has_no_secret_values(embedded: Sandbox) -> None:
         for c in r["credentialSets"]
         if c["health"]["status"] != "Healthy"
     ]
-    assert unhealthy == [("contosocache", "quay")]
+    assert unhealthy == [("contosocache", "quay-io")]
     assert len(state["policies"]) == 4
 
 
 def test_control_role_assignments_and_versions(embedded: Sandbox) -> None:
-    principal = embedded.principal_of("contosocache", "quay")
+    principal = embedded.principal_of("contosocache", "quay-io")
     status, created = call(
         "POST",
         "/_sandbox/roleAssignments",
@@ -101,7 +101,7 @@ def test_control_role_assignments_and_versions(embedded: Sandbox) -> None:
         },
     )
     assert status == 201
-    assert embedded.health("contosocache", "quay").status == "Healthy"
+    assert embedded.health("contosocache", "quay-io").status == "Healthy"
 
     version = embedded.secret_version("kv-cache-rbac", "quay-password").version
     assert (
@@ -111,17 +111,17 @@ def test_control_role_assignments_and_versions(embedded: Sandbox) -> None:
         )[0]
         == 200
     )
-    assert embedded.health("contosocache", "quay").error_code == "SecretDisabled"
+    assert embedded.health("contosocache", "quay-io").error_code == "SecretDisabled"
     status, _ = call(
         "PATCH",
         f"/_sandbox/vaults/kv-cache-rbac/secrets/quay-password/versions/{version}",
         {"enabled": True, "exp": "-1d"},
     )
     assert status == 200
-    assert embedded.health("contosocache", "quay").error_code == "SecretExpired"
+    assert embedded.health("contosocache", "quay-io").error_code == "SecretExpired"
 
     assert call("DELETE", f"/_sandbox/roleAssignments/{created['guid']}") == (200, {"removed": 1})
-    assert embedded.health("contosocache", "quay").error_code == "AccessDenied"
+    assert embedded.health("contosocache", "quay-io").error_code == "AccessDenied"
 
 
 def test_clock_faults_requests_and_reset(embedded: Sandbox) -> None:

@@ -63,16 +63,16 @@ def test_identical_assignment_is_a_conflict(sdk_clients: SdkClients, sandbox: Sa
 def test_vault_wide_and_subscription_grants_also_count(
     sdk_clients: SdkClients, sandbox: Sandbox
 ) -> None:
-    principal = sandbox.principal_of("contosocache", "quay")
-    assert _health(sdk_clients, "contosocache", "quay") == ("Unhealthy", "AccessDenied")
+    principal = sandbox.principal_of("contosocache", "quay-io")
+    assert _health(sdk_clients, "contosocache", "quay-io") == ("Unhealthy", "AccessDenied")
     _grant(sdk_clients, principal, f"/subscriptions/{SUBSCRIPTION}")
-    assert _health(sdk_clients, "contosocache", "quay") == ("Healthy", None)
+    assert _health(sdk_clients, "contosocache", "quay-io") == ("Healthy", None)
 
 
 def test_reader_role_does_not_grant_get_secret(sandbox: Sandbox, sdk_clients: SdkClients) -> None:
-    principal = sandbox.principal_of("contosocache", "quay")
+    principal = sandbox.principal_of("contosocache", "quay-io")
     sandbox.add_role_assignment(principal, "Key Vault Reader", {"vault": "kv-cache-rbac"})
-    assert _health(sdk_clients, "contosocache", "quay") == ("Unhealthy", "AccessDenied")
+    assert _health(sdk_clients, "contosocache", "quay-io") == ("Unhealthy", "AccessDenied")
 
 
 def test_custom_role_wildcards_and_not_data_actions(
@@ -102,26 +102,26 @@ def test_custom_role_wildcards_and_not_data_actions(
             ],
         }
     )
-    principal = sandbox.principal_of("contosocache", "quay")
+    principal = sandbox.principal_of("contosocache", "quay-io")
     sandbox.add_role_assignment(principal, "Secrets but not values", {"vault": "kv-cache-rbac"})
-    assert _health(sdk_clients, "contosocache", "quay")[1] == "AccessDenied"
+    assert _health(sdk_clients, "contosocache", "quay-io")[1] == "AccessDenied"
     sandbox.add_role_assignment(
         principal, "66666666-2222-3333-4444-555555555555", {"vault": "kv-cache-rbac"}
     )
-    assert _health(sdk_clients, "contosocache", "quay") == ("Healthy", None)
+    assert _health(sdk_clients, "contosocache", "quay-io") == ("Healthy", None)
 
 
 def test_access_policy_vault(sdk_clients: SdkClients, sandbox: Sandbox) -> None:
-    principal = sandbox.principal_of("contosocache", "ghcr")
-    assert _health(sdk_clients, "contosocache", "ghcr") == ("Healthy", None)
+    principal = sandbox.principal_of("contosocache", "ghcr-acme")
+    assert _health(sdk_clients, "contosocache", "ghcr-acme") == ("Healthy", None)
 
     sandbox.set_access_policy("kv-cache-policies", principal, ["list"])
-    assert _health(sdk_clients, "contosocache", "ghcr") == ("Unhealthy", "AccessDenied")
+    assert _health(sdk_clients, "contosocache", "ghcr-acme") == ("Unhealthy", "AccessDenied")
     # RBAC grants do not count on an access-policy vault.
     sandbox.add_role_assignment(principal, "Key Vault Secrets User", {"vault": "kv-cache-policies"})
-    assert _health(sdk_clients, "contosocache", "ghcr") == ("Unhealthy", "AccessDenied")
+    assert _health(sdk_clients, "contosocache", "ghcr-acme") == ("Unhealthy", "AccessDenied")
     sandbox.set_access_policy("kv-cache-policies", principal, ["Get"])
-    assert _health(sdk_clients, "contosocache", "ghcr") == ("Healthy", None)
+    assert _health(sdk_clients, "contosocache", "ghcr-acme") == ("Healthy", None)
 
     vault = sdk_clients.keyvault.vaults.get("rg-secrets", "kv-cache-policies")
     assert vault.properties.enable_rbac_authorization is False
@@ -154,21 +154,24 @@ def test_pinned_version_follows_only_its_own_version(
     sdk_clients: SdkClients, sandbox: Sandbox
 ) -> None:
     sandbox.add_secret_version("kv-cache-policies", "ghcr-password", enabled=False)
-    assert _health(sdk_clients, "contosocache", "ghcr") == ("Healthy", None)  # pinned, unaffected
-    pinned = sandbox.credential_set("contosocache", "ghcr").credentials[0].password_uri
+    assert _health(sdk_clients, "contosocache", "ghcr-acme") == (
+        "Healthy",
+        None,
+    )  # pinned, unaffected
+    pinned = sandbox.credential_set("contosocache", "ghcr-acme").credentials[0].password_uri
     sandbox.disable_secret_version("kv-cache-policies", "ghcr-password", pinned.rsplit("/", 1)[-1])
-    assert _health(sdk_clients, "contosocache", "ghcr") == ("Unhealthy", "SecretDisabled")
+    assert _health(sdk_clients, "contosocache", "ghcr-acme") == ("Unhealthy", "SecretDisabled")
 
 
 def test_missing_secret_and_vault(sdk_clients: SdkClients, sandbox: Sandbox) -> None:
-    cred = sandbox.credential_set("contosocache", "quay")
+    cred = sandbox.credential_set("contosocache", "quay-io")
     cred.credentials[0].username_uri = "https://kv-cache-rbac.vault.azure.net/secrets/nope"
     sandbox.add_role_assignment(
         cred.principal_id or "", "Key Vault Secrets User", {"vault": "kv-cache-rbac"}
     )
-    assert _health(sdk_clients, "contosocache", "quay") == ("Unhealthy", "SecretNotFound")
+    assert _health(sdk_clients, "contosocache", "quay-io") == ("Unhealthy", "SecretNotFound")
     cred.credentials[0].username_uri = "https://kv-elsewhere.vault.azure.net/secrets/quay-username"
-    assert _health(sdk_clients, "contosocache", "quay") == ("Unhealthy", "VaultNotFound")
+    assert _health(sdk_clients, "contosocache", "quay-io") == ("Unhealthy", "VaultNotFound")
 
 
 def test_demo_scenario_has_exactly_one_unhealthy_credential_set(sdk_clients: SdkClients) -> None:
@@ -177,4 +180,4 @@ def test_demo_scenario_has_exactly_one_unhealthy_credential_set(sdk_clients: Sdk
         for cred in sdk_clients.acr.credential_sets.list(RG_CACHE, registry.name):
             if cred.auth_credentials[0].credential_health.status != "Healthy":
                 unhealthy.append((registry.name, cred.name))
-    assert unhealthy == [("contosocache", "quay")]
+    assert unhealthy == [("contosocache", "quay-io")]
