@@ -171,8 +171,8 @@ def _sandbox(state: HostState, request: Incoming) -> Reply:
     except (ImportError, AttributeError) as exc:
         log.warning("sandbox not available: %s", exc)
         return problem(404, "Not Found", "sandbox not available")
-    # The mount point is stripped, as a mounted app sees it: /_sandbox/x -> /x.
-    path = request.path[len(_SANDBOX) :] or "/"
+    # The sandbox's own router expects the full path, /_sandbox included.
+    path = request.path
     try:
         status, headers, body = handle_http(
             request.method, path, request.query, request.headers, request.body
