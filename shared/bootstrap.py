@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from shared.settings import Settings, load_settings
 
 if TYPE_CHECKING:
-    from shared.ports import Clock, Journal, PolicyStore
+    from shared.ports import Clock, Journal, PolicyStore, ReportStore
     from shared.services.context import Context
 
 __all__ = ["configure", "context", "reset", "settings"]
@@ -74,7 +74,7 @@ def _build(current: Settings) -> Context:
 
         clients = AzureClients(default_credential(current.managed_identity_client_id))
         clock = SystemClock()
-    policies, journal = _stores(current)
+    policies, journal, reports = _stores(current)
     return Context(
         settings=current,
         registry=AzureRegistry(clients),
@@ -83,17 +83,23 @@ def _build(current: Settings) -> Context:
         policies=policies,
         journal=journal,
         clock=clock,
+        reports=reports,
     )
 
 
-def _stores(current: Settings) -> tuple[PolicyStore, Journal]:
+def _stores(current: Settings) -> tuple[PolicyStore, Journal, ReportStore]:
     if current.storage_connection is None:
         # only sandbox mode gets here (settings require storage in Azure)
-        from shared.adapters.memory import MemoryJournal, MemoryPolicyStore
+        from shared.adapters.memory import MemoryJournal, MemoryPolicyStore, MemoryReportStore
 
-        log.warning("no STORAGE_CONNECTION: policy table and journal are kept in memory")
-        return MemoryPolicyStore(), MemoryJournal()
-    from shared.adapters.tables import TableJournal, TablePolicyStore, tables_service
+        log.warning("no STORAGE_CONNECTION: policy table, journal and reports are kept in memory")
+        return MemoryPolicyStore(), MemoryJournal(), MemoryReportStore()
+    from shared.adapters.tables import (
+        TableJournal,
+        TablePolicyStore,
+        TableReportStore,
+        tables_service,
+    )
 
     credential = None
     if "=" not in current.storage_connection:
@@ -101,6 +107,8 @@ def _stores(current: Settings) -> tuple[PolicyStore, Journal]:
 
         credential = default_credential(current.managed_identity_client_id)
     service = tables_service(current.storage_connection, credential=credential)
-    return TablePolicyStore(service, current.policy_table), TableJournal(
-        service, current.journal_table
+    return (
+        TablePolicyStore(service, current.policy_table),
+        TableJournal(service, current.journal_table),
+        TableReportStore(service, current.journal_table + "reports"),
     )

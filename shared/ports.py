@@ -7,11 +7,11 @@ raises our own errors (NotFoundError, ConflictError, ThrottledError, ...), never
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Protocol
+from typing import Any, Protocol
 
 from shared.domain.cache_rules import RuleSpec
 from shared.domain.ids import ResourceId
@@ -25,6 +25,7 @@ from shared.domain.models import (
 )
 from shared.domain.plans import ActionKind, Finding, IdempotencyRecord, Outcome
 from shared.domain.policies import Policy
+from shared.domain.repositories import TargetPath
 from shared.domain.secrets import SecretRef
 
 __all__ = [
@@ -35,6 +36,7 @@ __all__ = [
     "Journal",
     "PolicyStore",
     "Registry",
+    "ReportStore",
     "Secrets",
     "StoredPolicy",
 ]
@@ -98,6 +100,10 @@ class Registry(Protocol):
 
     def delete_cache_rule(self, rule: ResourceId) -> None:
         """Delete a cache rule."""
+        ...
+
+    def repository_exists(self, registry: ResourceId, repository: TargetPath) -> bool:
+        """True when the repository already exists in the registry (ACR's data plane)."""
         ...
 
 
@@ -207,4 +213,20 @@ class Journal(Protocol):
 
     def release(self, key: str) -> None:
         """Drop a claim after a failure so a redelivery can handle the signal again."""
+        ...
+
+
+class ReportStore(Protocol):
+    """Audit reports: JSON documents kept by id, newest retrievable."""
+
+    def save_report(self, report: Mapping[str, Any]) -> None:
+        """Store a report; it must carry "id" and "finishedAt"."""
+        ...
+
+    def get_report(self, report_id: str) -> Mapping[str, Any]:
+        """One report; NotFoundError when absent."""
+        ...
+
+    def latest_report(self) -> Mapping[str, Any] | None:
+        """The most recently finished report, if any."""
         ...

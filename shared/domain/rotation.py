@@ -80,9 +80,13 @@ def plan_rotation(
     now: datetime,
     last_refresh: Mapping[ResourceId, datetime] | None = None,
     scope: str | None = None,
+    refresh_when_unknown: bool = True,
 ) -> Plan:
     """Actions that bring every credential set referencing one of the observed secrets to its
-    newest valid version; `versions` maps each observed secret (versionless) to its versions."""
+    newest valid version; `versions` maps each observed secret (versionless) to its versions.
+    With `refresh_when_unknown` (a rotation event says the secret changed), a versionless reference
+    with no known last refresh is refreshed; the audit passes False, so it only refreshes what is
+    Unhealthy or known to be older than the newest version."""
     observed = {secret.versionless(): list(items) for secret, items in versions.items()}
     best = {secret: newest_valid(items, now) for secret, items in observed.items()}
     findings: list[Finding] = []
@@ -91,7 +95,9 @@ def plan_rotation(
     actions: list[Action] = []
     refreshed = last_refresh or {}
     for credential_set in sorted(credential_sets, key=lambda c: str(c.id).lower()):
-        action = _plan_one(credential_set, observed, best, refreshed.get(credential_set.id))
+        action = _plan_one(
+            credential_set, observed, best, refreshed.get(credential_set.id), refresh_when_unknown
+        )
         if action is not None:
             actions.append(action)
     state = {
@@ -145,6 +151,7 @@ def _plan_one(
     observed: Mapping[SecretRef, Sequence[SecretVersion]],
     best: Mapping[SecretRef, SecretVersion | None],
     last_refresh: datetime | None,
+    refresh_when_unknown: bool,
 ) -> Action | None:
     refs = {"username": credential_set.username, "password": credential_set.password}
     decisions: dict[str, _Decision] = {}
@@ -174,7 +181,10 @@ def _plan_one(
         return None
     unhealthy = credential_set.health.status is HealthStatus.UNHEALTHY
     latest = max(newest, key=_order)
-    newer = last_refresh is None or _created(latest) > last_refresh.replace(tzinfo=None)
+    if last_refresh is None:
+        newer = refresh_when_unknown
+    else:
+        newer = _created(latest) > last_refresh.replace(tzinfo=None)
     if not (unhealthy or newer):
         return None
     reason = (

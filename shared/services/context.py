@@ -9,7 +9,7 @@ from typing import TypeVar
 
 from shared.domain.ids import ResourceId
 from shared.errors import NotFoundError
-from shared.ports import Access, Clock, Journal, PolicyStore, Registry, Secrets
+from shared.ports import Access, Clock, Journal, PolicyStore, Registry, ReportStore, Secrets
 from shared.settings import Settings
 
 __all__ = ["Context", "fan_out"]
@@ -30,6 +30,7 @@ class Context:
     policies: PolicyStore
     journal: Journal
     clock: Clock
+    reports: ReportStore | None = None
 
     def managed_registry(self, name: str) -> ResourceId:
         """The managed registry with this name; NotFoundError when it is not managed."""

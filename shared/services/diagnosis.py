@@ -8,10 +8,11 @@ permission model, and (RBAC vaults) the identity's role assignments with their r
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping, Sequence
 
 from shared.domain.diagnosis import SecretCheck, plan_access_repair
 from shared.domain.ids import ResourceId
-from shared.domain.models import CredentialSet, VaultAccess
+from shared.domain.models import CredentialSet, SecretVersion, VaultAccess
 from shared.domain.plans import Action, ActionKind, Outcome, OutcomeStatus, Plan
 from shared.domain.secrets import SecretRef
 from shared.errors import PermanentError
@@ -19,27 +20,37 @@ from shared.services.access_checks import check_secret_access
 from shared.services.context import Context, fan_out
 from shared.services.credential_sets import observe_versions
 
-__all__ = ["apply_access_repair", "diagnose_credential_set"]
+__all__ = ["apply_access_repair", "diagnose_credential_set", "vault_id_for"]
 
 log = logging.getLogger(__name__)
 
 
-def _vault_id(ctx: Context, secret: SecretRef) -> ResourceId | None:
+def vault_id_for(ctx: Context, secret: SecretRef) -> ResourceId | None:
+    """The allow-listed vault resource id holding `secret`, or None when it is not managed."""
     for vault in ctx.settings.vault_allowlist:
         if vault.name.lower() == secret.vault_name:
             return vault
     return None
 
 
-def diagnose_credential_set(ctx: Context, credential_set: CredentialSet, *, fix: bool) -> Plan:
-    """Observe everything the credential set depends on and plan findings (and, with `fix`, repairs)."""
+def diagnose_credential_set(
+    ctx: Context,
+    credential_set: CredentialSet,
+    *,
+    fix: bool,
+    versions: Mapping[SecretRef, Sequence[SecretVersion]] | None = None,
+    vaults: Mapping[ResourceId, VaultAccess] | None = None,
+) -> Plan:
+    """Observe everything the credential set depends on and plan findings (and, with `fix`,
+    repairs). `versions` and `vaults` may be given when the caller already read them (audit)."""
     secrets = list(credential_set.secrets())
-    versions, _ = observe_versions(ctx, secrets)
-    vault_ids = {s.vault_name: _vault_id(ctx, s) for s in secrets}
+    if versions is None:
+        versions, _ = observe_versions(ctx, secrets)
+    vault_ids = {s.vault_name: vault_id_for(ctx, s) for s in secrets}
     managed = sorted({v for v in vault_ids.values() if v is not None}, key=str)
-    models: dict[ResourceId, VaultAccess] = dict(
-        zip(managed, fan_out(ctx.access.vault_access, managed), strict=True)
-    )
+    models: dict[ResourceId, VaultAccess] = dict(vaults or {})
+    unknown = [v for v in managed if v not in models]
+    models.update(zip(unknown, fan_out(ctx.access.vault_access, unknown), strict=True))
 
     def check(secret: SecretRef) -> SecretCheck:
         vault_id = vault_ids[secret.vault_name]

@@ -2,12 +2,17 @@
 
 Signals: a pull failure with 404 for a repository no rule serves (the target path is mapped back
 to its upstream through the policy templates), a `cachekeeper.RepositoryRequested` event, and
-`POST /api/repositories`.
+`POST /api/repositories`. Every signal runs the same assessment (policy decision, then ACR's own
+pre-checks against the registry's current state); a dry run and `POST /api/policies/test` return
+that assessment, and a real request applies exactly it, so their answers agree.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
 
 from shared.domain.cache_rules import RuleSpec, check_new_rule, find_serving_rule
 from shared.domain.ids import ResourceId
@@ -22,28 +27,108 @@ from shared.domain.plans import (
     Severity,
     fingerprint,
 )
-from shared.domain.policies import decide, upstream_for_target
+from shared.domain.policies import Decision, decide, upstream_for_target
 from shared.domain.repositories import TargetPath, Upstream
-from shared.errors import PermanentError
+from shared.errors import AccessDeniedError, InvalidInputError, PermanentError
 from shared.pull_events import PullFailure
 from shared.services.context import Context
 from shared.services.credential_sets import record_findings
 from shared.services.results import Reaction, ReactionStatus
 
-__all__ = ["request_from_pull_failure", "request_repository", "request_target"]
+__all__ = [
+    "REPOSITORY_REQUESTED",
+    "RepositoryRequest",
+    "parse_repository_request",
+    "request",
+    "request_from_pull_failure",
+    "request_repository",
+    "request_target",
+]
 
 log = logging.getLogger(__name__)
+REPOSITORY_REQUESTED = "cachekeeper.RepositoryRequested"
+_ASK = "ask for a policy row that allows it"
 
 
-def _refuse(
-    ctx: Context, signal_id: str, resource: str, message: str, *, fix: str | None = None
-) -> Reaction:
-    finding = Finding("repository-request-refused", Severity.WARNING, resource, message, fix)
-    record_findings(ctx, [finding], signal_id=signal_id)
-    ctx.journal.record_outcome(
-        Outcome(signal_id, resource, OutcomeStatus.REJECTED, message, ctx.clock.now())
+@dataclass(frozen=True, slots=True)
+class RepositoryRequest:
+    """A request for one repository in one managed registry, by upstream or by target path."""
+
+    registry: ResourceId
+    upstream: Upstream | None = None
+    target: TargetPath | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class _Assessment:
+    status: ReactionStatus  # PLANNED (a rule to create), NO_CHANGE or REJECTED
+    reason: str
+    plan: Plan
+    decision: Decision | None = None
+    spec: RuleSpec | None = None
+
+    def details(self) -> dict[str, Any]:
+        decision = self.decision
+        rule = self.spec
+        return {
+            "decision": None if decision is None else {
+                "allowed": decision.allowed, "reason": decision.reason,
+                "policy": decision.policy.id if decision.policy else None,
+            },
+            "rule": None if rule is None else {
+                "name": rule.name, "sourceRepository": str(rule.source),
+                "targetRepository": str(rule.target), "credentialSet": rule.credential_set,
+                "kind": "wildcard" if rule.is_wildcard else "static",
+            },
+        }  # fmt: skip
+
+
+def parse_repository_request(ctx: Context, data: Any) -> RepositoryRequest:
+    """`{"upstream": ...}` or `{"target": ...}` with `registry` (a managed registry's name or id;
+    optional when only one registry is managed); InvalidInputError names the problem."""
+    if not isinstance(data, Mapping):
+        raise InvalidInputError("the request must be a JSON object")
+    unknown = sorted(str(k) for k in data if k not in {"upstream", "target", "registry"})
+    if unknown:
+        raise InvalidInputError(f"unknown field(s): {', '.join(unknown)}")
+    upstream, target = data.get("upstream"), data.get("target")
+    if (upstream is None) == (target is None):
+        raise InvalidInputError('give exactly one of "upstream" or "target"')
+    registry = data.get("registry")
+    if registry is None:
+        managed = ctx.settings.managed_registries
+        if len(managed) != 1:
+            raise InvalidInputError('"registry" is required when several registries are managed')
+        resolved = managed[0]
+    elif isinstance(registry, str) and registry.strip().lower().startswith("/subscriptions/"):
+        resolved = ResourceId.parse(registry.strip())
+    elif isinstance(registry, str):
+        resolved = ctx.managed_registry(registry.strip())
+    else:
+        raise InvalidInputError('"registry" must be a registry name or resource id')
+    if upstream is not None:
+        return RepositoryRequest(resolved, upstream=Upstream.parse(_text(upstream, "upstream")))
+    return RepositoryRequest(
+        resolved, target=TargetPath.parse(_text(target, "target"), allow_wildcard=False)
     )
-    return Reaction(ReactionStatus.REJECTED, message, Plan(resource, (), (finding,)))
+
+
+def _text(value: Any, name: str) -> str:
+    if not isinstance(value, str):
+        raise InvalidInputError(f'"{name}" must be a string')
+    return value
+
+
+def request(
+    ctx: Context, wanted: RepositoryRequest, *, dry_run: bool = False, signal_id: str
+) -> Reaction:
+    """Handle a parsed request (by upstream or by target path)."""
+    if wanted.upstream is not None:
+        return request_repository(
+            ctx, wanted.registry, wanted.upstream, dry_run=dry_run, signal_id=signal_id
+        )
+    assert wanted.target is not None  # parse_repository_request guarantees one of the two
+    return request_target(ctx, wanted.registry, wanted.target, dry_run=dry_run, signal_id=signal_id)
 
 
 def request_target(
@@ -51,11 +136,18 @@ def request_target(
 ) -> Reaction:
     """A request for a path inside the registry: map it back to its upstream through the policy
     templates, then handle it like a request for that upstream."""
+    ignored = _unmanaged(ctx, registry, dry_run=dry_run, signal_id=signal_id)
+    if ignored is not None:
+        return ignored
     policies = [p.policy for p in ctx.policies.list_policies()]
     upstream = upstream_for_target(target, policies, registry=registry.name)
     if upstream is None:
-        return _refuse(ctx, signal_id, f"{registry.name}/{target}", f"no allow row of the policy table maps a target to {target}",
-                       fix="add a policy row whose targetTemplate produces this path, or request the upstream")  # fmt: skip
+        where = f"{registry.name}/{target}"
+        finding = Finding("repository-request-refused", Severity.WARNING, where,
+                          f"no allow row of the policy table maps a target to {target}",
+                          "add a policy row whose targetTemplate produces this path, or request the upstream")  # fmt: skip
+        refused = _Assessment(ReactionStatus.REJECTED, finding.message, Plan(where, (), (finding,)))
+        return _finish(ctx, refused, dry_run=dry_run, signal_id=signal_id)
     return request_repository(ctx, registry, upstream, dry_run=dry_run, signal_id=signal_id)
 
 
@@ -63,6 +155,81 @@ def request_repository(
     ctx: Context, registry: ResourceId, upstream: Upstream, *, dry_run: bool = False, signal_id: str
 ) -> Reaction:
     """Plan (and unless `dry_run`, create) the cache rule the policy prescribes for `upstream`."""
+    ignored = _unmanaged(ctx, registry, dry_run=dry_run, signal_id=signal_id)
+    if ignored is not None:
+        return ignored
+    assessment = _assess(ctx, registry, upstream)
+    if assessment.status is not ReactionStatus.PLANNED or dry_run:
+        return _finish(ctx, assessment, dry_run=dry_run, signal_id=signal_id)
+    spec, decision = assessment.spec, assessment.decision
+    assert spec is not None  # a planned assessment carries its rule and decision
+    assert decision is not None
+    where = assessment.plan.scope
+    try:
+        created = ctx.registry.create_cache_rule(registry, spec)
+    except PermanentError as error:
+        # State moved between the checks and the PUT (or ACR knows a rule we do not): its refusal
+        # is the reason.
+        refused = _refusal(where, f"ACR refused rule {spec.name}: {error}", decision, spec)
+        return _finish(ctx, refused, dry_run=False, signal_id=signal_id)
+    state = created.provisioning_state or "Unknown"
+    succeeded = state == "Succeeded"
+    (action,) = assessment.plan.actions
+    outcome = Outcome(signal_id, str(created.id), OutcomeStatus.SUCCEEDED if succeeded else OutcomeStatus.FAILED,
+                      decision.reason, ctx.clock.now(), ActionKind.CREATE_CACHE_RULE, {}, dict(action.changes), state)  # fmt: skip
+    ctx.journal.record_outcome(outcome)
+    log.info("created cache rule %s (%s -> %s): %s", created.id, spec.source, spec.target, state)
+    reason = f"created rule {spec.name}" if succeeded else f"rule {spec.name} ended {state}"
+    status = ReactionStatus.APPLIED if succeeded else ReactionStatus.REJECTED
+    return Reaction(status, reason, assessment.plan, (outcome,), assessment.details())
+
+
+def _unmanaged(
+    ctx: Context, registry: ResourceId, *, dry_run: bool, signal_id: str
+) -> Reaction | None:
+    if ctx.settings.manages_registry(registry):
+        return None
+    reason = f"registry {registry} is not managed"
+    if not dry_run:
+        ctx.journal.record_outcome(
+            Outcome(signal_id, str(registry), OutcomeStatus.IGNORED, reason, ctx.clock.now())
+        )
+    return Reaction(ReactionStatus.IGNORED, reason)
+
+
+def _finish(ctx: Context, assessment: _Assessment, *, dry_run: bool, signal_id: str) -> Reaction:
+    """Return an assessment that creates nothing; unless a dry run, record it in the journal."""
+    status, reason = assessment.status, assessment.reason
+    if dry_run:
+        if status is ReactionStatus.PLANNED:
+            assert assessment.spec is not None
+            reason = f"would create rule {assessment.spec.name}"
+        return Reaction(status, reason, assessment.plan, (), assessment.details())
+    where = assessment.plan.scope
+    if status is ReactionStatus.REJECTED:
+        record_findings(ctx, assessment.plan.findings, signal_id=signal_id)
+        outcome = Outcome(signal_id, where, OutcomeStatus.REJECTED, reason, ctx.clock.now())
+    else:
+        outcome = Outcome(signal_id, where, OutcomeStatus.NO_CHANGE, reason, ctx.clock.now())
+    ctx.journal.record_outcome(outcome)
+    return Reaction(status, reason, assessment.plan, (outcome,), assessment.details())
+
+
+def _refusal(
+    where: str,
+    message: str,
+    decision: Decision | None,
+    spec: RuleSpec | None,
+    fix: str | None = None,
+) -> _Assessment:
+    finding = Finding("repository-request-refused", Severity.WARNING, where, message, fix)
+    return _Assessment(
+        ReactionStatus.REJECTED, message, Plan(where, (), (finding,)), decision, spec
+    )
+
+
+def _assess(ctx: Context, registry: ResourceId, upstream: Upstream) -> _Assessment:
+    """Decide and pre-check against current state; reads only."""
     policies = [p.policy for p in ctx.policies.list_policies()]
     where = f"{registry.name}/{upstream}"
     rules = ctx.registry.list_cache_rules(registry)
@@ -70,56 +237,67 @@ def request_repository(
         upstream, policies, registry=registry.name, taken_names=[r.name for r in rules]
     )
     if not decision.allowed or decision.rule is None:
-        return _refuse(
-            ctx, signal_id, where, decision.reason, fix="ask for a policy row that allows it"
-        )
+        return _refusal(where, decision.reason, decision, None, _ASK)
     spec = decision.rule
-    served = _already_served(ctx, spec, rules, signal_id=signal_id, upstream=upstream)
-    if served is not None:
-        return served
+    serving = _serving(spec, upstream, rules)
+    if serving is not None:
+        message = f"{upstream} is already served by rule {serving.name} ({serving.source} -> {serving.target})"
+        return _Assessment(ReactionStatus.NO_CHANGE, message, Plan(where), decision, spec)
     credential_sets = (
         [c.name for c in ctx.registry.list_credential_sets(registry)]
         if spec.credential_set
         else None
     )
     reasons = check_new_rule(spec, rules, known_credential_sets=credential_sets)
+    reasons += _target_exists(ctx, registry, spec)
     if reasons:
-        return _refuse(
-            ctx, signal_id, where, f"cannot create rule {spec.name}: {'; '.join(reasons)}"
+        return _refusal(
+            where, f"cannot create rule {spec.name}: {'; '.join(reasons)}", decision, spec
         )
     rule_id = registry.child("cacheRules", spec.name)
     action = Action(ActionKind.CREATE_CACHE_RULE, str(rule_id), decision.reason, {
         "sourceRepository": str(spec.source), "targetRepository": str(spec.target),
         "credentialSet": spec.credential_set, "policy": decision.policy.id if decision.policy else None,
     })  # fmt: skip
-    plan = Plan(where, (action,), (), fingerprint([str(upstream), sorted(r.name for r in rules)]))
-    if dry_run:
-        return Reaction(ReactionStatus.PLANNED, f"would create rule {spec.name}", plan)
+    state = fingerprint([str(upstream), sorted(r.name for r in rules)])
+    return _Assessment(ReactionStatus.PLANNED, decision.reason, Plan(where, (action,), (), state), decision, spec)  # fmt: skip
+
+
+def _target_exists(ctx: Context, registry: ResourceId, spec: RuleSpec) -> list[str]:
+    # ACR refuses a static rule whose target repository already exists; asking the data plane
+    # first turns that into a reason before any write. A wildcard target is a namespace, not a
+    # repository, so there is nothing to look up.
+    if spec.is_wildcard:
+        return []
     try:
-        created = ctx.registry.create_cache_rule(registry, spec)
-    except PermanentError as error:
-        return _refuse(ctx, signal_id, where, f"ACR refused rule {spec.name}: {error}")
-    outcome = Outcome(signal_id, str(created.id), OutcomeStatus.SUCCEEDED, decision.reason, ctx.clock.now(),
-                      ActionKind.CREATE_CACHE_RULE, {}, dict(action.changes), created.provisioning_state)  # fmt: skip
-    ctx.journal.record_outcome(outcome)
-    log.info("created cache rule %s (%s -> %s)", created.id, spec.source, spec.target)
-    return Reaction(ReactionStatus.APPLIED, f"created rule {spec.name}", plan, (outcome,))
+        exists = ctx.registry.repository_exists(registry, spec.target)
+    except AccessDeniedError as error:
+        # Without data-plane read the check cannot run; ACR still refuses, and that refusal
+        # becomes the reason (see request_repository).
+        log.warning("cannot check whether %s exists: %s", spec.target, error)
+        return []
+    if not exists:
+        return []
+    return [
+        f"repository {spec.target} already exists in {registry.name} (ACR refuses a cache rule "
+        "whose target repository exists); change the row's targetTemplate or move the repository"
+    ]
 
 
-def _already_served(
-    ctx: Context, spec: RuleSpec, rules: list[CacheRule], *, signal_id: str, upstream: Upstream
-) -> Reaction | None:
-    probe = spec.target if not spec.is_wildcard else TargetPath((*spec.target.prefix, "x"))
-    serving = find_serving_rule(probe, rules)
-    if serving is None or not (
-        serving.target == spec.target or (serving.is_wildcard and not spec.is_wildcard)
-    ):
+def _serving(spec: RuleSpec, upstream: Upstream, rules: list[CacheRule]) -> CacheRule | None:
+    """The existing rule that already caches `upstream` where the policy wants it, if any."""
+    for rule in rules:
+        if rule.target == spec.target and rule.source == spec.source:
+            return rule  # the same rule (static or wildcard) exists: asking again creates nothing
+    if spec.is_wildcard:
         return None
-    message = f"{upstream} is already served by rule {serving.name} ({serving.source} -> {serving.target})"
-    ctx.journal.record_outcome(
-        Outcome(signal_id, str(serving.id), OutcomeStatus.NO_CHANGE, message, ctx.clock.now())
-    )
-    return Reaction(ReactionStatus.NO_CHANGE, message)
+    serving = find_serving_rule(spec.target, rules)
+    if serving is None or not serving.is_wildcard:
+        return None
+    # a wildcard above the target serves it only if it maps the target to this very upstream
+    rest = spec.target.path[len(serving.target.prefix) :]
+    mapped = (*serving.source.path[:-1], *rest)
+    return serving if (serving.source.host, mapped) == (upstream.host, upstream.path) else None
 
 
 def request_from_pull_failure(ctx: Context, failure: PullFailure, *, signal_id: str) -> Reaction:

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, cast
 
 if TYPE_CHECKING:
+    from azure.containerregistry import ContainerRegistryClient
     from azure.core.credentials import TokenCredential
     from azure.keyvault.secrets import SecretClient
     from azure.mgmt.authorization import AuthorizationManagementClient
@@ -86,6 +87,20 @@ class AzureClients:
             return KeyVaultManagementClient(self._credential, subscription_id, **self._options())
 
         return cast("KeyVaultManagementClient", self._get("kvmgmt", subscription_id, build))
+
+    def registry_data(self, login_server: str) -> ContainerRegistryClient:
+        """The ACR data-plane client of one registry (repository metadata; never image content)."""
+        from azure.containerregistry import ContainerRegistryClient
+
+        def build() -> ContainerRegistryClient:
+            return ContainerRegistryClient(
+                f"https://{login_server}",
+                self._credential,
+                audience="https://containerregistry.azure.net",
+                **self._options(),
+            )
+
+        return cast("ContainerRegistryClient", self._get("acrdata", login_server.lower(), build))
 
     def secrets(self, vault_url: str) -> SecretClient:
         """The Key Vault secrets data-plane client of one vault."""

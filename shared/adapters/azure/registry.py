@@ -16,7 +16,7 @@ from shared.domain.ids import ResourceId
 from shared.domain.models import CacheRule, CredentialHealth, CredentialSet, HealthStatus
 from shared.domain.repositories import TargetPath, Upstream
 from shared.domain.secrets import SecretRef
-from shared.errors import InvalidInputError
+from shared.errors import InvalidInputError, NotFoundError
 
 __all__ = ["AzureRegistry"]
 
@@ -113,6 +113,7 @@ class AzureRegistry:
 
     def __init__(self, clients: AzureClients) -> None:
         self._clients = clients
+        self._login_servers: dict[ResourceId, str] = {}
 
     def _client(self, resource: ResourceId) -> tuple[Any, str, str]:
         subscription, group, registry = _parts(resource)
@@ -229,3 +230,20 @@ class AzureRegistry:
         client, group, name = self._client(rule)
         with translate_errors(f"deleting cache rule {rule}"):
             client.cache_rules.begin_delete(group, name, rule.name).result()
+
+    # ---- repositories (data plane) ----------------------------------------------------------
+    def repository_exists(self, registry: ResourceId, repository: TargetPath) -> bool:
+        # The login server is not always <name>.azurecr.io (sovereign clouds, DNL hashes): ask ARM.
+        login_server = self._login_servers.get(registry)
+        if login_server is None:
+            client, group, name = self._client(registry)
+            with translate_errors(f"reading registry {registry}"):
+                login_server = str(client.registries.get(group, name).login_server)
+            self._login_servers[registry] = login_server
+        data = self._clients.registry_data(login_server)
+        try:
+            with translate_errors(f"reading repository {repository} in {registry.name}"):
+                data.get_repository_properties(str(repository))
+        except NotFoundError:
+            return False
+        return True

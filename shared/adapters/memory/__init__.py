@@ -7,7 +7,7 @@ from shared.adapters.memory.access import MemoryAccess
 from shared.adapters.memory.clock import FixedClock, SystemClock
 from shared.adapters.memory.registry import MemoryRegistry
 from shared.adapters.memory.secrets import MemorySecrets
-from shared.adapters.memory.stores import MemoryJournal, MemoryPolicyStore
+from shared.adapters.memory.stores import MemoryJournal, MemoryPolicyStore, MemoryReportStore
 
 __all__ = [
     "FixedClock",
@@ -15,6 +15,7 @@ __all__ = [
     "MemoryJournal",
     "MemoryPolicyStore",
     "MemoryRegistry",
+    "MemoryReportStore",
     "MemorySecrets",
     "SystemClock",
 ]

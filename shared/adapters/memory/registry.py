@@ -157,6 +157,9 @@ class MemoryRegistry:
             self.writes.append(("update-cache-rule", str(rule)))
             return updated
 
+    def repository_exists(self, registry: ResourceId, repository: TargetPath) -> bool:
+        return repository in self.repositories[self._registry(registry)]
+
     def delete_cache_rule(self, rule: ResourceId) -> None:
         with self._lock:
             self.get_cache_rule(rule)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import threading
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
 from shared.domain.plans import (
     ActionKind,
@@ -19,7 +20,7 @@ from shared.domain.policies import Policy
 from shared.errors import ConcurrencyError, NotFoundError
 from shared.ports import Claim, ClaimStatus, StoredPolicy
 
-__all__ = ["MemoryJournal", "MemoryPolicyStore"]
+__all__ = ["MemoryJournal", "MemoryPolicyStore", "MemoryReportStore"]
 
 
 class MemoryPolicyStore:
@@ -121,3 +122,24 @@ class MemoryJournal:
     def release(self, key: str) -> None:
         with self._lock:
             self.records.pop(key, None)
+
+
+class MemoryReportStore:
+    """Implements the ReportStore port."""
+
+    def __init__(self) -> None:
+        self.reports: dict[str, Mapping[str, Any]] = {}
+
+    def save_report(self, report: Mapping[str, Any]) -> None:
+        self.reports[str(report["id"])] = dict(report)
+
+    def get_report(self, report_id: str) -> Mapping[str, Any]:
+        try:
+            return self.reports[report_id]
+        except KeyError:
+            raise NotFoundError(f"report {report_id!r} does not exist") from None
+
+    def latest_report(self) -> Mapping[str, Any] | None:
+        if not self.reports:
+            return None
+        return max(self.reports.values(), key=lambda r: str(r["finishedAt"]))

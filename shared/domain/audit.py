@@ -1,0 +1,148 @@
+"""Audit findings that follow from one registry's rules, credential sets and the policy table,
+and from secret expiry dates. Pure: the audit service observes, these functions judge.
+
+Rotation drift (pins behind the newest valid version) and access (identities that cannot read)
+come from the rotation and diagnosis planners, so the audit never has a second decision path.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timedelta
+
+from shared.domain.cache_rules import MAX_CACHE_RULES, RuleSpec, derive_rule_name
+from shared.domain.ids import ResourceId
+from shared.domain.models import CacheRule, CredentialSet, HealthStatus, SecretVersion
+from shared.domain.plans import Finding, Severity
+from shared.domain.policies import Policy, PolicyAction, RuleKind, decide
+from shared.domain.repositories import TargetPath, Upstream
+from shared.domain.rotation import newest_valid
+from shared.domain.secrets import SecretRef
+
+__all__ = ["expiry_findings", "missing_wildcard_rules", "registry_findings"]
+
+_LIMIT_WARNING = 0.9
+
+
+def _policy_for(rule: CacheRule, policies: Sequence[Policy], registry: str) -> Policy | None:
+    probe = (
+        rule.source
+        if not rule.source.is_wildcard
+        else Upstream(rule.source.host, (*rule.source.path[:-1], "probe"))
+    )
+    decision = decide(probe, policies, registry=registry)
+    return decision.policy if decision.allowed else None
+
+
+def missing_wildcard_rules(
+    registry: ResourceId, rules: Sequence[CacheRule], policies: Sequence[Policy]
+) -> list[RuleSpec]:
+    """Wildcard allow rows for this registry whose wildcard rule does not exist yet."""
+    specs: list[RuleSpec] = []
+    for policy in policies:
+        if (
+            policy.action is not PolicyAction.ALLOW
+            or policy.rule_kind is not RuleKind.WILDCARD
+            or not policy.enabled
+        ):
+            continue
+        if policy.registry != "*" and policy.registry.lower() != registry.name.lower():
+            continue
+        target = TargetPath.parse((policy.target_template or "").replace("{path}", "*"))
+        if any(r.target == target for r in rules):
+            continue
+        specs.append(
+            RuleSpec(
+                derive_rule_name(target, taken=[r.name for r in rules]),
+                policy.upstream,
+                target,
+                policy.credential_set,
+            )
+        )
+    return specs
+
+
+def registry_findings(
+    registry: ResourceId,
+    rules: Sequence[CacheRule],
+    credential_sets: Sequence[CredentialSet],
+    policies: Sequence[Policy],
+    *,
+    rule_limit: int = MAX_CACHE_RULES,
+) -> list[Finding]:
+    """Policy drift, unmanaged rules, dangling and unused credential sets, health, rule count."""
+    findings: list[Finding] = []
+    name = registry.name
+    sets = {c.id: c for c in credential_sets}
+    for rule in rules:
+        policy = _policy_for(rule, policies, name)
+        if policy is None:
+            findings.append(Finding("unmanaged-rule", Severity.INFO, str(rule.id),
+                f"rule {rule.name} ({rule.source} -> {rule.target}) is not allowed by any policy row",
+                "add a policy row for it, or delete the rule if it is no longer wanted"))  # fmt: skip
+        elif policy.credential_set and (
+            rule.credential_set_id is None
+            or rule.credential_set_id.name.lower() != policy.credential_set.lower()
+        ):
+            findings.append(Finding("drifted-rule", Severity.WARNING, str(rule.id),
+                f"rule {rule.name} uses {rule.credential_set_id.name if rule.credential_set_id else 'no credential set'}; "
+                f"policy {policy.id!r} prescribes {policy.credential_set}",
+                f"az acr cache update -r {name} -n {rule.name} -c {policy.credential_set}"))  # fmt: skip
+        if rule.credential_set_id is not None and rule.credential_set_id not in sets:
+            findings.append(Finding("rule-missing-credential-set", Severity.ERROR, str(rule.id),
+                f"rule {rule.name} points at credential set {rule.credential_set_id.name}, which does not exist",
+                "recreate the credential set or point the rule at an existing one"))  # fmt: skip
+    used = {r.credential_set_id for r in rules if r.credential_set_id is not None}
+    for credential_set in credential_sets:
+        if credential_set.id not in used:
+            findings.append(Finding("unused-credential-set", Severity.INFO, str(credential_set.id),
+                f"credential set {credential_set.name} is used by no cache rule", "delete it if it is no longer needed"))  # fmt: skip
+        if credential_set.health.status is HealthStatus.UNHEALTHY:
+            health = credential_set.health
+            findings.append(Finding("unhealthy-credential-set", Severity.ERROR, str(credential_set.id),
+                f"credential set {credential_set.name} is Unhealthy ({health.error_code or 'no code'}: {health.error_message or 'no message'})",
+                f"GET /api/credential-sets/{name}/{credential_set.name}/access explains why",
+                {"errorCode": health.error_code}))  # fmt: skip
+    for spec in missing_wildcard_rules(registry, rules, policies):
+        findings.append(Finding("missing-rule", Severity.WARNING, str(registry.child("cacheRules", spec.name)),
+            f"policy prescribes wildcard rule {spec.source} -> {spec.target}, which does not exist",
+            f"POST /api/repositories with upstream {spec.source}, or let AUTO_RECONCILE create it"))  # fmt: skip
+    if len(rules) >= rule_limit * _LIMIT_WARNING:
+        findings.append(Finding("rule-limit", Severity.WARNING if len(rules) < rule_limit else Severity.ERROR, str(registry),
+            f"{name} has {len(rules)} of at most {rule_limit} cache rules", "consolidate static rules under wildcard rules"))  # fmt: skip
+    return findings
+
+
+def expiry_findings(
+    versions: Mapping[SecretRef, Sequence[SecretVersion]],
+    credential_sets: Sequence[CredentialSet],
+    *,
+    now: datetime,
+    horizon: timedelta,
+) -> list[Finding]:
+    """Secrets whose version in use expires within the horizon, or has expired."""
+    findings: list[Finding] = []
+    for secret, items in sorted(versions.items(), key=lambda pair: str(pair[0])):
+        users = [c for c in credential_sets if c.references(secret)]
+        for ref in sorted(
+            {r for c in users for r in c.secrets() if r.same_secret(secret)}, key=str
+        ):
+            version = (
+                next((v for v in items if v.ref == ref), None)
+                if ref.is_versioned
+                else newest_valid(items, now)
+            )
+            if version is None or version.expires is None:
+                continue
+            if version.expires <= now:
+                severity, verb = Severity.CRITICAL, "expired"
+            elif version.expires <= now + horizon:
+                severity, verb = Severity.WARNING, "expires"
+            else:
+                continue
+            affected = sorted(str(c.id) for c in users if ref in c.secrets())
+            findings.append(Finding("secret-expiry", severity, str(ref),
+                f"{secret} {verb} at {version.expires.isoformat()}; {len(affected)} credential set(s) use it",
+                f"add a new version of {secret.name} in vault {secret.vault_name}",
+                {"expires": version.expires.isoformat(), "credentialSets": affected}))  # fmt: skip
+    return findings

@@ -1,0 +1,271 @@
+"""The policy table as operators edit it: CRUD with ETags, whole-table import/export, and tests.
+
+Every write validates first and writes nothing when anything is wrong: a row's own rules
+(Policy.validate), duplicate ids, and credential set names checked against the managed
+registries. A row for one registry must name a credential set that exists there; a row for every
+registry (`*`) must name one that exists in at least one managed registry, and the registries that
+lack it are returned as warnings (requests there are refused with that reason). When the registry
+state cannot be read (throttled, unavailable, no access), the names are not checked and a warning
+says so: ARM being down must not block a policy edit, and requests re-check anyway.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any, Literal
+
+from shared.domain.policies import Policy, PolicyAction
+from shared.errors import (
+    AccessDeniedError,
+    InvalidInputError,
+    InvalidPolicyError,
+    NotFoundError,
+    TransientError,
+)
+from shared.ports import StoredPolicy
+from shared.services.context import Context, fan_out
+from shared.services.repositories import RepositoryRequest, parse_repository_request, request
+from shared.services.results import Reaction
+
+__all__ = [
+    "ExportFormat",
+    "ImportResult",
+    "check_credential_sets",
+    "delete_policy",
+    "dump_document",
+    "explain_request",
+    "export_policies",
+    "get_policy",
+    "import_policies",
+    "list_policies",
+    "load_document",
+    "parse_document",
+    "put_policy",
+]
+
+log = logging.getLogger(__name__)
+ExportFormat = Literal["json", "yaml"]
+MAX_ROWS = 2000  # twice ACR's per-registry rule limit: a bigger table is a mistake
+RESERVED_IDS = frozenset({"import", "export", "test"})  # literal admin routes beside {id}
+
+
+@dataclass(frozen=True, slots=True)
+class ImportResult:
+    """What an import wrote (or, in a dry run, would write)."""
+
+    policies: tuple[Policy, ...]
+    created: tuple[str, ...]
+    updated: tuple[str, ...]
+    deleted: tuple[str, ...]
+    warnings: tuple[str, ...] = field(default_factory=tuple)
+    dry_run: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "dryRun": self.dry_run,
+            "count": len(self.policies),
+            "created": list(self.created),
+            "updated": list(self.updated),
+            "deleted": list(self.deleted),
+            "warnings": list(self.warnings),
+        }
+
+
+def list_policies(ctx: Context) -> list[StoredPolicy]:
+    """Every row, in id order."""
+    return ctx.policies.list_policies()
+
+
+def get_policy(ctx: Context, policy_id: str) -> StoredPolicy:
+    """One row; NotFoundError when absent."""
+    return ctx.policies.get_policy(policy_id)
+
+
+def put_policy(
+    ctx: Context, policy_id: str, data: Any, *, if_match: str | None = None,
+    changed_by: str | None = None,
+) -> tuple[StoredPolicy, list[str]]:  # fmt: skip
+    """Validate and write one row (ConcurrencyError when `if_match` is stale); returns the stored
+    row and warnings."""
+    if isinstance(data, Mapping) and "id" not in data:
+        data = {**data, "id": policy_id}
+    policy = Policy.from_dict(data)
+    _check_id(policy)
+    if policy.id != policy_id:
+        raise InvalidPolicyError(
+            f"the body's id {policy.id!r} does not match the URL's {policy_id!r}"
+        )
+    policy = _stamped(ctx, policy, changed_by)
+    warnings = check_credential_sets(ctx, [policy])
+    return ctx.policies.put_policy(policy, if_match=if_match), warnings
+
+
+def delete_policy(ctx: Context, policy_id: str, *, if_match: str | None = None) -> None:
+    """Delete one row; NotFoundError when absent, ConcurrencyError when `if_match` is stale."""
+    ctx.policies.delete_policy(policy_id, if_match=if_match)
+
+
+def parse_document(data: Any) -> list[Policy]:
+    """Rows of an import document (`{"policies": [...]}` or a bare list), all validated; the
+    error names the row (position and id) and the problem."""
+    rows = data.get("policies") if isinstance(data, Mapping) else data
+    if isinstance(data, Mapping) and set(data) - {"policies", "version"}:
+        extra = ", ".join(sorted(str(k) for k in set(data) - {"policies", "version"}))
+        raise InvalidPolicyError(f"unknown top-level field(s): {extra}; expected 'policies'")
+    if not isinstance(rows, list):
+        raise InvalidPolicyError('an import is {"policies": [...]} or a list of policy rows')
+    if len(rows) > MAX_ROWS:
+        raise InvalidPolicyError(f"an import holds at most {MAX_ROWS} rows, not {len(rows)}")
+    policies: list[Policy] = []
+    seen: dict[str, int] = {}
+    for index, row in enumerate(rows, start=1):
+        label = f"row {index}" + (
+            f" (id {row.get('id')!r})" if isinstance(row, Mapping) and row.get("id") else ""
+        )
+        try:
+            policy = Policy.from_dict(row)
+        except InvalidPolicyError as exc:
+            raise InvalidPolicyError(f"{label}: {exc.message}") from exc
+        try:
+            _check_id(policy)
+        except InvalidPolicyError as exc:
+            raise InvalidPolicyError(f"{label}: {exc.message}") from exc
+        if policy.id in seen:
+            raise InvalidPolicyError(f"{label}: id {policy.id!r} repeats row {seen[policy.id]}")
+        seen[policy.id] = index
+        policies.append(policy)
+    return policies
+
+
+def import_policies(
+    ctx: Context, data: Any, *, dry_run: bool = False, changed_by: str | None = None
+) -> ImportResult:
+    """Replace the whole table with the document's rows: every row is validated before anything
+    is written, so one bad row writes nothing."""
+    policies = parse_document(data)
+    warnings = check_credential_sets(ctx, policies)
+    current = {row.policy.id: row.policy for row in ctx.policies.list_policies()}
+    wanted = {p.id: p for p in policies}
+    created = tuple(sorted(wanted.keys() - current.keys()))
+    deleted = tuple(sorted(current.keys() - wanted.keys()))
+    updated = tuple(sorted(
+        k for k in wanted.keys() & current.keys() if _content(wanted[k]) != _content(current[k])
+    ))  # fmt: skip
+    stamped = tuple(
+        _stamped(ctx, p, changed_by) if p.id in created or p.id in updated else current[p.id]
+        for p in policies
+    )
+    if not dry_run:
+        ctx.policies.replace_all(stamped)
+    return ImportResult(stamped, created, updated, deleted, tuple(warnings), dry_run)
+
+
+def export_policies(ctx: Context) -> dict[str, Any]:
+    """The whole table as an import document (what import_policies reads back unchanged)."""
+    return {"policies": [row.policy.to_dict() for row in ctx.policies.list_policies()]}
+
+
+def dump_document(document: Mapping[str, Any], fmt: ExportFormat) -> str:
+    """Render an export document as JSON or YAML."""
+    if fmt == "yaml":
+        import yaml  # lazily: only exports and YAML imports need it
+
+        return str(yaml.safe_dump(dict(document), sort_keys=False, allow_unicode=True))
+    return json.dumps(document, indent=2, sort_keys=False) + "\n"
+
+
+def load_document(text: str | bytes, fmt: ExportFormat) -> Any:
+    """Parse an import document; InvalidInputError when it is not JSON / YAML."""
+    if fmt == "yaml":
+        import yaml
+
+        try:
+            return yaml.safe_load(text)
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            where = f" at line {mark.line + 1}" if mark is not None else ""
+            raise InvalidInputError(f"the document is not valid YAML{where}") from None
+    try:
+        return json.loads(text)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InvalidInputError(f"the document is not valid JSON ({exc.msg if isinstance(exc, json.JSONDecodeError) else 'encoding'})") from None  # fmt: skip
+
+
+def explain_request(ctx: Context, data: Any) -> dict[str, Any]:
+    """Which row decides an upstream (or target path) and what the request would do in each
+    registry asked about (every managed registry when none is named): a dry run of the real
+    request, against current state."""
+    if not isinstance(data, Mapping):
+        raise InvalidInputError("the request must be a JSON object")
+    if data.get("registry") is not None or len(ctx.settings.managed_registries) == 1:
+        wanted = [parse_repository_request(ctx, data)]
+    else:
+        wanted = [parse_repository_request(ctx, {**data, "registry": str(r)}) for r in ctx.settings.managed_registries]  # fmt: skip
+
+    def run(item: RepositoryRequest) -> Reaction:
+        return request(ctx, item, dry_run=True, signal_id="policy-test")
+
+    results = fan_out(run, wanted)
+    return {
+        "results": [
+            {"registry": item.registry.name, **reaction.to_dict()}
+            for item, reaction in zip(wanted, results, strict=True)
+        ]
+    }
+
+
+def check_credential_sets(ctx: Context, policies: Sequence[Policy]) -> list[str]:
+    """Reject rows naming a credential set no registry they apply to has; return warnings."""
+    named = [p for p in policies if p.action is PolicyAction.ALLOW and p.credential_set]
+    if not named:
+        return []
+    registries = list(ctx.settings.managed_registries)
+    managed = {r.name.lower() for r in registries}
+    for policy in named:
+        if policy.registry != "*" and policy.registry.lower() not in managed:
+            raise InvalidPolicyError(
+                f"policy {policy.id!r}: registry {policy.registry!r} is not one of the managed registries"
+            )
+
+    def names(registry: Any) -> set[str] | None:
+        try:
+            return {c.name.lower() for c in ctx.registry.list_credential_sets(registry)}
+        except (TransientError, AccessDeniedError, NotFoundError) as exc:
+            log.warning("cannot read credential sets of %s: %s", registry, exc)
+            return None
+
+    known = dict(zip((r.name.lower() for r in registries), fan_out(names, registries), strict=True))
+    warnings = [f"credential sets of {name} could not be read; names were not checked there"
+                for name, found in known.items() if found is None]  # fmt: skip
+    for policy in named:
+        wanted = (policy.credential_set or "").lower()
+        scope = [policy.registry.lower()] if policy.registry != "*" else sorted(known)
+        readable = [r for r in scope if known[r] is not None]
+        having = [r for r in readable if wanted in (known[r] or set())]
+        if readable and not having:
+            where = f"registry {scope[0]}" if policy.registry != "*" else "any managed registry"
+            raise InvalidPolicyError(
+                f"policy {policy.id!r}: credential set {policy.credential_set!r} does not exist in {where}"
+            )
+        warnings += [f"policy {policy.id!r}: credential set {policy.credential_set!r} does not exist in {r}; requests there will be refused"
+                     for r in readable if r not in having]  # fmt: skip
+    return warnings
+
+
+def _check_id(policy: Policy) -> None:
+    if policy.id.lower() in RESERVED_IDS:
+        raise InvalidPolicyError(f"policy id {policy.id!r} is reserved by the admin API")
+
+
+def _stamped(ctx: Context, policy: Policy, changed_by: str | None) -> Policy:
+    return replace(policy, changed_by=changed_by or policy.changed_by, changed_at=ctx.clock.now())
+
+
+def _content(policy: Policy) -> dict[str, Any]:
+    data = policy.to_dict()
+    data.pop("changedBy")
+    data.pop("changedAt")
+    return data

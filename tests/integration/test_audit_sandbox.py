@@ -1,0 +1,80 @@
+"""The audit over the demo scenario, through the real SDK clients against the sandbox."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import pytest
+
+from sandbox import Sandbox
+from shared.adapters.memory import MemoryJournal, MemoryPolicyStore, MemoryReportStore
+from shared.domain.policies import Policy
+from shared.services import Context
+from shared.services.audit import run_audit
+from tests.integration.app_context import demo_settings, sandbox_context
+
+
+def context(sandbox: Sandbox, **settings: str) -> Context:
+    policies = MemoryPolicyStore([Policy.from_dict(p) for p in sandbox.scenario.policies])
+    ctx = sandbox_context(
+        sandbox, settings=demo_settings(**settings), policies=policies, journal=MemoryJournal()
+    )
+    from dataclasses import replace
+
+    return replace(ctx, reports=MemoryReportStore())
+
+
+def kinds(report: object) -> Counter[tuple[str, str]]:
+    return Counter((f.kind, f.resource.rsplit("/", 1)[-1]) for f in report.findings)  # type: ignore[attr-defined]
+
+
+def test_the_audit_finds_each_seeded_problem_and_nothing_else(sandbox: Sandbox) -> None:
+    report = run_audit(context(sandbox), reconcile=False)
+    found = kinds(report)
+    assert found[("access-denied", "quay-io")] == 2
+    assert found[("unhealthy-credential-set", "quay-io")] == 1
+    assert found[("credential-set-behind", "ghcr-acme")] == 1
+    assert found[("secret-expiry", "quay-password")] == 1
+    assert found[("unmanaged-rule", "quay-prometheus")] == 1
+    expected = {("access-denied", "quay-io"), ("unhealthy-credential-set", "quay-io"), ("credential-set-behind", "ghcr-acme"),
+                ("secret-expiry", "quay-password"), ("unmanaged-rule", "quay-prometheus")}  # fmt: skip
+    assert set(found) == expected
+    assert sandbox.log.writes() == []
+    # report mode: the safe fixes are the repin and a refresh of the Unhealthy set; no grant
+    planned = sorted((a.kind.value, a.resource.rsplit("/", 1)[-1]) for a in report.plan.actions)
+    assert planned == [
+        ("refresh-credential-set", "quay-io"),
+        ("update-credential-set", "ghcr-acme"),
+    ]
+
+
+def test_auto_reconcile_fixes_what_it_can_and_the_next_audit_is_clean_of_it(
+    sandbox: Sandbox,
+) -> None:
+    ctx = context(sandbox, REMEDIATION_MODE="fix")
+    first = run_audit(ctx, reconcile=True)
+    assert first.counts["applied"] == first.counts["actions"] >= 4  # 2 grants, a refresh, the repin
+    second = run_audit(ctx, reconcile=False)
+    remaining = set(kinds(second))
+    assert remaining == {("secret-expiry", "quay-password"), ("unmanaged-rule", "quay-prometheus")}
+    assert second.counts["actions"] == 0
+    assert sandbox.health("contosocache", "quay-io").status == "Healthy"
+
+
+def test_reports_are_kept_and_the_latest_is_retrievable(sandbox: Sandbox) -> None:
+    ctx = context(sandbox)
+    first = run_audit(ctx, reconcile=False)
+    sandbox.clock.advance(60)
+    second = run_audit(ctx, reconcile=False)
+    assert ctx.reports is not None
+    assert ctx.reports.latest_report()["id"] == second.id  # type: ignore[index]
+    assert ctx.reports.get_report(first.id)["counts"] == first.to_dict()["counts"]
+
+
+@pytest.mark.parametrize("registry", ["contosocache", "fabrikamcache"])
+def test_an_audit_of_one_registry_reads_only_that_registry(sandbox: Sandbox, registry: str) -> None:
+    ctx = context(sandbox)
+    target = ctx.managed_registry(registry)
+    run_audit(ctx, registries=[target], reconcile=False)
+    other = "fabrikamcache" if registry == "contosocache" else "contosocache"
+    assert not any(f"/registries/{other}/" in r.path for r in sandbox.log.all())
