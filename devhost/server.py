@@ -209,6 +209,13 @@ class _Handler(BaseHTTPRequestHandler):
     # http.server dispatches on these exact names.
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _handle  # noqa: N815
 
+    def __getattr__(self, name: str) -> Any:
+        # Any other method (TRACE, QUERY, ...) is routed too, so that a method no route accepts
+        # gets the Functions host's 405 rather than http.server's own 501.
+        if name.startswith("do_"):
+            return self._handle
+        raise AttributeError(name)
+
     def _read_body(self, headers: dict[str, str]) -> bytes | Reply:
         if "chunked" in headers.get("transfer-encoding", "").lower():
             return self._read_chunked()

@@ -16,9 +16,11 @@ __all__ = [
     "flag",
     "guarded",
     "json_response",
+    "principal_roles",
     "problem",
     "problem_from_error",
     "read_json",
+    "require_app_role",
 ]
 
 MAX_BODY_BYTES = 256 * 1024
@@ -80,10 +82,63 @@ def flag(req: func.HttpRequest, name: str) -> bool:
     return value in ("true", "1")
 
 
-def guarded(handler: Callable[[], func.HttpResponse]) -> func.HttpResponse:
-    """Run a handler: our permanent errors become problem+json; transient ones become 503 with
-    Retry-After; anything unexpected is logged and answered 500 without details."""
+WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+PRINCIPAL_HEADER = "x-ms-client-principal"
+_ROLE_CLAIMS = {"roles", "http://schemas.microsoft.com/ws/2008/06/identity/claims/role"}
+
+
+def principal_roles(header: str) -> set[str] | None:
+    """App roles in App Service authentication's `X-MS-CLIENT-PRINCIPAL` (base64 JSON with
+    `claims: [{typ, val}]`); None when the header cannot be read."""
+    import base64
+    import binascii
+
     try:
+        document = json.loads(base64.b64decode(header.strip(), validate=True).decode("utf-8"))
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        return None
+    if not isinstance(document, dict) or not isinstance(document.get("claims"), list):
+        return None
+    role_type = str(document.get("role_typ") or "roles").lower()
+    return {
+        str(claim.get("val"))
+        for claim in document["claims"]
+        if isinstance(claim, dict)
+        and str(claim.get("typ", "")).lower() in {*_ROLE_CLAIMS, role_type}
+    }
+
+
+def require_app_role(req: func.HttpRequest) -> func.HttpResponse | None:
+    """When Entra ID authentication fronts the app (the principal header is present), a write
+    needs the ADMIN_APP_ROLE app role; a 403 problem otherwise, None when the call may proceed.
+    Without the header the function key (AuthLevel.FUNCTION) is the gate."""
+    header = req.headers.get(PRINCIPAL_HEADER)
+    if (req.method or "").upper() not in WRITE_METHODS or header is None:
+        return None
+    from shared.bootstrap import settings
+
+    role = settings().admin_app_role
+    roles = principal_roles(header)
+    if roles is None:
+        return problem(
+            403, "Forbidden", "the client principal header is not readable", code="Forbidden"
+        )
+    if role not in roles:
+        return problem(403, "Forbidden", f"this change needs the app role {role}", code="Forbidden")
+    return None
+
+
+def guarded(
+    handler: Callable[[], func.HttpResponse], req: func.HttpRequest | None = None
+) -> func.HttpResponse:
+    """Run a handler: our permanent errors become problem+json; transient ones become 503 with
+    Retry-After; anything unexpected is logged and answered 500 without details. Given the
+    request, a write first passes `require_app_role`."""
+    try:
+        if req is not None:
+            denied = require_app_role(req)
+            if denied is not None:
+                return denied
         return handler()
     except CachekeeperError as error:
         response = problem_from_error(error)

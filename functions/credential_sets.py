@@ -30,7 +30,7 @@ def sync_credential_set(req: func.HttpRequest) -> func.HttpResponse:
         )
         return json_response(reaction.to_dict())
 
-    return guarded(handle)
+    return guarded(handle, req)
 
 
 @bp.function_name("credential_set_access")
@@ -47,4 +47,4 @@ def credential_set_access(req: func.HttpRequest) -> func.HttpResponse:
         reaction = access_report(context(), req.route_params["registry"], req.route_params["name"])
         return json_response(reaction.to_dict())
 
-    return guarded(handle)
+    return guarded(handle, req)

@@ -19,7 +19,9 @@ log = logging.getLogger(__name__)
 @bp.event_grid_trigger(arg_name="event")
 def on_keyvault_event(event: func.EventGridEvent) -> None:
     from shared.bootstrap import context
+    from shared.observability import record_event
     from shared.services import react_to_keyvault_event
 
-    reaction = react_to_keyvault_event(event_to_json(event), context())
-    log.info("Key Vault event %s: %s (%s)", event.id, reaction.status.value, reaction.reason)
+    payload = event_to_json(event)
+    reaction = react_to_keyvault_event(payload, context())
+    record_event(log, payload, reaction)

@@ -21,10 +21,12 @@ log = logging.getLogger(__name__)
 @bp.event_grid_trigger(arg_name="event")
 def on_pull_failure(event: func.EventGridEvent) -> None:
     from shared.bootstrap import context
+    from shared.observability import record_event
     from shared.services.pull_failures import react_to_pull_failed_event
 
-    reaction = react_to_pull_failed_event(event_to_json(event), context())
-    log.info("pull failure %s: %s (%s)", event.id, reaction.status.value, reaction.reason)
+    payload = event_to_json(event)
+    reaction = react_to_pull_failed_event(payload, context())
+    record_event(log, payload, reaction)
 
 
 @bp.function_name("pull_failure_alert")
@@ -32,9 +34,12 @@ def on_pull_failure(event: func.EventGridEvent) -> None:
 def pull_failure_alert(req: func.HttpRequest) -> func.HttpResponse:
     def handle() -> func.HttpResponse:
         from shared.bootstrap import context
+        from shared.observability import record_reaction
         from shared.services.pull_failures import react_to_pull_failure_alert
 
         reactions = react_to_pull_failure_alert(read_json(req), context())
+        for reaction in reactions:
+            record_reaction(log, event_type="AzureMonitor.Alert", event_id=None, reaction=reaction)
         return json_response({"reactions": [r.to_dict() for r in reactions]}, status_code=202)
 
-    return guarded(handle)
+    return guarded(handle, req)

@@ -7,6 +7,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from sandbox.acr_data import handle_acr_data, registry_for_host
 from sandbox.arm import handle_arm
 from sandbox.clock import Clock
 from sandbox.controls import SandboxControls
@@ -100,7 +101,7 @@ class Sandbox(SandboxControls):
                 request,
                 plane,
                 response.status,
-                challenge=plane == "keyvault" and response.status == 401,
+                challenge=plane in ("keyvault", "acr") and response.status == 401,
                 served=response.secret_value_served,
             )
         return response
@@ -110,12 +111,19 @@ class Sandbox(SandboxControls):
             return "arm"
         if host.endswith(KEYVAULT_SUFFIX) and self.state.vault(host[: -len(KEYVAULT_SUFFIX)]):
             return "keyvault"
+        if registry_for_host(self.state.registries.values(), host) is not None:
+            return "acr"
         raise HostNotFoundError(host)
 
     def _route(self, request: Request, plane: str) -> Response:
         env = self.env()
         if plane == "arm":
             return handle_arm(env, request)
+        if plane == "acr":
+            registry = registry_for_host(self.state.registries.values(), request.host)
+            if registry is None:
+                raise HostNotFoundError(request.host)
+            return handle_acr_data(env, registry, request)
         vault = self.state.vault(request.host[: -len(KEYVAULT_SUFFIX)])
         if vault is None:
             raise HostNotFoundError(request.host)
@@ -148,7 +156,8 @@ class Sandbox(SandboxControls):
             query=dict(request.query),
             status=status,
             plane=plane,
-            write=request.method in WRITE_METHODS,
+            # ACR's token exchange is a POST that changes nothing: not a write
+            write=request.method in WRITE_METHODS and not request.path.startswith("/oauth2/"),
             body=_loggable_body(request, plane),
             fault=fault,
             challenge=challenge,

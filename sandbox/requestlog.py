@@ -20,7 +20,7 @@ class RequestRecord:
     path: str
     query: dict[str, str]
     status: int
-    plane: str  # "arm" or "keyvault"
+    plane: str  # "arm", "keyvault" or "acr" (registry data plane)
     write: bool
     body: str | None = None
     fault: str | None = None

@@ -19,6 +19,9 @@ def make_handler(sb: Sandbox) -> type[BaseHTTPRequestHandler]:
 
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        # Headers and body go out in two writes: with Nagle on, the body waits for the client's
+        # delayed ACK of the headers (~40 ms on Linux), which would swamp injected latency.
+        disable_nagle_algorithm = True
 
         def _serve(self) -> None:
             parts = urlsplit(self.path)
@@ -50,9 +53,17 @@ def make_handler(sb: Sandbox) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
+class _Server(ThreadingHTTPServer):
+    """One thread per connection (keep-alive), and a listen backlog deep enough for a burst of
+    concurrent clients (the default of 5 drops SYNs, which TCP retries only after a second)."""
+
+    request_queue_size = 128
+    daemon_threads = True
+
+
 def serve(sb: Sandbox, port: int, host: str = "127.0.0.1") -> ThreadingHTTPServer:
     """Create (not start) a threaded HTTP server for `sb`."""
-    return ThreadingHTTPServer((host, port), make_handler(sb))
+    return _Server((host, port), make_handler(sb))
 
 
 def main(argv: list[str] | None = None) -> None:

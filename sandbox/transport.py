@@ -149,8 +149,10 @@ class SandboxTransport(RequestsTransport):  # type: ignore[misc]
 class _ForwardingAdapter(HTTPAdapter):
     """Rewrites `https://{azure host}/path` to the sandbox server, keeping the host in a header."""
 
-    def __init__(self, base_url: str) -> None:
-        super().__init__()
+    def __init__(self, base_url: str, pool_maxsize: int) -> None:
+        # Every request goes to one host (the server): size its pool for the caller's
+        # concurrency, or connections beyond requests' default 10 are opened and dropped per call.
+        super().__init__(pool_connections=1, pool_maxsize=pool_maxsize)
         self._base = base_url.rstrip("/")
 
     def send(
@@ -170,13 +172,14 @@ class _ForwardingAdapter(HTTPAdapter):
 class ForwardingTransport(RequestsTransport):  # type: ignore[misc]
     """An azure-core transport that sends ARM/Key Vault requests to `python -m sandbox` over HTTP."""
 
-    def __init__(self, base_url: str, **kwargs: Any) -> None:
+    def __init__(self, base_url: str, *, pool_maxsize: int = 64, **kwargs: Any) -> None:
         kwargs.setdefault("use_env_settings", False)
-        super().__init__(**kwargs)
         self._base_url = base_url
+        self._pool_maxsize = pool_maxsize
+        super().__init__(**kwargs)
 
     def _init_session(self, session: requests.Session) -> None:
         session.trust_env = False
-        adapter = _ForwardingAdapter(self._base_url)
+        adapter = _ForwardingAdapter(self._base_url, self._pool_maxsize)
         for prefix in ("http://", "https://"):
             session.mount(prefix, adapter)

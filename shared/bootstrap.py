@@ -75,6 +75,8 @@ def _build(current: Settings) -> Context:
         clients = AzureClients(default_credential(current.managed_identity_client_id))
         clock = SystemClock()
     policies, journal, reports = _stores(current)
+    if current.mode == "sandbox":
+        _seed_policies(policies, sandbox.scenario.policies)
     return Context(
         settings=current,
         registry=AzureRegistry(clients),
@@ -85,6 +87,16 @@ def _build(current: Settings) -> Context:
         clock=clock,
         reports=reports,
     )
+
+
+def _seed_policies(store: PolicyStore, rows: list[dict[str, object]]) -> None:
+    """A sandbox run starts with the scenario's policy rows when the table is still empty, so the
+    local run shows the demo as designed rather than every rule as unmanaged."""
+    from shared.domain.policies import Policy
+
+    if rows and not store.list_policies():
+        store.replace_all([Policy.from_dict(row) for row in rows])
+        log.info("seeded the policy table with %d row(s) from the sandbox scenario", len(rows))
 
 
 def _stores(current: Settings) -> tuple[PolicyStore, Journal, ReportStore]:

@@ -45,6 +45,9 @@ class Settings:
     storage_connection: str | None
     managed_identity_client_id: str | None
     sandbox_scenario: str | None
+    admin_app_role: str = (
+        "Cachekeeper.Admin"  # needed for admin writes when Entra ID fronts the app
+    )
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Settings:
@@ -63,6 +66,7 @@ class Settings:
             storage_connection=_storage(env, mode),
             managed_identity_client_id=_client_id(env),
             sandbox_scenario=_text(env, "SANDBOX_SCENARIO"),
+            admin_app_role=_app_role(env),
         )
 
     def manages_registry(self, registry: ResourceId) -> bool:
@@ -220,5 +224,19 @@ def _client_id(env: Mapping[str, str]) -> str | None:
             "AZURE_CLIENT_ID",
             f"{value!r} is not a GUID",
             "set the user-assigned identity's client id",
+        )
+    return value
+
+
+_APP_ROLE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,119}$")
+
+
+def _app_role(env: Mapping[str, str]) -> str:
+    value = _text(env, "ADMIN_APP_ROLE") or "Cachekeeper.Admin"
+    if not _APP_ROLE.match(value):
+        raise ConfigurationError(
+            "ADMIN_APP_ROLE",
+            f"{value!r} is not an app role value",
+            "use the app role's value as defined in the app registration (e.g. Cachekeeper.Admin)",
         )
     return value

@@ -84,6 +84,8 @@ class SecretRef:
 
     def versionless(self) -> SecretRef:
         """The same secret without a pinned version."""
+        if self.version is None:
+            return self  # frozen, so sharing is safe; planners call this in tight loops
         return SecretRef(self.vault_name, self.dns_suffix, self.name)
 
     def with_version(self, version: str) -> SecretRef:
@@ -94,7 +96,11 @@ class SecretRef:
 
     def same_secret(self, other: SecretRef) -> bool:
         """True when both refer to the same secret, whatever the versions."""
-        return self.versionless() == other.versionless()
+        return (
+            self.name == other.name
+            and self.vault_name == other.vault_name
+            and self.dns_suffix == other.dns_suffix
+        )
 
     def __str__(self) -> str:
         base = f"{self.vault_url}/secrets/{self.name}"

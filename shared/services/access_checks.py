@@ -6,9 +6,12 @@ mode `fix`) belongs to the pull-failure remediation.
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import Future
+
 from shared.domain.access import AccessVerdict, evaluate_secret_read
 from shared.domain.ids import ResourceId
-from shared.domain.models import CredentialSet, RoleDefinition, VaultAccess
+from shared.domain.models import CredentialSet, RoleAssignment, RoleDefinition, VaultAccess
 from shared.domain.plans import Finding, Severity
 from shared.domain.secrets import SecretRef
 from shared.events import KeyVaultSignal
@@ -16,7 +19,51 @@ from shared.services.context import Context, fan_out
 from shared.services.credential_sets import record_findings, terminal_outcome
 from shared.services.results import Reaction, ReactionStatus
 
-__all__ = ["check_secret_access", "recheck_vault_access"]
+__all__ = ["RoleAssignmentLists", "check_secret_access", "recheck_vault_access"]
+
+_MANAGEMENT_GROUP = "Microsoft.Management/managementGroups"
+
+
+class RoleAssignmentLists:
+    """Each identity's role assignments in a vault, listed once and shared by every check.
+
+    `principalId eq '<id>'` at the vault's scope returns the principal's assignments at, above and
+    below the vault, so one list answers for every secret of that vault; each check keeps the
+    assignments whose scope contains its secret. Concurrent checks of the same (vault, principal)
+    wait for the one list in flight instead of sending their own. Errors are not cached: the next
+    caller lists again."""
+
+    def __init__(self, ctx: Context) -> None:
+        self._ctx = ctx
+        self._lock = threading.Lock()
+        self._lists: dict[tuple[ResourceId, str], Future[list[RoleAssignment]]] = {}
+
+    def at_vault(self, vault_id: ResourceId, principal_id: str) -> list[RoleAssignment]:
+        """The principal's assignments at, above and below the vault (one list per pair)."""
+        key = (vault_id, principal_id.lower())
+        with self._lock:
+            pending = self._lists.get(key)
+            owner = pending is None
+            if pending is None:
+                pending = self._lists[key] = Future()
+        if not owner:
+            return pending.result()
+        try:
+            found = self._ctx.access.role_assignments(vault_id, principal_id)
+        except BaseException as error:
+            with self._lock:
+                del self._lists[key]
+            pending.set_exception(error)
+            raise
+        pending.set_result(found)
+        return found
+
+
+def _applies_to(assignment: RoleAssignment, principal: str, scope: ResourceId) -> bool:
+    """The principal's assignment at the secret or above it (as evaluate_secret_read judges)."""
+    if assignment.principal_id.lower() != principal.lower():
+        return False
+    return assignment.scope.is_type(_MANAGEMENT_GROUP) or assignment.scope.contains(scope)
 
 
 def check_secret_access(
@@ -25,13 +72,17 @@ def check_secret_access(
     secret: SecretRef,
     vault_id: ResourceId,
     vault: VaultAccess,
+    *,
+    lists: RoleAssignmentLists | None = None,
 ) -> AccessVerdict:
-    """Whether the credential set's identity can get `secret` (one assignments list per secret)."""
+    """Whether the credential set's identity can get `secret`. RBAC vaults: the identity's
+    assignments are listed once per vault (through `lists` when given, shared with other checks)."""
     scope = vault_id.child("secrets", secret.name)
     principal = credential_set.principal_id or ""
     if not vault.rbac:
         return evaluate_secret_read(principal_id=principal, secret_scope=scope, vault=vault)
-    assignments = ctx.access.role_assignments(scope, principal)
+    listed = (lists or RoleAssignmentLists(ctx)).at_vault(vault_id, principal)
+    assignments = [a for a in listed if _applies_to(a, principal, scope)]
     roles: dict[str, RoleDefinition] = {}
     for assignment in assignments:
         if assignment.role_definition_id not in roles:
@@ -69,8 +120,10 @@ def recheck_vault_access(ctx: Context, signal: KeyVaultSignal) -> Reaction:
         for ref in c.secrets()
         if ref.vault_name == vault_id.name.lower()
     ]
+    lists = RoleAssignmentLists(ctx)  # one list per identity, whatever it reads in the vault
     verdicts = fan_out(
-        lambda pair: check_secret_access(ctx, pair[0], pair[1], vault_id, vault), pairs
+        lambda pair: check_secret_access(ctx, pair[0], pair[1], vault_id, vault, lists=lists),
+        pairs,
     )
     findings = [
         Finding(

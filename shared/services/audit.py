@@ -9,8 +9,10 @@ the same code as the reactions: rotations, access repairs in `fix` mode, missing
 
 from __future__ import annotations
 
+import threading
 import uuid
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -18,7 +20,7 @@ from typing import Any
 from shared.domain.audit import expiry_findings, missing_wildcard_rules, registry_findings
 from shared.domain.cache_rules import RuleSpec
 from shared.domain.ids import ResourceId
-from shared.domain.models import CacheRule, CredentialSet, VaultAccess
+from shared.domain.models import CacheRule, CredentialSet, SecretVersion, VaultAccess
 from shared.domain.plans import (
     Action,
     ActionKind,
@@ -31,8 +33,10 @@ from shared.domain.plans import (
 )
 from shared.domain.repositories import TargetPath, Upstream
 from shared.domain.rotation import plan_rotation
+from shared.domain.secrets import SecretRef
 from shared.errors import InvalidInputError, PermanentError
-from shared.services.context import Context, fan_out
+from shared.services.access_checks import RoleAssignmentLists
+from shared.services.context import MAX_CONCURRENCY, Context, fan_out
 from shared.services.credential_sets import apply_rotation, last_refreshes, observe_versions
 from shared.services.diagnosis import apply_access_repair, diagnose_credential_set, vault_id_for
 
@@ -71,47 +75,119 @@ class AuditReport:
         }
 
 
+# Each registry's cache rules are a chain of pages (ARM's nextLink), the audit's critical path:
+# every registry's chain runs at once, up to this many. The other reads (credential sets, secret
+# versions, vault models, role assignments) share a second pool of MAX_CONCURRENCY.
+MAX_RULE_CHAINS = 32
+
+_Versions = tuple[dict[SecretRef, list[SecretVersion]], list[Finding]]  # observe_versions' answer
+
+
 @dataclass(frozen=True, slots=True)
 class _Registry:
     id: ResourceId
     rules: list[CacheRule]
     sets: list[CredentialSet]
+    findings: list[Finding] = field(default_factory=list)
+    diagnoses: list[Future[Plan]] = field(default_factory=list)
 
 
-def _observe_registry(ctx: Context, registry: ResourceId) -> _Registry:
-    rules, sets = fan_out(
-        lambda read: read(registry),
-        [ctx.registry.list_cache_rules, ctx.registry.list_credential_sets],
-    )
-    return _Registry(registry, rules, sets)  # type: ignore[arg-type]
+class _Observation:
+    """Starts every read as soon as what it depends on is known: a registry's credential sets
+    start its secrets' version lists, its vaults' models and its diagnoses (role assignments,
+    one list per identity and vault, shared) while the registries' rule pages are still coming.
+
+    Every task is submitted after the tasks it waits for, so in the pool's FIFO queue whatever a
+    running task waits for is already running or done: the bounded pool cannot deadlock."""
+
+    def __init__(self, ctx: Context, pool: ThreadPoolExecutor, *, fix: bool) -> None:
+        self._ctx = ctx
+        self._pool = pool
+        self._fix = fix
+        self._lock = threading.Lock()
+        self.versions: dict[SecretRef, Future[_Versions]] = {}
+        self._vaults: dict[ResourceId, Future[VaultAccess]] = {}
+        self._lists = RoleAssignmentLists(ctx)
+
+    def credential_sets(
+        self, registry: ResourceId
+    ) -> tuple[list[CredentialSet], list[Future[Plan]]]:
+        """List the registry's credential sets and start everything that depends on them."""
+        sets = self._ctx.registry.list_credential_sets(registry)
+        return sets, [self._start_diagnosis(c) for c in sets]
+
+    def _read_versions(self, secret: SecretRef) -> _Versions:
+        return observe_versions(self._ctx, [secret])  # a missing secret is a finding
+
+    def _start_diagnosis(self, credential_set: CredentialSet) -> Future[Plan]:
+        versions: dict[SecretRef, Future[_Versions]] = {}
+        vaults: dict[ResourceId, Future[VaultAccess]] = {}
+        with self._lock:
+            for secret in credential_set.secrets():
+                key = secret.versionless()
+                if key not in self.versions:
+                    self.versions[key] = self._pool.submit(self._read_versions, key)
+                versions[key] = self.versions[key]
+                vault = vault_id_for(self._ctx, secret)
+                if vault is not None:
+                    if vault not in self._vaults:
+                        self._vaults[vault] = self._pool.submit(
+                            self._ctx.access.vault_access, vault
+                        )
+                    vaults[vault] = self._vaults[vault]
+        return self._pool.submit(self._diagnose, credential_set, versions, vaults)
+
+    def _diagnose(
+        self,
+        credential_set: CredentialSet,
+        versions: dict[SecretRef, Future[_Versions]],
+        vaults: dict[ResourceId, Future[VaultAccess]],
+    ) -> Plan:
+        found: dict[SecretRef, list[SecretVersion]] = {}
+        for future in versions.values():
+            found.update(future.result()[0])
+        return diagnose_credential_set(
+            self._ctx,
+            credential_set,
+            fix=self._fix,
+            versions=found,
+            vaults={vault: f.result() for vault, f in vaults.items()},
+            lists=self._lists,
+        )
 
 
 def observe_and_plan(
     ctx: Context, registries: Sequence[ResourceId], *, progress: Callable[[str], None] | None = None
 ) -> tuple[list[Finding], Plan, list[_Registry]]:
     """Observe the registries and judge them; returns findings and the plan of safe fixes."""
-
-    def observe(registry: ResourceId) -> _Registry:
-        observed = _observe_registry(ctx, registry)
-        if progress:
-            progress(registry.name)
-        return observed
-
-    observed = fan_out(observe, registries, limit=16)
-    sets = [c for r in observed for c in r.sets]
-    secrets = sorted({s.versionless() for c in sets for s in c.secrets()}, key=str)
-    versions, missing = observe_versions(ctx, secrets)
-    vault_ids = sorted(
-        {v for v in (vault_id_for(ctx, s) for s in secrets) if v is not None}, key=str
-    )
-    vaults: dict[ResourceId, VaultAccess] = dict(
-        zip(vault_ids, fan_out(ctx.access.vault_access, vault_ids), strict=True)
-    )
     policies = [p.policy for p in ctx.policies.list_policies()]
+    fix = ctx.settings.remediation_mode == "fix"
+    with ThreadPoolExecutor(max_workers=MAX_CONCURRENCY) as pool:
+        observation = _Observation(ctx, pool, fix=fix)
+        set_lists = [pool.submit(observation.credential_sets, r) for r in registries]
+
+        def observe(index: int) -> _Registry:
+            registry = registries[index]
+            rules = ctx.registry.list_cache_rules(registry)
+            sets, diagnoses = set_lists[index].result()
+            judged = registry_findings(registry, rules, sets, policies)  # while others still page
+            if progress:
+                progress(registry.name)
+            return _Registry(registry, rules, sets, judged, diagnoses)
+
+        observed = fan_out(observe, range(len(registries)), limit=MAX_RULE_CHAINS)
+        diagnoses = [f.result() for r in observed for f in r.diagnoses]
+        read = {secret: f.result() for secret, f in observation.versions.items()}
+    sets = [c for r in observed for c in r.sets]
+    versions: dict[SecretRef, list[SecretVersion]] = {}
+    missing: list[Finding] = []
+    for secret in sorted(read, key=str):  # as observe_versions orders them
+        versions.update(read[secret][0])
+        missing.extend(read[secret][1])
     now = ctx.clock.now()
     findings: list[Finding] = [*missing]
     for registry in observed:
-        findings.extend(registry_findings(registry.id, registry.rules, registry.sets, policies))
+        findings.extend(registry.findings)
     findings.extend(
         expiry_findings(
             versions, sets, now=now, horizon=timedelta(days=ctx.settings.expiry_horizon_days)
@@ -135,12 +211,6 @@ def observe_and_plan(
         )
         for a in rotation.actions
         if a.kind is ActionKind.UPDATE_CREDENTIAL_SET
-    )
-    fix = ctx.settings.remediation_mode == "fix"
-    diagnoses = fan_out(
-        lambda c: diagnose_credential_set(ctx, c, fix=fix, versions=versions, vaults=vaults),
-        sets,
-        limit=16,
     )
     access_actions: list[Action] = []
     for diagnosis in diagnoses:

@@ -16,7 +16,10 @@ __all__ = ["Context", "fan_out"]
 
 _T = TypeVar("_T")
 _R = TypeVar("_R")
-MAX_CONCURRENCY = 8
+# Calls in flight per fan-out. 16 lets a rotation touching up to 16 registries read and patch them
+# in one round (DESIGN §8 latency budget; see bench/latency.py) while staying far below ARM's
+# per-subscription read and write throttling limits.
+MAX_CONCURRENCY = 16
 
 
 @dataclass(frozen=True, slots=True)

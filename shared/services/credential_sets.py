@@ -14,8 +14,9 @@ from shared.domain.names import validate_rule_name
 from shared.domain.plans import Action, ActionKind, Finding, Outcome, OutcomeStatus, Plan, Severity
 from shared.domain.rotation import plan_rotation
 from shared.domain.secrets import SecretRef
-from shared.errors import NotFoundError, PermanentError
+from shared.errors import ConcurrencyError, NotFoundError, PermanentError
 from shared.services.context import Context, fan_out
+from shared.services.leases import lease
 from shared.services.results import Reaction, ReactionStatus
 
 __all__ = [
@@ -83,12 +84,22 @@ def _apply_one(ctx: Context, action: Action, signal_id: str) -> Outcome:
     before = {role: change["from"] for role, change in action.changes.items()}
     after = {role: change["to"] for role, change in action.changes.items()}
     try:
-        ctx.registry.update_credential_set(
-            credential_set,
-            username=SecretRef.parse(after["username"]),
-            password=SecretRef.parse(after["password"]),
-        )
-        verified = ctx.registry.get_credential_set(credential_set)
+        with lease(ctx, action.resource):
+            # compare-before-write: the plan was made from an earlier observation; if another
+            # worker moved the set since, writing now would undo its change (ConcurrencyError is
+            # transient: the signal is redelivered and re-planned from the new state)
+            current = ctx.registry.get_credential_set(credential_set)
+            seen = {"username": str(current.username), "password": str(current.password)}
+            if seen != before:
+                raise ConcurrencyError(
+                    f"{credential_set} changed since it was observed; re-planning from current state"
+                )
+            ctx.registry.update_credential_set(
+                credential_set,
+                username=SecretRef.parse(after["username"]),
+                password=SecretRef.parse(after["password"]),
+            )
+            verified = ctx.registry.get_credential_set(credential_set)
     except PermanentError as error:
         outcome = Outcome(signal_id, action.resource, OutcomeStatus.FAILED, f"{action.reason}; failed: {error}",
                           ctx.clock.now(), action.kind, before, after)  # fmt: skip

@@ -16,9 +16,10 @@ from shared.domain.models import CredentialSet, SecretVersion, VaultAccess
 from shared.domain.plans import Action, ActionKind, Outcome, OutcomeStatus, Plan
 from shared.domain.secrets import SecretRef
 from shared.errors import PermanentError
-from shared.services.access_checks import check_secret_access
+from shared.services.access_checks import RoleAssignmentLists, check_secret_access
 from shared.services.context import Context, fan_out
 from shared.services.credential_sets import observe_versions
+from shared.services.leases import lease
 
 __all__ = ["apply_access_repair", "diagnose_credential_set", "vault_id_for"]
 
@@ -40,10 +41,14 @@ def diagnose_credential_set(
     fix: bool,
     versions: Mapping[SecretRef, Sequence[SecretVersion]] | None = None,
     vaults: Mapping[ResourceId, VaultAccess] | None = None,
+    lists: RoleAssignmentLists | None = None,
 ) -> Plan:
     """Observe everything the credential set depends on and plan findings (and, with `fix`,
-    repairs). `versions` and `vaults` may be given when the caller already read them (audit)."""
+    repairs). `versions` and `vaults` may be given when the caller already read them, and `lists`
+    shares role-assignment lists between diagnoses (audit). The identity's assignments are listed
+    once per vault: both secrets of a vault are answered by the same list."""
     secrets = list(credential_set.secrets())
+    lists = lists or RoleAssignmentLists(ctx)
     if versions is None:
         versions, _ = observe_versions(ctx, secrets)
     vault_ids = {s.vault_name: vault_id_for(ctx, s) for s in secrets}
@@ -60,10 +65,16 @@ def diagnose_credential_set(
         model = models[vault_id]
         verdict = None
         if credential_set.principal_id:
-            verdict = check_secret_access(ctx, credential_set, secret, vault_id, model)
+            verdict = check_secret_access(ctx, credential_set, secret, vault_id, model, lists=lists)
         return SecretCheck(secret, found, vault_id, model.rbac, verdict)
 
-    checks = fan_out(check, secrets)
+    # vaults concurrently; a vault's secrets one after the other, since they share one list
+    per_vault: dict[str, list[int]] = {}
+    for index, secret in enumerate(secrets):
+        per_vault.setdefault(secret.vault_name, []).append(index)
+    groups = list(per_vault.values())
+    done = fan_out(lambda group: [(i, check(secrets[i])) for i in group], groups)
+    checks = [c for _, c in sorted((pair for group in done for pair in group), key=lambda p: p[0])]
     return plan_access_repair(credential_set, checks, now=ctx.clock.now(), fix=fix)
 
 
@@ -79,10 +90,11 @@ def _apply(ctx: Context, action: Action, signal_id: str) -> Outcome:
             health = None
         else:
             credential_set = ResourceId.parse(action.resource)
-            current = ctx.registry.get_credential_set(credential_set)
-            ctx.registry.update_credential_set(
-                credential_set, username=current.username, password=current.password
-            )
+            with lease(ctx, action.resource):  # re-send what is there now, not what a rival moved
+                current = ctx.registry.get_credential_set(credential_set)
+                ctx.registry.update_credential_set(
+                    credential_set, username=current.username, password=current.password
+                )
             health = ctx.registry.get_credential_set(credential_set).health.status.value
             after = {"health": health}
     except PermanentError as error:

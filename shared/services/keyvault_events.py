@@ -50,15 +50,8 @@ def react_to_keyvault_event(event: Mapping[str, Any], ctx: Context) -> Reaction:
         signal = parse_keyvault_signal(Envelope.from_dict(event))
     except InvalidEventError as error:
         return _reject(ctx, _event_id(event), f"malformed Key Vault event: {error}")
-    problem = _out_of_scope(signal, ctx)
-    if problem is not None:
-        code, reason = problem
-        IGNORED_EVENTS[code] += 1
-        log.warning("ignoring Key Vault event %s: %s", signal.event_id, reason)
-        ctx.journal.record_outcome(
-            Outcome(signal.event_id, signal.topic, OutcomeStatus.IGNORED, reason, ctx.clock.now())
-        )
-        return Reaction(ReactionStatus.IGNORED, reason)
+    # claimed before the scope check, so a redelivered out-of-scope event is a duplicate too:
+    # every event id gets exactly one terminal outcome
     key = f"keyvault:{signal.event_id}"
     claim = ctx.journal.claim(key, signal.payload_hash, now=ctx.clock.now(), ttl=IN_PROGRESS_TTL)
     if claim.status is ClaimStatus.DUPLICATE:
@@ -71,6 +64,16 @@ def react_to_keyvault_event(event: Mapping[str, Any], ctx: Context) -> Reaction:
             signal.event_id,
             "an event with this id but a different payload was already handled",
         )
+    problem = _out_of_scope(signal, ctx)
+    if problem is not None:
+        code, reason = problem
+        IGNORED_EVENTS[code] += 1
+        log.warning("ignoring Key Vault event %s: %s", signal.event_id, reason)
+        ctx.journal.record_outcome(
+            Outcome(signal.event_id, signal.topic, OutcomeStatus.IGNORED, reason, ctx.clock.now())
+        )
+        ctx.journal.complete(key, now=ctx.clock.now(), ttl=COMPLETED_TTL)
+        return Reaction(ReactionStatus.IGNORED, reason)
     try:
         reaction = _dispatch(signal, ctx)
     except PermanentError as error:

@@ -20,6 +20,7 @@ from typing import Any, Literal
 from shared.domain.policies import Policy, PolicyAction
 from shared.errors import (
     AccessDeniedError,
+    ConcurrencyError,
     InvalidInputError,
     InvalidPolicyError,
     NotFoundError,
@@ -100,12 +101,27 @@ def put_policy(
         )
     policy = _stamped(ctx, policy, changed_by)
     warnings = check_credential_sets(ctx, [policy])
+    _precondition(ctx, policy_id, if_match)
     return ctx.policies.put_policy(policy, if_match=if_match), warnings
 
 
 def delete_policy(ctx: Context, policy_id: str, *, if_match: str | None = None) -> None:
     """Delete one row; NotFoundError when absent, ConcurrencyError when `if_match` is stale."""
+    _precondition(ctx, policy_id, if_match)
     ctx.policies.delete_policy(policy_id, if_match=if_match)
+
+
+def _precondition(ctx: Context, policy_id: str, if_match: str | None) -> None:
+    # Checked here as well as by the store (which stays the atomic guard): an ETag that is not
+    # even well formed, or a row that is gone, must read as "changed since", never as a failure.
+    if if_match is None:
+        return
+    try:
+        current = ctx.policies.get_policy(policy_id).etag
+    except NotFoundError:
+        raise ConcurrencyError(f"policy {policy_id!r} does not exist (If-Match)") from None
+    if current != if_match:
+        raise ConcurrencyError(f"policy {policy_id!r} changed since it was read")
 
 
 def parse_document(data: Any) -> list[Policy]:

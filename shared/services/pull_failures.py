@@ -22,6 +22,7 @@ from shared.pull_events import PullFailure, parse_pull_failed, parse_pull_failur
 from shared.services.context import Context
 from shared.services.credential_sets import record_findings, terminal_outcome
 from shared.services.diagnosis import apply_access_repair, diagnose_credential_set
+from shared.services.once import handle_once
 from shared.services.results import Reaction, ReactionStatus
 
 __all__ = [
@@ -85,10 +86,13 @@ def react_to_pull_failure(failure: PullFailure, ctx: Context, *, signal_id: str)
     key = _window_key(ctx, str(rule.credential_set_id))
     claim = ctx.journal.claim(key, "pull-failure", now=ctx.clock.now(), ttl=_HOLD)
     if claim.status is ClaimStatus.DUPLICATE:
-        return Reaction(
-            ReactionStatus.DUPLICATE,
-            f"{rule.credential_set_id} was diagnosed within the last {COALESCING_WINDOW}",
-        )
+        # coalesced into the diagnosis of this window; still the signal's one terminal outcome
+        reason = f"{rule.credential_set_id} was diagnosed within the last {COALESCING_WINDOW}"
+        ctx.journal.record_outcome(
+            Outcome(signal_id, str(rule.credential_set_id), OutcomeStatus.NO_CHANGE, reason,
+                    ctx.clock.now())
+        )  # fmt: skip
+        return Reaction(ReactionStatus.DUPLICATE, reason)
     if claim.status is ClaimStatus.IN_PROGRESS:
         raise ConcurrencyError(f"{rule.credential_set_id} is being diagnosed by another worker")
     try:
@@ -121,7 +125,8 @@ def react_to_pull_failed_event(event: Mapping[str, Any], ctx: Context) -> Reacti
         else "unidentified-event"
     )
     try:
-        failure = parse_pull_failed(Envelope.from_dict(event))
+        envelope = Envelope.from_dict(event)
+        failure = parse_pull_failed(envelope)
     except InvalidEventError as error:
         reason = f"malformed PullFailed event: {error}"
         log.warning("rejecting event %s: %s", event_id, reason)
@@ -129,7 +134,14 @@ def react_to_pull_failed_event(event: Mapping[str, Any], ctx: Context) -> Reacti
             Outcome(event_id, "pull-failed-event", OutcomeStatus.REJECTED, reason, ctx.clock.now())
         )
         return Reaction(ReactionStatus.REJECTED, reason)
-    return react_to_pull_failure(failure, ctx, signal_id=event_id)
+    return handle_once(
+        ctx,
+        key=f"pullfailed:{envelope.id}",
+        payload_hash=envelope.payload_hash,
+        signal_id=envelope.id,
+        resource=f"{failure.registry.name}/{failure.repository}",
+        handle=lambda: react_to_pull_failure(failure, ctx, signal_id=envelope.id),
+    )
 
 
 def react_to_pull_failure_alert(payload: Any, ctx: Context) -> list[Reaction]:

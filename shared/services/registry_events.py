@@ -27,6 +27,7 @@ from shared.events import Envelope
 from shared.ports import ClaimStatus
 from shared.services.context import Context
 from shared.services.credential_sets import record_findings
+from shared.services.once import handle_once
 from shared.services.repositories import REPOSITORY_REQUESTED, parse_repository_request, request
 from shared.services.results import Reaction, ReactionStatus
 
@@ -114,10 +115,7 @@ def react_to_registry_event(event: Mapping[str, Any], ctx: Context) -> Reaction:
         return _reject(
             ctx, _event_id(event), "registry-event", f"malformed registry event: {error}"
         )
-    if not ctx.settings.manages_registry(signal.registry):
-        reason = f"registry {signal.registry} is not managed"
-        ctx.journal.record_outcome(Outcome(signal.event_id, str(signal.registry), OutcomeStatus.IGNORED, reason, ctx.clock.now()))  # fmt: skip
-        return Reaction(ReactionStatus.IGNORED, reason)
+    # claimed before the scope check, so a redelivered out-of-scope event is a duplicate too
     key = f"acr:{signal.event_id}"
     claim = ctx.journal.claim(key, signal.payload_hash, now=ctx.clock.now(), ttl=_IN_PROGRESS_TTL)
     if claim.status is ClaimStatus.DUPLICATE:
@@ -127,6 +125,11 @@ def react_to_registry_event(event: Mapping[str, Any], ctx: Context) -> Reaction:
     if claim.status is ClaimStatus.PAYLOAD_MISMATCH:
         return _reject(ctx, signal.event_id, str(signal.registry),
                        "an event with this id but a different payload was already handled")  # fmt: skip
+    if not ctx.settings.manages_registry(signal.registry):
+        reason = f"registry {signal.registry} is not managed"
+        ctx.journal.record_outcome(Outcome(signal.event_id, str(signal.registry), OutcomeStatus.IGNORED, reason, ctx.clock.now()))  # fmt: skip
+        ctx.journal.complete(key, now=ctx.clock.now(), ttl=_COMPLETED_TTL)
+        return Reaction(ReactionStatus.IGNORED, reason)
     try:
         reaction = _assess_push(ctx, signal)
     except BaseException:
@@ -182,4 +185,11 @@ def react_to_repository_requested_event(event: Mapping[str, Any], ctx: Context) 
     except InvalidInputError as error:
         reason = f"malformed RepositoryRequested event: {error}"
         return _reject(ctx, event_id, "repository-requested-event", reason)
-    return request(ctx, wanted, signal_id=event_id)
+    return handle_once(
+        ctx,
+        key=f"repository-requested:{envelope.id}",
+        payload_hash=envelope.payload_hash,
+        signal_id=envelope.id,
+        resource=str(wanted.upstream or wanted.target),
+        handle=lambda: request(ctx, wanted, signal_id=envelope.id),
+    )

@@ -62,6 +62,7 @@ class AzureAccess:
         self._clients = clients
         self._lock = threading.Lock()
         self._roles: dict[str, tuple[float, RoleDefinition]] = {}
+        self._fetching: dict[str, threading.Lock] = {}  # one read per role, however many ask
 
     def vault_access(self, vault: ResourceId) -> VaultAccess:
         if not vault.is_type("Microsoft.KeyVault/vaults") or vault.resource_group is None:
@@ -112,11 +113,17 @@ class AzureAccess:
 
     def role_definition(self, role_id: str, *, scope: ResourceId) -> RoleDefinition:
         guid = _guid(role_guid(role_id), "role definition id")
-        now = time.monotonic()
         with self._lock:
-            cached = self._roles.get(guid)
-            if cached is not None and cached[0] > now:
-                return cached[1]
+            fetching = self._fetching.setdefault(guid, threading.Lock())
+        with fetching:  # concurrent checks of the same role wait for one read instead of racing
+            now = time.monotonic()
+            with self._lock:
+                cached = self._roles.get(guid)
+                if cached is not None and cached[0] > now:
+                    return cached[1]
+            return self._read_role_definition(guid, scope, now)
+
+    def _read_role_definition(self, guid: str, scope: ResourceId, now: float) -> RoleDefinition:
         client = self._clients.authorization(_subscription_of(scope))
         with translate_errors(f"reading role definition {guid}"):
             item = client.role_definitions.get(str(scope), guid)

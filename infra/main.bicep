@@ -1,0 +1,364 @@
+// cachekeeper: everything `azd provision` creates. The Event Grid subscriptions and the alert that
+// call the functions are in wiring.bicep, deployed by the azd postdeploy hook once the code exists.
+targetScope = 'subscription'
+
+@minLength(1)
+@maxLength(64)
+@description('Name of the azd environment; seeds resource names and the azd-env-name tag.')
+param environmentName string
+
+@minLength(1)
+@description('Region of the resource group and the app resources.')
+param location string
+
+@description('Resource group to create; empty for rg-<environmentName>.')
+param resourceGroupName string = ''
+
+@minLength(1)
+@description('Registries to manage: resource ids of existing registries, comma-separated (other resource groups and subscriptions are fine).')
+param managedRegistries string
+
+@description('Key Vaults whose secrets credential sets reference: resource ids of existing vaults, comma-separated.')
+param managedVaults string = ''
+
+@allowed([
+  'report'
+  'fix'
+])
+@description('report: record findings with the fix. fix: also grant Key Vault Secrets User at secret scope to credential-set identities.')
+param remediationMode string = 'report'
+
+@description('Six-field NCRONTAB schedule (seconds first) of the audit timer.')
+param auditSchedule string = '0 0 * * * *'
+
+@minValue(1)
+@maxValue(365)
+@description('Secrets expiring within this many days are reported.')
+param expiryHorizonDays int = 30
+
+@description('Let the audit apply the safe fixes it finds.')
+param autoReconcile bool = false
+
+@description('App role an Entra ID caller needs for admin writes when App Service authentication fronts the app.')
+param adminAppRole string = 'Cachekeeper.Admin'
+
+@allowed([
+  '3.11'
+  '3.12'
+])
+@description('Python version of the Functions runtime.')
+param pythonVersion string = '3.11'
+
+@minValue(40)
+@maxValue(1000)
+@description('Flex Consumption: most instances the app scales out to.')
+param maximumInstanceCount int = 40
+
+@allowed([
+  512
+  2048
+  4096
+])
+@description('Flex Consumption: memory of each instance, in MB.')
+param instanceMemoryMB int = 2048
+
+@description('Flex Consumption: spread instances across availability zones (only in regions that support it).')
+param zoneRedundant bool = false
+
+@minValue(1)
+@description('Pull-failure alert: failed pulls of one repository within the window that fire the alert.')
+param pullFailureThreshold int = 1
+
+@allowed([
+  'PT5M'
+  'PT10M'
+  'PT15M'
+  'PT30M'
+  'PT1H'
+])
+@description('Pull-failure alert: window the failed pulls are counted over.')
+param pullFailureWindow string = 'PT5M'
+
+@allowed([
+  'PT5M'
+  'PT10M'
+  'PT15M'
+  'PT30M'
+  'PT1H'
+])
+@description('Pull-failure alert: how often the query runs.')
+param pullFailureEvaluationFrequency string = 'PT5M'
+
+@minValue(0)
+@maxValue(4)
+@description('Pull-failure alert: severity (0 critical to 4 verbose).')
+param pullFailureSeverity int = 2
+
+@description('Principals (object ids, comma-separated) allowed to publish cachekeeper.* events to the custom topic.')
+param eventPublisherPrincipalIds string = ''
+
+@minValue(30)
+@maxValue(730)
+@description('Log Analytics retention, in days.')
+param logRetentionDays int = 90
+
+var abbrs = loadJsonContent('abbreviations.json')
+var events = loadJsonContent('events.json')
+var resourceToken = toLower(uniqueString(subscription().id, environmentName, location))
+var tags = {
+  'azd-env-name': environmentName
+}
+// Resource ids and object ids contain no spaces: drop them, split on commas, ignore empty entries.
+var registryIds = filter(split(replace(managedRegistries, ' ', ''), ','), id => !empty(id))
+var vaultIds = filter(split(replace(managedVaults, ' ', ''), ','), id => !empty(id))
+var publisherIds = filter(split(replace(eventPublisherPrincipalIds, ' ', ''), ','), id => !empty(id))
+var registryGroupList = [for id in registryIds: '/subscriptions/${split(id, '/')[2]}/resourceGroups/${split(id, '/')[4]}']
+var registryGroups = union(registryGroupList, [])
+var keyVaultFunctions = [for s in events.keyVault.subscriptions: s.function]
+var registryFunctions = [for s in events.registry.subscriptions: s.function]
+var customTopicFunctions = [for s in events.custom.subscriptions: s.function]
+var appName = '${abbrs.webSitesFunctions}${resourceToken}'
+var identityName = '${abbrs.managedIdentityUserAssignedIdentities}${resourceToken}'
+var storageName = '${abbrs.storageStorageAccounts}${resourceToken}'
+var policyTable = 'cachekeeperpolicy'
+var journalTable = 'cachekeeperjournal'
+var deploymentContainer = 'app-package-${take(resourceToken, 7)}'
+var customTopicName = '${abbrs.eventGridTopics}${resourceToken}'
+var workspaceName = '${abbrs.operationalInsightsWorkspaces}${resourceToken}'
+// System topics live beside their source (same resource group and region); one per source.
+var registryTopics = [for id in registryIds: {
+  source: id
+  name: '${abbrs.eventGridSystemTopics}${split(id, '/')[8]}-${take(resourceToken, 6)}'
+  group: '/subscriptions/${split(id, '/')[2]}/resourceGroups/${split(id, '/')[4]}'
+}]
+var vaultTopics = [for id in vaultIds: {
+  source: id
+  name: '${abbrs.eventGridSystemTopics}${split(id, '/')[8]}-${take(resourceToken, 6)}'
+  group: '/subscriptions/${split(id, '/')[2]}/resourceGroups/${split(id, '/')[4]}'
+}]
+
+resource rg 'Microsoft.Resources/resourceGroups@2024-03-01' = {
+  name: empty(resourceGroupName) ? '${abbrs.resourcesResourceGroups}${environmentName}' : resourceGroupName
+  location: location
+  tags: tags
+}
+
+// Ids known before deployment: they seed role assignment names and the wiring parameters.
+var identityId = '${rg.id}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/${identityName}'
+var storageId = '${rg.id}/providers/Microsoft.Storage/storageAccounts/${storageName}'
+var workspaceId = '${rg.id}/providers/Microsoft.OperationalInsights/workspaces/${workspaceName}'
+var customTopicId = '${rg.id}/providers/Microsoft.EventGrid/topics/${customTopicName}'
+
+module monitoring 'app/monitoring.bicep' = {
+  name: 'monitoring'
+  scope: rg
+  params: {
+    location: location
+    tags: tags
+    workspaceName: workspaceName
+    appInsightsName: '${abbrs.insightsComponents}${resourceToken}'
+    retentionInDays: logRetentionDays
+  }
+}
+
+module storage 'app/storage.bicep' = {
+  name: 'storage'
+  scope: rg
+  params: {
+    location: location
+    tags: tags
+    name: storageName
+    deploymentContainer: deploymentContainer
+    deadLetterContainer: events.deadLetterContainer
+    tables: [
+      policyTable
+      journalTable
+    ]
+  }
+}
+
+module api 'app/api.bicep' = {
+  name: 'api'
+  scope: rg
+  params: {
+    location: location
+    tags: tags
+    name: appName
+    planName: '${abbrs.webServerFarms}${resourceToken}'
+    identityName: identityName
+    storageName: storage.outputs.name
+    deploymentContainer: deploymentContainer
+    appInsightsName: monitoring.outputs.appInsightsName
+    pythonVersion: pythonVersion
+    maximumInstanceCount: maximumInstanceCount
+    instanceMemoryMB: instanceMemoryMB
+    zoneRedundant: zoneRedundant
+    settings: [
+      {
+        name: 'CACHEKEEPER_MODE'
+        value: 'azure'
+      }
+      {
+        name: 'MANAGED_REGISTRIES'
+        value: join(registryIds, ',')
+      }
+      {
+        name: 'VAULT_ALLOWLIST'
+        value: join(vaultIds, ',')
+      }
+      {
+        name: 'POLICY_TABLE'
+        value: policyTable
+      }
+      {
+        name: 'JOURNAL_TABLE'
+        value: journalTable
+      }
+      {
+        name: 'REMEDIATION_MODE'
+        value: remediationMode
+      }
+      {
+        name: 'EXPIRY_HORIZON_DAYS'
+        value: string(expiryHorizonDays)
+      }
+      {
+        name: 'AUDIT_SCHEDULE'
+        value: auditSchedule
+      }
+      {
+        name: 'AUTO_RECONCILE'
+        value: autoReconcile ? 'true' : 'false'
+      }
+      {
+        name: 'ADMIN_APP_ROLE'
+        value: adminAppRole
+      }
+    ]
+  }
+}
+
+// A custom role: cache rules and credential sets, plus reading the registry; nothing else.
+resource registryRole 'Microsoft.Authorization/roleDefinitions@2022-04-01' = {
+  name: guid(subscription().id, environmentName, 'cachekeeper-artifact-cache-operator')
+  properties: {
+    roleName: 'cachekeeper artifact cache operator (${environmentName}-${resourceToken})'
+    description: 'Read registries; manage their cache rules and credential sets. Used by the cachekeeper function app.'
+    type: 'CustomRole'
+    permissions: [
+      {
+        actions: [
+          'Microsoft.ContainerRegistry/registries/read'
+          'Microsoft.ContainerRegistry/registries/cacheRules/*'
+          'Microsoft.ContainerRegistry/registries/credentialSets/*'
+        ]
+        notActions: []
+        dataActions: []
+        notDataActions: []
+      }
+    ]
+    assignableScopes: registryGroups
+  }
+}
+
+module registries 'app/registry.bicep' = [for (id, i) in registryIds: {
+  name: 'registry-${i}-${uniqueString(id)}'
+  scope: resourceGroup(split(id, '/')[2], split(id, '/')[4])
+  params: {
+    registryName: split(id, '/')[8]
+    principalId: api.outputs.identityPrincipalId
+    identityId: identityId
+    roleDefinitionId: registryRole.id
+    workspaceId: monitoring.outputs.workspaceId
+    topicName: registryTopics[i].name
+    topicType: events.registry.topicType
+    tags: tags
+  }
+}]
+
+module vaults 'app/vault.bicep' = [for (id, i) in vaultIds: {
+  name: 'vault-${i}-${uniqueString(id)}'
+  scope: resourceGroup(split(id, '/')[2], split(id, '/')[4])
+  params: {
+    vaultName: split(id, '/')[8]
+    principalId: api.outputs.identityPrincipalId
+    identityId: identityId
+    grantSecretsUserAtSecretScope: remediationMode == 'fix'
+    topicName: vaultTopics[i].name
+    topicType: events.keyVault.topicType
+    tags: tags
+  }
+}]
+
+module customTopic 'app/custom-topic.bicep' = {
+  name: 'custom-topic'
+  scope: rg
+  params: {
+    location: location
+    tags: tags
+    name: customTopicName
+    inputSchema: events.custom.inputSchema
+    publisherPrincipalIds: publisherIds
+  }
+}
+
+// Each topic dead-letters with its own identity: Storage Blob Data Contributor on the container only.
+module registryTopicDeadLetter 'app/dead-letter-access.bicep' = [for (id, i) in registryIds: {
+  name: 'dead-letter-registry-${i}-${uniqueString(id)}'
+  scope: rg
+  params: {
+    storageName: storage.outputs.name
+    containerName: events.deadLetterContainer
+    principalId: registries[i].outputs.topicPrincipalId
+    principalKey: id
+  }
+}]
+
+module vaultTopicDeadLetter 'app/dead-letter-access.bicep' = [for (id, i) in vaultIds: {
+  name: 'dead-letter-vault-${i}-${uniqueString(id)}'
+  scope: rg
+  params: {
+    storageName: storage.outputs.name
+    containerName: events.deadLetterContainer
+    principalId: vaults[i].outputs.topicPrincipalId
+    principalKey: id
+  }
+}]
+
+module customTopicDeadLetter 'app/dead-letter-access.bicep' = {
+  name: 'dead-letter-custom-topic'
+  scope: rg
+  params: {
+    storageName: storage.outputs.name
+    containerName: events.deadLetterContainer
+    principalId: customTopic.outputs.principalId
+    principalKey: customTopicId
+  }
+}
+
+output AZURE_LOCATION string = location
+output AZURE_TENANT_ID string = tenant().tenantId
+output AZURE_RESOURCE_GROUP string = rg.name
+output AZURE_FUNCTION_APP_NAME string = api.outputs.name
+// The app identity's object id, for grants made by hand (access-policy vaults, see docs/deploy.md).
+output CACHEKEEPER_IDENTITY_PRINCIPAL_ID string = api.outputs.identityPrincipalId
+// The functions the wiring points at; the postdeploy hook waits until the host lists them all.
+output CACHEKEEPER_WIRED_FUNCTIONS string = join(union(keyVaultFunctions, registryFunctions, customTopicFunctions, [events.alertWebhookFunction]), ' ')
+// The parameters of wiring.bicep, in deployment-parameters shape; the postdeploy hook passes them on.
+output CACHEKEEPER_WIRING_PARAMETERS object = {
+  location: { value: location }
+  tags: { value: tags }
+  appResourceGroup: { value: rg.name }
+  functionAppName: { value: appName }
+  deadLetterStorageId: { value: storageId }
+  keyVaultTopics: { value: vaultTopics }
+  registryTopics: { value: registryTopics }
+  customTopicId: { value: customTopicId }
+  workspaceId: { value: workspaceId }
+  actionGroupName: { value: '${abbrs.insightsActionGroups}${resourceToken}' }
+  alertRuleName: { value: '${abbrs.insightsScheduledQueryRules}pull-failures-${resourceToken}' }
+  pullFailureThreshold: { value: pullFailureThreshold }
+  pullFailureWindow: { value: pullFailureWindow }
+  pullFailureEvaluationFrequency: { value: pullFailureEvaluationFrequency }
+  pullFailureSeverity: { value: pullFailureSeverity }
+}

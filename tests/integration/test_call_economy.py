@@ -1,0 +1,66 @@
+"""Call economy (DESIGN §8): the call-count figures of `make bench` as plain assertions on a small
+fleet. Counts come from the sandbox's request log; minimums from its state (bench/economy.py)."""
+
+from __future__ import annotations
+
+import pytest
+
+from bench import scenarios as sc
+from bench.economy import Fleet, count, diagnosis, new_repository, rotation
+from bench.wiring import bench_settings, sandbox_context
+from sandbox import Sandbox
+from shared.services.audit import run_audit
+
+SMALL = Fleet(registries=3, sets=5, rules=10, page_size=2)  # k=4: access-policy vault
+
+
+@pytest.mark.parametrize("k", [0, 1, 4], ids=["pinned-rbac", "versionless-rbac", "access-policy"])
+def test_a_rotation_costs_exactly_the_minimum_and_its_replays_write_nothing(k: int) -> None:
+    first, replay, late = rotation(SMALL, k=k)
+    assert first.status == "applied"
+    assert first.by_kind == first.minimum_by_kind
+    assert (first.calls, first.writes) == (first.minimum, first.minimum_writes)
+    assert first.writes == SMALL.registries  # every registry's credential set moved
+    assert (replay.status, replay.calls, replay.writes) == ("duplicate", 0, 0)
+    assert late.writes == 0
+    assert late.by_kind == late.minimum_by_kind
+
+
+def test_a_pull_failure_diagnosis_writes_nothing_and_reads_each_role_once() -> None:
+    result = diagnosis(SMALL, k=0)
+    assert result.writes == 0
+    assert result.by_kind["list rules"] == result.minimum_by_kind["list rules"]
+    # concurrent access checks of the same role share one read (no cache stampede)
+    assert result.by_kind["role definition"] == result.minimum_by_kind["role definition"] == 1
+    # one assignments list per vault and identity: it answers for both secrets
+    assert result.by_kind == result.minimum_by_kind
+    assert result.calls == result.minimum
+
+
+def test_an_audit_reads_everything_once_and_lists_each_identity_once_per_vault() -> None:
+    sandbox = Sandbox(
+        sc.fleet(registries=SMALL.registries, sets=SMALL.sets, rules=SMALL.rules),
+        page_size=SMALL.page_size,
+    )
+    ctx = sandbox_context(sandbox, bench_settings(sc.registry_names(SMALL.registries), sc.VAULTS))
+    report = run_audit(ctx, reconcile=False)
+    _, writes, _, by_kind = count(sandbox)
+    rbac_sets = sum(1 for k in range(SMALL.sets) if sc.vault_of(k) == sc.RBAC_VAULT)
+    pages = SMALL.registries * -(-SMALL.rules // SMALL.page_size)
+    assert by_kind == {
+        "list rules": pages,
+        "list credential sets": SMALL.registries * -(-SMALL.sets // SMALL.page_size),
+        "versions": 2 * SMALL.sets,  # each secret once, however many registries read it
+        "vault": len(sc.VAULTS),
+        "list role assignments": SMALL.registries * rbac_sets,  # one per identity in its vault
+        "role definition": 1,
+    }
+    assert writes == 0
+    assert report.clean
+
+
+def test_a_new_repository_request_creates_one_rule() -> None:
+    result = new_repository(SMALL, k=0)
+    assert result.status == "applied"
+    assert result.writes == 1
+    assert result.by_kind["list rules"] == result.minimum_by_kind["list rules"]

@@ -1,0 +1,114 @@
+"""Simulated worker deaths: hand-written wrappers around the real ports (no mocks).
+
+`Worker` is one Functions worker process. `DyingRegistry` kills it right after a credential set
+was written (the PATCH reached Azure; the outcome was not recorded). `WorkerJournal` forwards to
+the real journal while the worker lives; after a death every call raises `Crash` too, as nothing
+runs in a dead process: no `finally` can release a claim or a lease.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from shared.domain.ids import ResourceId
+from shared.domain.models import CredentialSet
+from shared.domain.plans import ActionKind, Finding, Outcome
+from shared.domain.secrets import SecretRef
+from shared.ports import Claim, Journal, Registry
+
+__all__ = ["Crash", "DyingRegistry", "Worker", "WorkerJournal"]
+
+
+class Crash(BaseException):
+    """The worker was killed (simulated). Not an Exception, so `except Exception` cannot eat it."""
+
+
+class Worker:
+    """One worker process: alive until `kill()`."""
+
+    def __init__(self, *, soft: bool = False) -> None:
+        self.alive = True
+        self.soft = soft  # soft: the exception unwinds normally (cleanup runs), like an abort
+        self.deaths = 0
+
+    def kill(self, where: str) -> None:
+        self.alive = self.soft
+        self.deaths += 1
+        raise Crash(f"worker killed {where}")
+
+    def check(self) -> None:
+        if not self.alive:
+            raise Crash("the worker is dead")
+
+
+class DyingRegistry:
+    """The real registry; the worker dies right after the first `update_credential_set`."""
+
+    def __init__(self, inner: Registry, worker: Worker, *, after_writes: int = 1) -> None:
+        self._inner = inner
+        self._worker = worker
+        self._left = after_writes
+        self.writes = 0
+
+    def update_credential_set(
+        self, credential_set: ResourceId, *, username: SecretRef, password: SecretRef
+    ) -> CredentialSet:
+        self._worker.check()
+        result = self._inner.update_credential_set(
+            credential_set, username=username, password=password
+        )
+        self.writes += 1
+        self._left -= 1
+        if self._left == 0:
+            self._worker.kill(f"after writing {credential_set.name}")
+        return result
+
+    def __getattr__(self, name: str) -> Any:
+        self._worker.check()
+        return getattr(self._inner, name)
+
+
+class WorkerJournal:
+    """The real journal, reachable only while the worker lives; optionally the worker dies on
+    the first `record_outcome` (killed between apply and record)."""
+
+    def __init__(self, inner: Journal, worker: Worker, *, die_on_record: bool = False) -> None:
+        self._inner = inner
+        self._worker = worker
+        self._die_on_record = die_on_record
+
+    def record_outcome(self, outcome: Outcome) -> None:
+        self._worker.check()
+        if self._die_on_record:
+            self._die_on_record = False
+            self._worker.kill(f"before recording {outcome.resource}")
+        self._inner.record_outcome(outcome)
+
+    def record_finding(self, finding: Finding, *, signal_id: str, at: datetime) -> None:
+        self._worker.check()
+        self._inner.record_finding(finding, signal_id=signal_id, at=at)
+
+    def outcomes(self, *, since: datetime | None = None, limit: int = 100) -> list[Outcome]:
+        self._worker.check()
+        return self._inner.outcomes(since=since, limit=limit)
+
+    def findings(self, *, since: datetime | None = None, limit: int = 100) -> list[Finding]:
+        self._worker.check()
+        return self._inner.findings(since=since, limit=limit)
+
+    def last_success(self, resource: str, action: ActionKind) -> datetime | None:
+        self._worker.check()
+        return self._inner.last_success(resource, action)
+
+    def claim(self, key: str, payload_hash: str, *, now: datetime, ttl: timedelta) -> Claim:
+        self._worker.check()
+        return self._inner.claim(key, payload_hash, now=now, ttl=ttl)
+
+    def complete(self, key: str, *, now: datetime, ttl: timedelta) -> None:
+        self._worker.check()
+        self._inner.complete(key, now=now, ttl=ttl)
+
+    def release(self, key: str) -> None:
+        self._worker.check()
+        self._inner.release(key)

@@ -1,0 +1,90 @@
+"""`python -m shared.cli policy ...` over in-memory stores: same validation as the admin API."""
+
+from __future__ import annotations
+
+import io
+import json
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import yaml
+
+from shared import bootstrap
+from shared.cli import main
+from tests.conftest import ROOT
+from tests.fakes import CONTOSO, World, make_world
+
+ROWS = [
+    {"id": "mcr", "upstream": "mcr.microsoft.com/*", "action": "allow", "targetTemplate": "mcr/{path}"},
+    {"id": "hub-deny", "upstream": "docker.io/*", "action": "deny"},
+]  # fmt: skip
+
+
+@pytest.fixture
+def world() -> Iterator[World]:
+    world = make_world()
+    bootstrap.configure(context=world.ctx)
+    yield world
+    bootstrap.reset()
+
+
+def run(*argv: str, stdin: str = "") -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    code = main(list(argv), out=out, err=err, stdin=io.StringIO(stdin))
+    return code, out.getvalue(), err.getvalue()
+
+
+def test_import_export_round_trip_through_files(world: World, tmp_path: Path) -> None:
+    source = tmp_path / "policies.yaml"
+    source.write_text(yaml.safe_dump({"policies": ROWS}))
+    code, out, _ = run("policy", "import", str(source), "--changed-by", "ops")
+    assert code == 0
+    assert json.loads(out)["created"] == ["hub-deny", "mcr"]
+    assert {r.policy.changed_by for r in world.policies.list_policies()} == {"ops"}
+    target = tmp_path / "export.yml"
+    assert run("policy", "export", "--output", str(target))[0] == 0
+    exported = yaml.safe_load(target.read_text())
+    code, out, _ = run(
+        "policy", "import", "-", "--format", "json", "--dry-run", stdin=json.dumps(exported)
+    )
+    assert (code, json.loads(out)["updated"], json.loads(out)["dryRun"]) == (0, [], True)
+
+
+def test_an_invalid_row_exits_2_names_it_and_writes_nothing(world: World, tmp_path: Path) -> None:
+    source = tmp_path / "policies.json"
+    source.write_text(json.dumps([ROWS[0], {**ROWS[1], "id": "bad id!"}]))
+    code, out, err = run("policy", "import", str(source))
+    assert (code, out) == (2, "")
+    assert "row 2 (id 'bad id!')" in err
+    assert world.policies.list_policies() == []
+    assert run("policy", "import", str(tmp_path / "missing.json"))[0] == 2
+
+
+def test_test_answers_per_registry_and_exits_1_when_refused(world: World) -> None:
+    assert run("policy", "import", "-", stdin=json.dumps(ROWS))[0] == 0
+    code, out, _ = run(
+        "policy", "test", "mcr.microsoft.com/dotnet/sdk", "--registry", "contosocache"
+    )
+    (result,) = json.loads(out)["results"]
+    assert (code, result["status"], result["rule"]["targetRepository"]) == (
+        0,
+        "planned",
+        "mcr/dotnet/sdk",
+    )
+    code, out, _ = run("policy", "test", "docker.io/bitnami/redis")
+    assert code == 1
+    assert {r["status"] for r in json.loads(out)["results"]} == {"rejected"}
+    code, out, _ = run("policy", "test", "--target", "mcr/dotnet/sdk", "--registry", CONTOSO.name)
+    assert json.loads(out)["results"][0]["decision"]["policy"] == "mcr"
+    assert world.registry.writes == []
+    assert run("policy", "test")[0] == 2
+
+
+def test_python_dash_m_runs_the_cli() -> None:
+    result = subprocess.run([sys.executable, "-m", "shared", "policy", "--help"], cwd=ROOT,
+                            capture_output=True, text=True, timeout=60, check=False)  # fmt: skip
+    assert result.returncode == 0
+    assert "import" in result.stdout and "export" in result.stdout
