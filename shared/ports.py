@@ -106,6 +106,10 @@ class Registry(Protocol):
         """True when the repository already exists in the registry (ACR's data plane)."""
         ...
 
+    def list_repositories(self, registry: ResourceId) -> list[TargetPath]:
+        """Every repository in the registry (ACR's data-plane catalog), sorted."""
+        ...
+
 
 class Secrets(Protocol):
     """Key Vault secret metadata. There is deliberately no way to read a secret value."""

@@ -10,16 +10,16 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 
-from shared.domain.cache_rules import MAX_CACHE_RULES, RuleSpec, derive_rule_name
+from shared.domain.cache_rules import MAX_CACHE_RULES, RuleSpec, derive_rule_name, find_serving_rule
 from shared.domain.ids import ResourceId
 from shared.domain.models import CacheRule, CredentialSet, HealthStatus, SecretVersion
 from shared.domain.plans import Finding, Severity
-from shared.domain.policies import Policy, PolicyAction, RuleKind, decide
+from shared.domain.policies import Policy, PolicyAction, RuleKind, decide, upstream_for_target
 from shared.domain.repositories import TargetPath, Upstream
 from shared.domain.rotation import newest_valid
 from shared.domain.secrets import SecretRef
 
-__all__ = ["expiry_findings", "missing_wildcard_rules", "registry_findings"]
+__all__ = ["expiry_findings", "missing_wildcard_rules", "registry_findings", "squatting_findings"]
 
 _LIMIT_WARNING = 0.9
 
@@ -145,4 +145,26 @@ def expiry_findings(
                 f"{secret} {verb} at {version.expires.isoformat()}; {len(affected)} credential set(s) use it",
                 f"add a new version of {secret.name} in vault {secret.vault_name}",
                 {"expires": version.expires.isoformat(), "credentialSets": affected}))  # fmt: skip
+    return findings
+
+
+def squatting_findings(
+    registry: ResourceId,
+    repositories: Sequence[TargetPath],
+    rules: Sequence[CacheRule],
+    policies: Sequence[Policy],
+) -> list[Finding]:
+    """Repositories that sit where a policy row would put a cache rule's target but that no rule
+    serves: someone pushed there, and ACR will refuse the cache rule because the target exists."""
+    findings: list[Finding] = []
+    for repository in repositories:
+        upstream = upstream_for_target(repository, policies, registry=registry.name)
+        if upstream is None or find_serving_rule(repository, rules) is not None:
+            continue  # not reserved by the policy, or cached content of an existing rule
+        findings.append(Finding("squatted-target", Severity.WARNING, f"{registry.name}/{repository}",
+            f"{repository} exists in {registry.name} but is reserved by the policy table for cached {upstream}; "
+            f"a cache rule for {upstream} would be refused because its target already exists",
+            f"move the images elsewhere and delete {repository} (az acr repository delete -n {registry.name} "
+            f"--repository {repository}), or change the policy row's targetTemplate",
+            {"upstream": str(upstream)}))  # fmt: skip
     return findings

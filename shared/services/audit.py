@@ -17,7 +17,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from shared.domain.audit import expiry_findings, missing_wildcard_rules, registry_findings
+from shared.domain.audit import (
+    expiry_findings,
+    missing_wildcard_rules,
+    registry_findings,
+    squatting_findings,
+)
 from shared.domain.cache_rules import RuleSpec
 from shared.domain.ids import ResourceId
 from shared.domain.models import CacheRule, CredentialSet, SecretVersion, VaultAccess
@@ -156,6 +161,22 @@ class _Observation:
         )
 
 
+def _repositories(ctx: Context, registry: ResourceId) -> tuple[list[TargetPath], list[Finding]]:
+    """The registry's repositories, or a finding saying why the squatting check was skipped."""
+    try:
+        return ctx.registry.list_repositories(registry), []
+    except PermanentError as error:
+        return [], [
+            Finding(
+                "repositories-unreadable",
+                Severity.INFO,
+                str(registry),
+                f"cannot list the repositories of {registry.name}, so squatted policy targets were not checked: {error}",
+                "give the app's identity catalog read access (AcrPull) on the registry",
+            )
+        ]
+
+
 def observe_and_plan(
     ctx: Context, registries: Sequence[ResourceId], *, progress: Callable[[str], None] | None = None
 ) -> tuple[list[Finding], Plan, list[_Registry]]:
@@ -165,12 +186,15 @@ def observe_and_plan(
     with ThreadPoolExecutor(max_workers=MAX_CONCURRENCY) as pool:
         observation = _Observation(ctx, pool, fix=fix)
         set_lists = [pool.submit(observation.credential_sets, r) for r in registries]
+        catalogs = [pool.submit(_repositories, ctx, r) for r in registries]
 
         def observe(index: int) -> _Registry:
             registry = registries[index]
             rules = ctx.registry.list_cache_rules(registry)
             sets, diagnoses = set_lists[index].result()
             judged = registry_findings(registry, rules, sets, policies)  # while others still page
+            repositories, unreadable = catalogs[index].result()
+            judged += unreadable or squatting_findings(registry, repositories, rules, policies)
             if progress:
                 progress(registry.name)
             return _Registry(registry, rules, sets, judged, diagnoses)

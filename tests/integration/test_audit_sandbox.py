@@ -36,8 +36,9 @@ def test_the_audit_finds_each_seeded_problem_and_nothing_else(sandbox: Sandbox) 
     assert found[("credential-set-behind", "ghcr-acme")] == 1
     assert found[("secret-expiry", "quay-password")] == 1
     assert found[("unmanaged-rule", "quay-prometheus")] == 1
+    assert found[("squatted-target", "azure-cli")] == 1  # contosocache/mcr/azure-cli
     expected = {("access-denied", "quay-io"), ("unhealthy-credential-set", "quay-io"), ("credential-set-behind", "ghcr-acme"),
-                ("secret-expiry", "quay-password"), ("unmanaged-rule", "quay-prometheus")}  # fmt: skip
+                ("secret-expiry", "quay-password"), ("unmanaged-rule", "quay-prometheus"), ("squatted-target", "azure-cli")}  # fmt: skip
     assert set(found) == expected
     assert sandbox.log.writes() == []
     # report mode: the safe fixes are the repin and a refresh of the Unhealthy set; no grant
@@ -56,7 +57,11 @@ def test_auto_reconcile_fixes_what_it_can_and_the_next_audit_is_clean_of_it(
     assert first.counts["applied"] == first.counts["actions"] >= 4  # 2 grants, a refresh, the repin
     second = run_audit(ctx, reconcile=False)
     remaining = set(kinds(second))
-    assert remaining == {("secret-expiry", "quay-password"), ("unmanaged-rule", "quay-prometheus")}
+    assert remaining == {
+        ("secret-expiry", "quay-password"),
+        ("unmanaged-rule", "quay-prometheus"),
+        ("squatted-target", "azure-cli"),
+    }
     assert second.counts["actions"] == 0
     assert sandbox.health("contosocache", "quay-io").status == "Healthy"
 

@@ -54,6 +54,11 @@ def test_an_audit_reads_everything_once_and_lists_each_identity_once_per_vault()
         "vault": len(sc.VAULTS),
         "list role assignments": SMALL.registries * rbac_sets,  # one per identity in its vault
         "role definition": 1,
+        # the squatting check: ARM read of the login server, the data-plane token exchange
+        # (refresh token, then access token) and one catalog page, per registry
+        "GET registries": SMALL.registries,
+        "POST oauth2": 2 * SMALL.registries,
+        "GET v1": SMALL.registries,
     }
     assert writes == 0
     assert report.clean

@@ -247,7 +247,7 @@ def test_the_sandbox_catalog_answers_the_real_data_plane_client(sandbox: Sandbox
                                      audience="https://containerregistry.azure.net", transport=sandbox.transport())  # fmt: skip
     with client:
         assert list(client.list_repository_names(results_per_page=2)) == [
-            "apps/new", "team-a/api", "team-a/worker",
+            "apps/new", "mcr/azure-cli", "team-a/api", "team-a/worker",
         ]  # fmt: skip
     # the token exchange is a POST, but not a write
     assert sandbox.log.writes() == []

@@ -369,7 +369,7 @@ class AzureRegistry:
             client.cache_rules.begin_delete(group, name, rule.name).result()
 
     # ---- repositories (data plane) ----------------------------------------------------------
-    def repository_exists(self, registry: ResourceId, repository: TargetPath) -> bool:
+    def _login_server(self, registry: ResourceId) -> str:
         # The login server is not always <name>.azurecr.io (sovereign clouds, DNL hashes): ask ARM.
         login_server = self._login_servers.get(registry)
         if login_server is None:
@@ -377,7 +377,23 @@ class AzureRegistry:
             with translate_errors(f"reading registry {registry}"):
                 login_server = str(client.registries.get(group, name).login_server)
             self._login_servers[registry] = login_server
-        data = self._clients.registry_data(login_server)
+        return login_server
+
+    def list_repositories(self, registry: ResourceId) -> list[TargetPath]:
+        data = self._clients.registry_data(self._login_server(registry))
+        found: list[TargetPath] = []
+        with translate_errors(f"listing repositories of {registry.name}"):
+            for name in data.list_repository_names():
+                try:
+                    found.append(TargetPath.parse(str(name), allow_wildcard=False))
+                except InvalidInputError:
+                    log.warning(
+                        "skipping repository %r of %s: not a valid name", name, registry.name
+                    )
+        return sorted(found, key=str)
+
+    def repository_exists(self, registry: ResourceId, repository: TargetPath) -> bool:
+        data = self._clients.registry_data(self._login_server(registry))
         try:
             with translate_errors(f"reading repository {repository} in {registry.name}"):
                 data.get_repository_properties(str(repository))

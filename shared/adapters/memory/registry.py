@@ -160,6 +160,9 @@ class MemoryRegistry:
     def repository_exists(self, registry: ResourceId, repository: TargetPath) -> bool:
         return repository in self.repositories[self._registry(registry)]
 
+    def list_repositories(self, registry: ResourceId) -> list[TargetPath]:
+        return sorted(self.repositories[self._registry(registry)], key=str)
+
     def delete_cache_rule(self, rule: ResourceId) -> None:
         with self._lock:
             self.get_cache_rule(rule)
