@@ -12,6 +12,8 @@ param topicName string
 param topicType string
 param tags object
 
+var roles = loadJsonContent('../roles.json')
+
 resource registry 'Microsoft.ContainerRegistry/registries@2023-07-01' existing = {
   name: registryName
 }
@@ -21,6 +23,19 @@ resource cacheOperator 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   scope: registry
   properties: {
     roleDefinitionId: roleDefinitionId
+    principalId: principalId
+    principalType: 'ServicePrincipal'
+  }
+}
+
+// The repository catalog (data plane): a new cache rule's target must not exist yet, and the audit
+// reports repositories squatting on policy targets. AcrPull is the narrowest built-in role that
+// lists the catalog on registries without ABAC repository permissions.
+resource catalogReader 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(registry.id, identityId, roles.acrPull)
+  scope: registry
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.acrPull)
     principalId: principalId
     principalType: 'ServicePrincipal'
   }

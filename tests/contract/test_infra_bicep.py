@@ -36,6 +36,7 @@ STORAGE_QUEUE_DATA_CONTRIBUTOR = "974c5e8b-45b9-4653-ba55-5f855dd0fb88"
 STORAGE_TABLE_DATA_CONTRIBUTOR = "0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3"
 MONITORING_METRICS_PUBLISHER = "3913510d-42f4-4e42-8a64-420c390055eb"
 EVENTGRID_DATA_SENDER = "d5a91429-5739-47e2-a06b-3470a27159e7"
+ACR_PULL = "7f951dda-4ed3-4680-a7ca-43fe172d538d"
 CUSTOM = "custom registry role"
 
 FORBIDDEN = {
@@ -58,6 +59,7 @@ ALLOWED_SCOPES = {
     KEY_VAULT_READER: {"Microsoft.KeyVault/vaults"},
     RBAC_ADMINISTRATOR: {"Microsoft.KeyVault/vaults"},
     CUSTOM: {"Microsoft.ContainerRegistry/registries"},
+    ACR_PULL: {"Microsoft.ContainerRegistry/registries"},  # the repository catalog
     STORAGE_BLOB_DATA_CONTRIBUTOR: {"Microsoft.Storage/storageAccounts/blobServices/containers"},
     EVENTGRID_DATA_SENDER: {"Microsoft.EventGrid/topics"},
 }
