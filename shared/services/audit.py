@@ -31,7 +31,6 @@ from shared.domain.plans import (
     ActionKind,
     Finding,
     Outcome,
-    OutcomeStatus,
     Plan,
     Severity,
     fingerprint,
@@ -44,6 +43,7 @@ from shared.services.access_checks import RoleAssignmentLists
 from shared.services.context import MAX_CONCURRENCY, Context, fan_out
 from shared.services.credential_sets import apply_rotation, last_refreshes, observe_versions
 from shared.services.diagnosis import apply_access_repair, diagnose_credential_set, vault_id_for
+from shared.services.outcomes import record_action
 
 __all__ = ["AuditReport", "apply_plan", "observe_and_plan", "run_audit"]
 
@@ -287,19 +287,9 @@ def _create_rule(ctx: Context, action: Action, signal_id: str) -> Outcome:
     try:
         created = ctx.registry.create_cache_rule(registry, spec)
     except PermanentError as error:
-        outcome = Outcome(
-            signal_id,
-            action.resource,
-            OutcomeStatus.FAILED,
-            f"{action.reason}; failed: {error}",
-            ctx.clock.now(),
-            action.kind,
-        )
-    else:
-        outcome = Outcome(signal_id, str(created.id), OutcomeStatus.SUCCEEDED, action.reason, ctx.clock.now(),
-                          action.kind, {}, dict(action.changes), created.provisioning_state)  # fmt: skip
-    ctx.journal.record_outcome(outcome)
-    return outcome
+        return record_action(ctx, action, signal_id, error=error)
+    return record_action(ctx, action, signal_id, resource=str(created.id), after=dict(action.changes),
+                         health=created.provisioning_state)  # fmt: skip
 
 
 def apply_plan(ctx: Context, plan: Plan, *, signal_id: str) -> tuple[Outcome, ...]:

@@ -17,6 +17,7 @@ from shared.domain.secrets import SecretRef
 from shared.errors import ConcurrencyError, NotFoundError, PermanentError
 from shared.services.context import Context, fan_out
 from shared.services.leases import lease
+from shared.services.outcomes import record_action
 from shared.services.results import Reaction, ReactionStatus
 
 __all__ = [
@@ -101,21 +102,23 @@ def _apply_one(ctx: Context, action: Action, signal_id: str) -> Outcome:
             )
             verified = ctx.registry.get_credential_set(credential_set)
     except PermanentError as error:
-        outcome = Outcome(signal_id, action.resource, OutcomeStatus.FAILED, f"{action.reason}; failed: {error}",
-                          ctx.clock.now(), action.kind, before, after)  # fmt: skip
-    else:
-        health = verified.health
-        reason = action.reason
-        if not health.is_healthy:
-            detail = ": ".join(p for p in (health.error_code, health.error_message) if p)
-            reason += f"; health after the change: {health.status.value}" + (
-                f" ({detail})" if detail else ""
-            )
-        outcome = Outcome(signal_id, action.resource, OutcomeStatus.SUCCEEDED, reason, ctx.clock.now(),
-                          action.kind, before, after, health.status.value)  # fmt: skip
-    ctx.journal.record_outcome(outcome)
-    log.info("%s %s: %s", action.kind.value, action.resource, outcome.status.value)
-    return outcome
+        return record_action(ctx, action, signal_id, error=error, before=before, after=after)
+    health = verified.health
+    reason = action.reason
+    if not health.is_healthy:
+        detail = ": ".join(p for p in (health.error_code, health.error_message) if p)
+        reason += f"; health after the change: {health.status.value}" + (
+            f" ({detail})" if detail else ""
+        )
+    return record_action(
+        ctx,
+        action,
+        signal_id,
+        reason=reason,
+        before=before,
+        after=after,
+        health=health.status.value,
+    )
 
 
 def apply_rotation(ctx: Context, plan: Plan, *, signal_id: str) -> tuple[Outcome, ...]:

@@ -13,13 +13,14 @@ from collections.abc import Mapping, Sequence
 from shared.domain.diagnosis import SecretCheck, plan_access_repair
 from shared.domain.ids import ResourceId
 from shared.domain.models import CredentialSet, SecretVersion, VaultAccess
-from shared.domain.plans import Action, ActionKind, Outcome, OutcomeStatus, Plan
+from shared.domain.plans import Action, ActionKind, Outcome, Plan
 from shared.domain.secrets import SecretRef
 from shared.errors import PermanentError
 from shared.services.access_checks import RoleAssignmentLists, check_secret_access
 from shared.services.context import Context, fan_out
 from shared.services.credential_sets import observe_versions
 from shared.services.leases import lease
+from shared.services.outcomes import record_action
 
 __all__ = ["apply_access_repair", "diagnose_credential_set", "vault_id_for"]
 
@@ -98,29 +99,8 @@ def _apply(ctx: Context, action: Action, signal_id: str) -> Outcome:
             health = ctx.registry.get_credential_set(credential_set).health.status.value
             after = {"health": health}
     except PermanentError as error:
-        outcome = Outcome(
-            signal_id,
-            action.resource,
-            OutcomeStatus.FAILED,
-            f"{action.reason}; failed: {error}",
-            ctx.clock.now(),
-            action.kind,
-        )
-    else:
-        outcome = Outcome(
-            signal_id,
-            action.resource,
-            OutcomeStatus.SUCCEEDED,
-            action.reason,
-            ctx.clock.now(),
-            action.kind,
-            {},
-            after,
-            health,
-        )
-    ctx.journal.record_outcome(outcome)
-    log.info("%s %s: %s", action.kind.value, action.resource, outcome.status.value)
-    return outcome
+        return record_action(ctx, action, signal_id, error=error)
+    return record_action(ctx, action, signal_id, after=after, health=health)
 
 
 def apply_access_repair(ctx: Context, plan: Plan, *, signal_id: str) -> tuple[Outcome, ...]:

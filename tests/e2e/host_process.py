@@ -10,6 +10,8 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -129,3 +131,20 @@ def run_to_exit(
 
 def _lower(items: Any) -> dict[str, str]:
     return {name.lower(): value for name, value in items}
+
+
+DEMO_SETTINGS = REPO_ROOT / "local.settings.example.json"
+
+
+@contextmanager
+def demo_host(log_dir: Path, *extra: str) -> Iterator[HostProcess]:
+    """The real app under the local host with the example settings (embedded demo sandbox,
+    Azurite started by the host), ready to serve; stopped afterwards."""
+    process = HostProcess(
+        ["--settings", str(DEMO_SETTINGS), "--no-timers", *extra], host_env(), log_dir / "host.log"
+    )
+    try:
+        process.wait_ready(timeout=60)
+        yield process
+    finally:
+        process.stop()

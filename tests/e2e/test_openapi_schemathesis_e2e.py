@@ -14,20 +14,15 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.host_process import REPO_ROOT, HostProcess, host_env
+from tests.e2e.host_process import REPO_ROOT, HostProcess, demo_host
 
 EXAMPLE_SETTINGS = REPO_ROOT / "local.settings.example.json"
 
 
 @pytest.fixture(scope="module")
 def host(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HostProcess]:
-    log = tmp_path_factory.mktemp("schemathesis") / "host.log"
-    process = HostProcess(["--settings", str(EXAMPLE_SETTINGS), "--no-timers"], host_env(), log)
-    try:
-        process.wait_ready(timeout=60)
+    with demo_host(tmp_path_factory.mktemp("schemathesis")) as process:
         yield process
-    finally:
-        process.stop()
 
 
 def test_the_document_lists_the_routes_the_host_serves(host: HostProcess) -> None:

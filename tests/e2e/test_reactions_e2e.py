@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.host_process import REPO_ROOT, HostProcess, Response, host_env
+from tests.e2e.host_process import REPO_ROOT, HostProcess, Response, demo_host
 
 EXAMPLE_SETTINGS = REPO_ROOT / "local.settings.example.json"
 SUB = "00000000-0000-0000-0000-000000000001"
@@ -20,13 +20,8 @@ NOTIFICATION = {"Content-Type": "application/json", "aeg-event-type": "Notificat
 
 @pytest.fixture(scope="module")
 def host(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HostProcess]:
-    log = tmp_path_factory.mktemp("reactions") / "host.log"
-    process = HostProcess(["--settings", str(EXAMPLE_SETTINGS), "--no-timers"], host_env(), log)
-    try:
-        process.wait_ready(timeout=60)
+    with demo_host(tmp_path_factory.mktemp("reactions")) as process:
         yield process
-    finally:
-        process.stop()
 
 
 def post(host: HostProcess, path: str, body: Any, headers: dict[str, str] = JSON) -> Response:

@@ -21,7 +21,7 @@ import pytest
 
 from functions._http import MAX_BODY_BYTES
 from functions.policies import MAX_IMPORT_BYTES
-from tests.e2e.host_process import REPO_ROOT, HostProcess, Response, host_env
+from tests.e2e.host_process import REPO_ROOT, HostProcess, Response, demo_host
 
 EXAMPLES = int(os.environ.get("SCHEMATHESIS_EXAMPLES", "3"))
 SETTINGS = REPO_ROOT / "local.settings.example.json"
@@ -30,13 +30,8 @@ JSON = {"Content-Type": "application/json"}
 
 @pytest.fixture(scope="module")
 def host(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HostProcess]:
-    log = tmp_path_factory.mktemp("security-e2e") / "host.log"
-    process = HostProcess(["--settings", str(SETTINGS), "--no-timers"], host_env(), log)
-    try:
-        process.wait_ready(timeout=60)
+    with demo_host(tmp_path_factory.mktemp("security-e2e")) as process:
         yield process
-    finally:
-        process.stop()
 
 
 def write_operations(host: HostProcess) -> list[tuple[str, str]]:
