@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 import os
 import statistics
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,16 @@ def app_environment() -> dict[str, str]:
         env.setdefault(name, value)
     env["PYTHONDONTWRITEBYTECODE"] = "0"
     return env
+
+
+def time_alone(call: Callable[[], object], repeat: int = 3) -> float:
+    """Median wall time of `call` made on its own (the weight of one call in a critical path)."""
+    samples = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        call()
+        samples.append(time.perf_counter() - start)
+    return median(samples)
 
 
 def median(values: Sequence[float]) -> float:

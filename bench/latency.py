@@ -17,10 +17,9 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Callable
 
 from bench import scenarios as sc
-from bench.common import Row, median
+from bench.common import Row, median, time_alone
 from bench.economy import kind_of
 from bench.wiring import bench_settings, sandbox_context
 from sandbox import Sandbox
@@ -31,15 +30,6 @@ from shared.services import react_to_keyvault_event
 REGISTRIES = 10
 SETS = 10
 LATENCY_MS = 50
-
-
-def _alone(call: Callable[[], object], repeat: int = 3) -> float:
-    samples = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        call()
-        samples.append(time.perf_counter() - start)
-    return median(samples)
 
 
 def rotation_latency(repeat: int = 5, k: int = 0) -> Row:
@@ -78,14 +68,14 @@ def rotation_latency(repeat: int = 5, k: int = 0) -> Row:
         ResourceId.parse(str(registry)).child("credentialSets", sc.set_name(k))
     )
     ref = SecretRef.parse(f"https://{vault}.vault.azure.net/secrets/{secret}")
-    t_list = _alone(lambda: ctx.registry.list_credential_sets(registry))
-    t_versions = _alone(lambda: ctx.secrets.list_versions(ref))
-    t_patch = _alone(
+    t_list = time_alone(lambda: ctx.registry.list_credential_sets(registry))
+    t_versions = time_alone(lambda: ctx.secrets.list_versions(ref))
+    t_patch = time_alone(
         lambda: ctx.registry.update_credential_set(
             credential_set.id, username=credential_set.username, password=credential_set.password
         )
     )
-    t_get = _alone(lambda: ctx.registry.get_credential_set(credential_set.id))
+    t_get = time_alone(lambda: ctx.registry.get_credential_set(credential_set.id))
     sandbox.faults.clear()
     paths = [
         max(list_pages * t_list, versions * t_versions) + gets * t_get + patches * t_patch

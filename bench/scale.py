@@ -37,13 +37,12 @@ import tempfile
 import time
 import urllib.request
 from collections import Counter
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 from bench import scenarios as sc
-from bench.common import ROOT, Row, app_environment, median
+from bench.common import ROOT, Row, app_environment, time_alone
 from bench.economy import kind_of
 from bench.wiring import bench_settings, remote_context, sandbox_context
 from sandbox import ForwardingTransport, RequestRecord, Sandbox, StaticTokenCredential
@@ -63,15 +62,6 @@ _PRINCIPAL = re.compile(r"principalId eq '([^']+)'", re.IGNORECASE)
 
 def _rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
-
-
-def _alone(call: Callable[[], object], repeat: int = 3) -> float:
-    samples = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        call()
-        samples.append(time.perf_counter() - start)
-    return median(samples)
 
 
 class _InProcess:
@@ -255,12 +245,12 @@ def _calls_alone(
     role = definition.path.rstrip("/").rsplit("/", 1)[-1]
     role_scope = ResourceId.parse(definition.path.split("/providers/Microsoft.Authorization/")[0])
     return {
-        "rules page": _alone(lambda: ctx.registry.list_cache_rules(registry)) / max(rule_pages, 1),
-        "credential sets page": _alone(lambda: ctx.registry.list_credential_sets(registry)) / max(set_pages, 1),
-        "versions page": _alone(lambda: ctx.secrets.list_versions(secret)),
-        "vault": _alone(lambda: ctx.access.vault_access(vault)),
-        "role assignments": _alone(lambda: ctx.access.role_assignments(scope, principal)),
-        "role definition": _alone(lambda: AzureAccess(azure.clients()).role_definition(role, scope=role_scope)),
+        "rules page": time_alone(lambda: ctx.registry.list_cache_rules(registry)) / max(rule_pages, 1),
+        "credential sets page": time_alone(lambda: ctx.registry.list_credential_sets(registry)) / max(set_pages, 1),
+        "versions page": time_alone(lambda: ctx.secrets.list_versions(secret)),
+        "vault": time_alone(lambda: ctx.access.vault_access(vault)),
+        "role assignments": time_alone(lambda: ctx.access.role_assignments(scope, principal)),
+        "role definition": time_alone(lambda: AzureAccess(azure.clients()).role_definition(role, scope=role_scope)),
     }  # fmt: skip
 
 

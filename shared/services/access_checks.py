@@ -112,11 +112,9 @@ def recheck_vault_access(ctx: Context, signal: KeyVaultSignal) -> Reaction:
     assert signal.vault is not None  # checked by the caller's scope rules
     vault_id = signal.vault
     vault = ctx.access.vault_access(vault_id)
-    per_registry = fan_out(ctx.registry.list_credential_sets, ctx.settings.managed_registries)
     pairs = [
         (c, ref)
-        for sets in per_registry
-        for c in sets
+        for c in ctx.managed_credential_sets()
         for ref in c.secrets()
         if ref.vault_name == vault_id.name.lower()
     ]

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 from shared.domain.ids import ResourceId
+from shared.domain.models import CredentialSet
+from shared.domain.names import validate_rule_name
 from shared.errors import NotFoundError
 from shared.ports import Access, Clock, Journal, PolicyStore, Registry, ReportStore, Secrets
 from shared.settings import Settings
@@ -41,6 +43,18 @@ class Context:
             if registry.name.lower() == name.lower():
                 return registry
         raise NotFoundError(f"registry {name!r} is not one of the managed registries")
+
+    def managed_credential_set(self, registry_name: str, name: str) -> CredentialSet:
+        """One credential set of a managed registry, by names; InvalidNameError, NotFoundError."""
+        validate_rule_name(name, kind="credential set")
+        return self.registry.get_credential_set(
+            self.managed_registry(registry_name).child("credentialSets", name)
+        )
+
+    def managed_credential_sets(self) -> list[CredentialSet]:
+        """Every credential set of every managed registry (the registries are listed concurrently)."""
+        per_registry = fan_out(self.registry.list_credential_sets, self.settings.managed_registries)
+        return [c for sets in per_registry for c in sets]
 
 
 def fan_out(

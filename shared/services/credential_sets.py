@@ -10,7 +10,6 @@ from datetime import datetime
 
 from shared.domain.ids import ResourceId
 from shared.domain.models import CredentialSet, SecretVersion
-from shared.domain.names import validate_rule_name
 from shared.domain.plans import Action, ActionKind, Finding, Outcome, OutcomeStatus, Plan, Severity
 from shared.domain.rotation import plan_rotation
 from shared.domain.secrets import SecretRef
@@ -157,10 +156,7 @@ def sync_credential_set(
     ctx: Context, registry_name: str, name: str, *, dry_run: bool = False
 ) -> Reaction:
     """Bring one credential set to the newest valid versions of its secrets (or just plan it)."""
-    validate_rule_name(name, kind="credential set")
-    credential_set = ctx.registry.get_credential_set(
-        ctx.managed_registry(registry_name).child("credentialSets", name)
-    )
+    credential_set = ctx.managed_credential_set(registry_name, name)
     versions, missing = observe_versions(ctx, credential_set.secrets())
     plan = plan_rotation(
         versions=versions,

@@ -12,18 +12,16 @@ import logging
 from collections import Counter
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
-from datetime import timedelta
 from typing import Any
 
 from shared.domain.models import CredentialSet
 from shared.domain.plans import Finding, Outcome, OutcomeStatus, Plan, Severity
 from shared.domain.rotation import plan_rotation
 from shared.domain.secrets import SecretRef
-from shared.errors import ConcurrencyError, InvalidEventError, PermanentError
+from shared.errors import InvalidEventError
 from shared.events import Envelope, KeyVaultEventKind, KeyVaultSignal, parse_keyvault_signal
-from shared.ports import ClaimStatus
 from shared.services.access_checks import recheck_vault_access
-from shared.services.context import Context, fan_out
+from shared.services.context import Context
 from shared.services.credential_sets import (
     apply_rotation,
     last_refreshes,
@@ -31,6 +29,7 @@ from shared.services.credential_sets import (
     record_findings,
     terminal_outcome,
 )
+from shared.services.once import event_id_of, handle_once, reject_event
 from shared.services.results import Reaction, ReactionStatus
 
 __all__ = ["IGNORED_EVENTS", "react_to_keyvault_event"]
@@ -40,67 +39,38 @@ log = logging.getLogger(__name__)
 IGNORED_EVENTS: Counter[str] = Counter()
 """Events ignored as out of scope, by reason (exposed for metrics and tests)."""
 
-IN_PROGRESS_TTL = timedelta(minutes=10)  # longer than the function timeout: a crashed claim expires
-COMPLETED_TTL = timedelta(days=2)  # Event Grid retries for at most 24 hours
-
 
 def react_to_keyvault_event(event: Mapping[str, Any], ctx: Context) -> Reaction:
     """Handle one Key Vault event (Event Grid or CloudEvents JSON). Transient errors propagate."""
     try:
         signal = parse_keyvault_signal(Envelope.from_dict(event))
     except InvalidEventError as error:
-        return _reject(ctx, _event_id(event), f"malformed Key Vault event: {error}")
+        return reject_event(
+            ctx, event_id_of(event), "keyvault-event", f"malformed Key Vault event: {error}"
+        )
     # claimed before the scope check, so a redelivered out-of-scope event is a duplicate too:
     # every event id gets exactly one terminal outcome
-    key = f"keyvault:{signal.event_id}"
-    claim = ctx.journal.claim(key, signal.payload_hash, now=ctx.clock.now(), ttl=IN_PROGRESS_TTL)
-    if claim.status is ClaimStatus.DUPLICATE:
-        return Reaction(ReactionStatus.DUPLICATE, f"event {signal.event_id} was already handled")
-    if claim.status is ClaimStatus.IN_PROGRESS:
-        raise ConcurrencyError(f"event {signal.event_id} is being handled by another worker")
-    if claim.status is ClaimStatus.PAYLOAD_MISMATCH:
-        return _reject(
-            ctx,
-            signal.event_id,
-            "an event with this id but a different payload was already handled",
-        )
-    problem = _out_of_scope(signal, ctx)
-    if problem is not None:
-        code, reason = problem
-        IGNORED_EVENTS[code] += 1
-        log.warning("ignoring Key Vault event %s: %s", signal.event_id, reason)
-        ctx.journal.record_outcome(
-            Outcome(signal.event_id, signal.topic, OutcomeStatus.IGNORED, reason, ctx.clock.now())
-        )
-        ctx.journal.complete(key, now=ctx.clock.now(), ttl=COMPLETED_TTL)
-        return Reaction(ReactionStatus.IGNORED, reason)
-    try:
-        reaction = _dispatch(signal, ctx)
-    except PermanentError as error:
-        ctx.journal.record_outcome(
-            Outcome(
-                signal.event_id, signal.topic, OutcomeStatus.FAILED, str(error), ctx.clock.now()
-            )
-        )
-        reaction = Reaction(ReactionStatus.REJECTED, str(error))
-    except BaseException:
-        ctx.journal.release(key)  # let the redelivery handle it from scratch
-        raise
-    ctx.journal.complete(key, now=ctx.clock.now(), ttl=COMPLETED_TTL)
-    return reaction
-
-
-def _event_id(event: Mapping[str, Any]) -> str:
-    value = event.get("id") if isinstance(event, Mapping) else None
-    return value.strip()[:128] if isinstance(value, str) and value.strip() else "unidentified-event"
-
-
-def _reject(ctx: Context, event_id: str, reason: str) -> Reaction:
-    log.warning("rejecting event %s: %s", event_id, reason)
-    ctx.journal.record_outcome(
-        Outcome(event_id, "keyvault-event", OutcomeStatus.REJECTED, reason, ctx.clock.now())
+    return handle_once(
+        ctx,
+        key=f"keyvault:{signal.event_id}",
+        payload_hash=signal.payload_hash,
+        signal_id=signal.event_id,
+        resource=signal.topic,
+        handle=lambda: _in_scope(signal, ctx),
     )
-    return Reaction(ReactionStatus.REJECTED, reason)
+
+
+def _in_scope(signal: KeyVaultSignal, ctx: Context) -> Reaction:
+    problem = _out_of_scope(signal, ctx)
+    if problem is None:
+        return _dispatch(signal, ctx)
+    code, reason = problem
+    IGNORED_EVENTS[code] += 1
+    log.warning("ignoring Key Vault event %s: %s", signal.event_id, reason)
+    ctx.journal.record_outcome(
+        Outcome(signal.event_id, signal.topic, OutcomeStatus.IGNORED, reason, ctx.clock.now())
+    )
+    return Reaction(ReactionStatus.IGNORED, reason)
 
 
 def _out_of_scope(signal: KeyVaultSignal, ctx: Context) -> tuple[str, str] | None:
@@ -123,15 +93,10 @@ def _dispatch(signal: KeyVaultSignal, ctx: Context) -> Reaction:
     return _rotate(ctx, signal, signal.secret.versionless())
 
 
-def _credential_sets(ctx: Context) -> list[CredentialSet]:
-    per_registry = fan_out(ctx.registry.list_credential_sets, ctx.settings.managed_registries)
-    return [c for sets in per_registry for c in sets]
-
-
 def _rotate(ctx: Context, signal: KeyVaultSignal, secret: SecretRef) -> Reaction:
     # the registries and the secret's versions are independent reads: one round of concurrency
     with ThreadPoolExecutor(max_workers=2) as pool:
-        listing = pool.submit(_credential_sets, ctx)
+        listing = pool.submit(ctx.managed_credential_sets)
         reading = pool.submit(observe_versions, ctx, [secret])
     credential_sets = [c for c in listing.result() if c.references(secret)]
     versions, missing = reading.result()

@@ -10,8 +10,9 @@ claim so the redelivery starts from scratch. A claim a crashed worker left behin
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import timedelta
+from typing import Any
 
 from shared.domain.plans import Outcome, OutcomeStatus
 from shared.errors import ConcurrencyError, PermanentError
@@ -19,11 +20,26 @@ from shared.ports import ClaimStatus
 from shared.services.context import Context
 from shared.services.results import Reaction, ReactionStatus
 
-__all__ = ["COMPLETED_TTL", "IN_PROGRESS_TTL", "handle_once"]
+__all__ = ["COMPLETED_TTL", "IN_PROGRESS_TTL", "event_id_of", "handle_once", "reject_event"]
 
 log = logging.getLogger(__name__)
 IN_PROGRESS_TTL = timedelta(minutes=10)  # longer than the function timeout: a crashed claim expires
 COMPLETED_TTL = timedelta(days=2)  # Event Grid retries for at most 24 hours
+
+
+def event_id_of(event: Any) -> str:
+    """The event's id as far as it can be read (for recording a malformed event's rejection)."""
+    value = event.get("id") if isinstance(event, Mapping) else None
+    return value.strip()[:128] if isinstance(value, str) and value.strip() else "unidentified-event"
+
+
+def reject_event(ctx: Context, event_id: str, resource: str, reason: str) -> Reaction:
+    """Record an event that cannot be handled (malformed, or a reused id) and acknowledge it."""
+    log.warning("rejecting event %s: %s", event_id, reason)
+    ctx.journal.record_outcome(
+        Outcome(event_id, resource, OutcomeStatus.REJECTED, reason, ctx.clock.now())
+    )
+    return Reaction(ReactionStatus.REJECTED, reason)
 
 
 def handle_once(
@@ -43,11 +59,7 @@ def handle_once(
         raise ConcurrencyError(f"event {signal_id} is being handled by another worker")
     if claim.status is ClaimStatus.PAYLOAD_MISMATCH:
         reason = "an event with this id but a different payload was already handled"
-        log.warning("rejecting event %s: %s", signal_id, reason)
-        ctx.journal.record_outcome(
-            Outcome(signal_id, resource, OutcomeStatus.REJECTED, reason, ctx.clock.now())
-        )
-        return Reaction(ReactionStatus.REJECTED, reason)
+        return reject_event(ctx, signal_id, resource, reason)
     try:
         reaction = handle()
     except PermanentError as error:

@@ -13,7 +13,6 @@ from datetime import timedelta
 from typing import Any
 
 from shared.domain.cache_rules import find_serving_rule
-from shared.domain.names import validate_rule_name
 from shared.domain.plans import Finding, Outcome, OutcomeStatus, Plan, Severity
 from shared.errors import ConcurrencyError, InvalidEventError
 from shared.events import Envelope
@@ -22,7 +21,7 @@ from shared.pull_events import PullFailure, parse_pull_failed, parse_pull_failur
 from shared.services.context import Context
 from shared.services.credential_sets import record_findings, terminal_outcome
 from shared.services.diagnosis import apply_access_repair, diagnose_credential_set
-from shared.services.once import handle_once
+from shared.services.once import event_id_of, handle_once, reject_event
 from shared.services.results import Reaction, ReactionStatus
 
 __all__ = [
@@ -119,21 +118,12 @@ def react_to_pull_failure(failure: PullFailure, ctx: Context, *, signal_id: str)
 
 def react_to_pull_failed_event(event: Mapping[str, Any], ctx: Context) -> Reaction:
     """Handle a `cachekeeper.PullFailed` event; malformed ones are recorded and acknowledged."""
-    event_id = (
-        str(event.get("id") or "unidentified-event")[:128]
-        if isinstance(event, Mapping)
-        else "unidentified-event"
-    )
     try:
         envelope = Envelope.from_dict(event)
         failure = parse_pull_failed(envelope)
     except InvalidEventError as error:
         reason = f"malformed PullFailed event: {error}"
-        log.warning("rejecting event %s: %s", event_id, reason)
-        ctx.journal.record_outcome(
-            Outcome(event_id, "pull-failed-event", OutcomeStatus.REJECTED, reason, ctx.clock.now())
-        )
-        return Reaction(ReactionStatus.REJECTED, reason)
+        return reject_event(ctx, event_id_of(event), "pull-failed-event", reason)
     return handle_once(
         ctx,
         key=f"pullfailed:{envelope.id}",
@@ -161,10 +151,7 @@ def react_to_pull_failure_alert(payload: Any, ctx: Context) -> list[Reaction]:
 
 def access_report(ctx: Context, registry_name: str, name: str) -> Reaction:
     """The diagnosis of one credential set on demand (a plan: nothing is changed)."""
-    validate_rule_name(name, kind="credential set")
-    credential_set = ctx.registry.get_credential_set(
-        ctx.managed_registry(registry_name).child("credentialSets", name)
-    )
+    credential_set = ctx.managed_credential_set(registry_name, name)
     plan = diagnose_credential_set(ctx, credential_set, fix=ctx.settings.remediation_mode == "fix")
     return Reaction(
         ReactionStatus.PLANNED,

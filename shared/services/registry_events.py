@@ -13,7 +13,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -22,12 +21,11 @@ from shared.domain.ids import ResourceId
 from shared.domain.plans import Finding, Outcome, OutcomeStatus, Plan, Severity
 from shared.domain.policies import upstream_for_target
 from shared.domain.repositories import TargetPath
-from shared.errors import ConcurrencyError, InvalidEventError, InvalidInputError
+from shared.errors import InvalidEventError, InvalidInputError
 from shared.events import Envelope
-from shared.ports import ClaimStatus
 from shared.services.context import Context
 from shared.services.credential_sets import record_findings
-from shared.services.once import handle_once
+from shared.services.once import event_id_of, handle_once, reject_event
 from shared.services.repositories import REPOSITORY_REQUESTED, parse_repository_request, request
 from shared.services.results import Reaction, ReactionStatus
 
@@ -41,8 +39,6 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 _REGISTRY_TYPE = "Microsoft.ContainerRegistry/registries"
-_IN_PROGRESS_TTL = timedelta(minutes=10)
-_COMPLETED_TTL = timedelta(days=2)  # Event Grid retries for at most 24 hours
 
 
 class RegistryEventKind(StrEnum):
@@ -61,19 +57,6 @@ class RegistryImageEvent:
     tag: str | None
     digest: str | None
     payload_hash: str
-
-
-def _event_id(event: Any) -> str:
-    value = event.get("id") if isinstance(event, Mapping) else None
-    return value.strip()[:128] if isinstance(value, str) and value.strip() else "unidentified-event"
-
-
-def _reject(ctx: Context, event_id: str, resource: str, reason: str) -> Reaction:
-    log.warning("rejecting event %s: %s", event_id, reason)
-    ctx.journal.record_outcome(
-        Outcome(event_id, resource, OutcomeStatus.REJECTED, reason, ctx.clock.now())
-    )
-    return Reaction(ReactionStatus.REJECTED, reason)
 
 
 def parse_registry_event(envelope: Envelope) -> RegistryImageEvent:
@@ -112,31 +95,26 @@ def react_to_registry_event(event: Mapping[str, Any], ctx: Context) -> Reaction:
     try:
         signal = parse_registry_event(Envelope.from_dict(event))
     except InvalidEventError as error:
-        return _reject(
-            ctx, _event_id(event), "registry-event", f"malformed registry event: {error}"
+        return reject_event(
+            ctx, event_id_of(event), "registry-event", f"malformed registry event: {error}"
         )
     # claimed before the scope check, so a redelivered out-of-scope event is a duplicate too
-    key = f"acr:{signal.event_id}"
-    claim = ctx.journal.claim(key, signal.payload_hash, now=ctx.clock.now(), ttl=_IN_PROGRESS_TTL)
-    if claim.status is ClaimStatus.DUPLICATE:
-        return Reaction(ReactionStatus.DUPLICATE, f"event {signal.event_id} was already handled")
-    if claim.status is ClaimStatus.IN_PROGRESS:
-        raise ConcurrencyError(f"event {signal.event_id} is being handled by another worker")
-    if claim.status is ClaimStatus.PAYLOAD_MISMATCH:
-        return _reject(ctx, signal.event_id, str(signal.registry),
-                       "an event with this id but a different payload was already handled")  # fmt: skip
-    if not ctx.settings.manages_registry(signal.registry):
-        reason = f"registry {signal.registry} is not managed"
-        ctx.journal.record_outcome(Outcome(signal.event_id, str(signal.registry), OutcomeStatus.IGNORED, reason, ctx.clock.now()))  # fmt: skip
-        ctx.journal.complete(key, now=ctx.clock.now(), ttl=_COMPLETED_TTL)
-        return Reaction(ReactionStatus.IGNORED, reason)
-    try:
-        reaction = _assess_push(ctx, signal)
-    except BaseException:
-        ctx.journal.release(key)  # let the redelivery handle it from scratch
-        raise
-    ctx.journal.complete(key, now=ctx.clock.now(), ttl=_COMPLETED_TTL)
-    return reaction
+    return handle_once(
+        ctx,
+        key=f"acr:{signal.event_id}",
+        payload_hash=signal.payload_hash,
+        signal_id=signal.event_id,
+        resource=str(signal.registry),
+        handle=lambda: _in_scope(ctx, signal),
+    )
+
+
+def _in_scope(ctx: Context, signal: RegistryImageEvent) -> Reaction:
+    if ctx.settings.manages_registry(signal.registry):
+        return _assess_push(ctx, signal)
+    reason = f"registry {signal.registry} is not managed"
+    ctx.journal.record_outcome(Outcome(signal.event_id, str(signal.registry), OutcomeStatus.IGNORED, reason, ctx.clock.now()))  # fmt: skip
+    return Reaction(ReactionStatus.IGNORED, reason)
 
 
 def _assess_push(ctx: Context, signal: RegistryImageEvent) -> Reaction:
@@ -171,7 +149,7 @@ def _assess_push(ctx: Context, signal: RegistryImageEvent) -> Reaction:
 def react_to_repository_requested_event(event: Mapping[str, Any], ctx: Context) -> Reaction:
     """Handle a `cachekeeper.RepositoryRequested` event (docs/events/); malformed ones are
     recorded and acknowledged, transient errors propagate for redelivery."""
-    event_id = _event_id(event)
+    event_id = event_id_of(event)
     try:
         envelope = Envelope.from_dict(event)
         if envelope.type != REPOSITORY_REQUESTED:
@@ -184,7 +162,7 @@ def react_to_repository_requested_event(event: Mapping[str, Any], ctx: Context) 
         wanted = parse_repository_request(ctx, data)
     except InvalidInputError as error:
         reason = f"malformed RepositoryRequested event: {error}"
-        return _reject(ctx, event_id, "repository-requested-event", reason)
+        return reject_event(ctx, event_id, "repository-requested-event", reason)
     return handle_once(
         ctx,
         key=f"repository-requested:{envelope.id}",
