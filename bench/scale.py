@@ -45,8 +45,9 @@ from bench import scenarios as sc
 from bench.common import ROOT, Row, app_environment, time_alone
 from bench.economy import kind_of
 from bench.wiring import bench_settings, remote_context, sandbox_context
-from sandbox import ForwardingTransport, RequestRecord, Sandbox, StaticTokenCredential
+from sandbox import ForwardingPoolManager, RequestRecord, Sandbox, StaticTokenCredential
 from shared.adapters.azure import AzureAccess, AzureClients
+from shared.adapters.azure.transport import PooledTransport
 from shared.domain.ids import ResourceId
 from shared.domain.secrets import SecretRef
 from shared.services.context import Context
@@ -128,7 +129,9 @@ class _Remote:
         return json.loads(payload) if payload else None
 
     def clients(self) -> AzureClients:
-        return AzureClients(StaticTokenCredential(), transport=ForwardingTransport(self.url))
+        return AzureClients(
+            StaticTokenCredential(), transport=PooledTransport(ForwardingPoolManager(self.url))
+        )
 
     def clear_log(self) -> None:
         self._control("DELETE", "/requests")

@@ -6,8 +6,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sandbox import ForwardingTransport, Sandbox, StaticTokenCredential
+from sandbox import ForwardingPoolManager, Sandbox, StaticTokenCredential
 from shared.adapters.azure import AzureAccess, AzureClients, AzureRegistry, KeyVaultSecrets
+from shared.adapters.azure.transport import PooledTransport
 from shared.adapters.memory import MemoryJournal, MemoryPolicyStore, SystemClock
 from shared.domain.policies import Policy
 from shared.ports import Clock
@@ -52,10 +53,12 @@ def remote_context(
     base_url: str, settings: Settings, policies: Sequence[Mapping[str, Any]]
 ) -> Context:
     """The same wiring over a sandbox served by `python -m sandbox` in another process: the SDK
-    clients talk HTTP to it through `ForwardingTransport`, as they would talk to ARM and Key Vault,
+    clients talk HTTP to it through `PooledTransport` over `ForwardingPoolManager`, as they would talk to ARM and Key Vault,
     and the emulator's own CPU stays out of this interpreter. Real time (the server's clock is
     not pinned either)."""
-    clients = AzureClients(StaticTokenCredential(), transport=ForwardingTransport(base_url))
+    clients = AzureClients(
+        StaticTokenCredential(), transport=PooledTransport(ForwardingPoolManager(base_url))
+    )
     return _context(clients, settings, [Policy.from_dict(p) for p in policies], SystemClock())
 
 

@@ -11,7 +11,12 @@ from sandbox.faults import FaultRule, Faults
 from sandbox.health import Health
 from sandbox.requestlog import RequestLog, RequestRecord
 from sandbox.scenario import Scenario, ScenarioError
-from sandbox.transport import ForwardingTransport, SandboxTransport, StaticTokenCredential
+from sandbox.transport import (
+    ForwardingPoolManager,
+    ForwardingTransport,
+    SandboxTransport,
+    StaticTokenCredential,
+)
 
 
 def credential() -> StaticTokenCredential:
@@ -23,6 +28,7 @@ __all__ = [
     "Clock",
     "FaultRule",
     "Faults",
+    "ForwardingPoolManager",
     "ForwardingTransport",
     "Health",
     "RequestLog",

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import requests
+import urllib3
 from azure.core.credentials import AccessToken, AccessTokenInfo
 from azure.core.pipeline.transport import RequestsTransport
 from requests.adapters import HTTPAdapter
@@ -183,3 +184,25 @@ class ForwardingTransport(RequestsTransport):  # type: ignore[misc]
         adapter = _ForwardingAdapter(self._base_url, self._pool_maxsize)
         for prefix in ("http://", "https://"):
             session.mount(prefix, adapter)
+
+
+class ForwardingPoolManager(urllib3.PoolManager):
+    """A urllib3 pool that sends every `https://{azure host}/path` request to `python -m sandbox`
+    over HTTP, keeping the Azure host in `Host` and `X-Forwarded-Host`: for transports built on
+    urllib3 directly (as ForwardingTransport is for those built on requests)."""
+
+    def __init__(self, base_url: str, *, maxsize: int = 64) -> None:
+        # one host (the server): size its pool for the caller's concurrency
+        super().__init__(num_pools=1, maxsize=maxsize)
+        self._base = base_url.rstrip("/")
+
+    def urlopen(  # type: ignore[override]
+        self, method: str, url: str, redirect: bool = True, **kw: Any
+    ) -> urllib3.BaseHTTPResponse:
+        original = urlsplit(url)
+        headers = dict(kw.pop("headers", None) or {})
+        headers["Host"] = headers["X-Forwarded-Host"] = original.hostname or ""
+        suffix = original.path + (f"?{original.query}" if original.query else "")
+        return super().urlopen(
+            method, self._base + suffix, redirect=redirect, headers=headers, **kw
+        )

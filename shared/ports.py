@@ -130,6 +130,10 @@ class Access(Protocol):
         """The principal's role assignments at, above and below `scope`."""
         ...
 
+    def role_assignments_at_or_above(self, scope: ResourceId) -> list[RoleAssignment]:
+        """Every principal's role assignments at `scope` or above it (`atScope()`)."""
+        ...
+
     def role_definition(self, role_id: str, *, scope: ResourceId) -> RoleDefinition:
         """A role definition by GUID (built-in or custom visible at `scope`)."""
         ...

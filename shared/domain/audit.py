@@ -14,7 +14,7 @@ from shared.domain.cache_rules import MAX_CACHE_RULES, RuleSpec, derive_rule_nam
 from shared.domain.ids import ResourceId
 from shared.domain.models import CacheRule, CredentialSet, HealthStatus, SecretVersion
 from shared.domain.plans import Finding, Severity
-from shared.domain.policies import Policy, PolicyAction, RuleKind, decide, upstream_for_target
+from shared.domain.policies import Policy, PolicyAction, PolicyIndex, RuleKind, upstream_for_target
 from shared.domain.repositories import TargetPath, Upstream
 from shared.domain.rotation import newest_valid
 from shared.domain.secrets import SecretRef
@@ -24,14 +24,15 @@ __all__ = ["expiry_findings", "missing_wildcard_rules", "registry_findings", "sq
 _LIMIT_WARNING = 0.9
 
 
-def _policy_for(rule: CacheRule, policies: Sequence[Policy], registry: str) -> Policy | None:
+def _policy_for(rule: CacheRule, policies: PolicyIndex, registry: str) -> Policy | None:
+    """The allow row that governs the rule's source (what `decide` would pick), or None."""
     probe = (
         rule.source
         if not rule.source.is_wildcard
         else Upstream(rule.source.host, (*rule.source.path[:-1], "probe"))
     )
-    decision = decide(probe, policies, registry=registry)
-    return decision.policy if decision.allowed else None
+    winner = policies.winner(probe, registry)
+    return winner if winner is not None and winner.action is PolicyAction.ALLOW else None
 
 
 def missing_wildcard_rules(
@@ -74,8 +75,9 @@ def registry_findings(
     findings: list[Finding] = []
     name = registry.name
     sets = {c.id: c for c in credential_sets}
+    index = PolicyIndex(policies)
     for rule in rules:
-        policy = _policy_for(rule, policies, name)
+        policy = _policy_for(rule, index, name)
         if policy is None:
             findings.append(Finding("unmanaged-rule", Severity.INFO, str(rule.id),
                 f"rule {rule.name} ({rule.source} -> {rule.target}) is not allowed by any policy row",
@@ -122,8 +124,12 @@ def expiry_findings(
 ) -> list[Finding]:
     """Secrets whose version in use expires within the horizon, or has expired."""
     findings: list[Finding] = []
+    readers: dict[SecretRef, list[CredentialSet]] = {}  # versionless secret -> sets, in order
+    for credential_set in credential_sets:
+        for key in dict.fromkeys(ref.versionless() for ref in credential_set.secrets()):
+            readers.setdefault(key, []).append(credential_set)
     for secret, items in sorted(versions.items(), key=lambda pair: str(pair[0])):
-        users = [c for c in credential_sets if c.references(secret)]
+        users = readers.get(secret.versionless(), [])
         for ref in sorted(
             {r for c in users for r in c.secrets() if r.same_secret(secret)}, key=str
         ):

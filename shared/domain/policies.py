@@ -21,7 +21,7 @@ from shared.domain.names import validate_rule_name
 from shared.domain.repositories import TargetPath, Upstream
 from shared.errors import InvalidInputError, InvalidPolicyError
 
-__all__ = ["Decision", "Policy", "PolicyAction", "RuleKind", "decide"]
+__all__ = ["Decision", "Policy", "PolicyAction", "PolicyIndex", "RuleKind", "decide"]
 
 _POLICY_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 _REGISTRY = re.compile(r"^(\*|[a-zA-Z0-9]{5,50})$")
@@ -189,20 +189,63 @@ class Decision:
     rule: RuleSpec | None = None
 
 
+class PolicyIndex:
+    """A policy table indexed by host and pattern, so that finding the rows that match an
+    upstream costs the upstream's depth instead of the table's size: the audit judges every rule
+    of every registry (20,000 rules against the table in DESIGN §8's fleet).
+
+    `winner` is the row `decide` would pick: the same rows match (`Policy.matches`) and the
+    smallest `Policy.rank` wins, ties going to the earlier row of the table."""
+
+    def __init__(self, policies: Iterable[Policy]) -> None:
+        self._exact: dict[tuple[str, tuple[str, ...]], list[tuple[Any, Policy]]] = {}
+        self._prefix: dict[tuple[str, tuple[str, ...]], list[tuple[Any, Policy]]] = {}
+        for order, policy in enumerate(policies):
+            if not policy.enabled:
+                continue
+            pattern = policy.upstream
+            ranked = ((*policy.rank(), order), policy)
+            if pattern.is_wildcard:
+                self._prefix.setdefault((pattern.host, pattern.path[:-1]), []).append(ranked)
+            else:
+                self._exact.setdefault((pattern.host, pattern.path), []).append(ranked)
+
+    def matching(self, upstream: Upstream, registry: str) -> list[Policy]:
+        """The rows that match `upstream` in `registry`, strongest first."""
+        return [policy for _, policy in sorted(self._ranked(upstream, registry), key=_first)]
+
+    def winner(self, upstream: Upstream, registry: str) -> Policy | None:
+        """The row that decides `upstream` in `registry` (None: no row matches)."""
+        ranked = self._ranked(upstream, registry)
+        return min(ranked, key=_first)[1] if ranked else None
+
+    def _ranked(self, upstream: Upstream, registry: str) -> list[tuple[Any, Policy]]:
+        host, path = upstream.host, upstream.path
+        found = list(self._exact.get((host, path), ()))
+        for length in range(len(path)):  # wildcard rows whose prefix is strictly shorter
+            found.extend(self._prefix.get((host, path[:length]), ()))
+        wanted = registry.lower()
+        return [r for r in found if r[1].registry == "*" or r[1].registry.lower() == wanted]
+
+
+def _first(ranked: tuple[Any, Policy]) -> Any:
+    return ranked[0]
+
+
 def decide(
     upstream: Upstream,
-    policies: Iterable[Policy],
+    policies: Iterable[Policy] | PolicyIndex,
     *,
     registry: str,
     taken_names: Iterable[str] = (),
 ) -> Decision:
     """Which row decides `upstream` in `registry`, and the cache rule it prescribes when allowed."""
-    candidates = sorted((p for p in policies if p.matches(upstream, registry)), key=Policy.rank)
-    if not candidates:
+    index = policies if isinstance(policies, PolicyIndex) else PolicyIndex(policies)
+    winner = index.winner(upstream, registry)
+    if winner is None:
         return Decision(
             False, f"no policy row allows {upstream}; add an allow row for it or a prefix of it"
         )
-    winner = candidates[0]
     if winner.action is PolicyAction.DENY:
         return Decision(False, f"policy {winner.id!r} denies {winner.upstream}", winner)
     target = _render(winner, upstream)

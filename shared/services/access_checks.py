@@ -7,7 +7,9 @@ mode `fix`) belongs to the pull-failure remediation.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from concurrent.futures import Future
+from typing import Any, TypeVar, cast
 
 from shared.domain.access import AccessVerdict, evaluate_secret_read
 from shared.domain.ids import ResourceId
@@ -22,34 +24,55 @@ from shared.services.results import Reaction, ReactionStatus
 __all__ = ["RoleAssignmentLists", "check_secret_access", "recheck_vault_access"]
 
 _MANAGEMENT_GROUP = "Microsoft.Management/managementGroups"
+_T = TypeVar("_T")
 
 
 class RoleAssignmentLists:
-    """Each identity's role assignments in a vault, listed once and shared by every check.
+    """Role-assignment lists, each sent once and shared by every check that needs it.
 
     `principalId eq '<id>'` at the vault's scope returns the principal's assignments at, above and
     below the vault, so one list answers for every secret of that vault; each check keeps the
-    assignments whose scope contains its secret. Concurrent checks of the same (vault, principal)
-    wait for the one list in flight instead of sending their own. Errors are not cached: the next
-    caller lists again."""
+    assignments whose scope contains its secret.
 
-    def __init__(self, ctx: Context) -> None:
+    A batch of checks (an audit, a vault re-check) passes `inherited_first=True`: one `atScope()`
+    list of the vault (every principal's assignments at or above it) settles each identity that a
+    vault-wide or inherited grant already allows, and only the others get their own list (for
+    grants on the secret itself). A single diagnosis lists its identity directly: one call.
+
+    Concurrent checks wait for the list in flight instead of sending their own. Errors are not
+    cached: the next caller lists again."""
+
+    def __init__(self, ctx: Context, *, inherited_first: bool = False) -> None:
         self._ctx = ctx
+        self.inherited_first = inherited_first
         self._lock = threading.Lock()
-        self._lists: dict[tuple[ResourceId, str], Future[list[RoleAssignment]]] = {}
+        self._lists: dict[tuple[ResourceId, str | None], Future[Any]] = {}
 
     def at_vault(self, vault_id: ResourceId, principal_id: str) -> list[RoleAssignment]:
         """The principal's assignments at, above and below the vault (one list per pair)."""
-        key = (vault_id, principal_id.lower())
+        return self._shared(
+            vault_id,
+            principal_id.lower(),
+            lambda: self._ctx.access.role_assignments(vault_id, principal_id),
+        )
+
+    def inherited(self, vault_id: ResourceId, principal_id: str) -> list[RoleAssignment]:
+        """The principal's assignments at or above the vault, out of one `atScope()` list of
+        every principal's (one list per vault)."""
+        by_principal = self._shared(vault_id, None, lambda: _by_principal(vault_id, self._ctx))
+        return by_principal.get(principal_id.lower(), [])
+
+    def _shared(self, vault_id: ResourceId, principal: str | None, load: Callable[[], _T]) -> _T:
+        key = (vault_id, principal)
         with self._lock:
             pending = self._lists.get(key)
             owner = pending is None
             if pending is None:
                 pending = self._lists[key] = Future()
         if not owner:
-            return pending.result()
+            return cast("_T", pending.result())
         try:
-            found = self._ctx.access.role_assignments(vault_id, principal_id)
+            found = load()
         except BaseException as error:
             with self._lock:
                 del self._lists[key]
@@ -57,6 +80,13 @@ class RoleAssignmentLists:
             raise
         pending.set_result(found)
         return found
+
+
+def _by_principal(vault_id: ResourceId, ctx: Context) -> dict[str, list[RoleAssignment]]:
+    found: dict[str, list[RoleAssignment]] = {}
+    for assignment in ctx.access.role_assignments_at_or_above(vault_id):
+        found.setdefault(assignment.principal_id.lower(), []).append(assignment)
+    return found
 
 
 def _applies_to(assignment: RoleAssignment, principal: str, scope: ResourceId) -> bool:
@@ -81,7 +111,21 @@ def check_secret_access(
     principal = credential_set.principal_id or ""
     if not vault.rbac:
         return evaluate_secret_read(principal_id=principal, secret_scope=scope, vault=vault)
-    listed = (lists or RoleAssignmentLists(ctx)).at_vault(vault_id, principal)
+    lists = lists or RoleAssignmentLists(ctx)
+    if lists.inherited_first:
+        inherited = _judge(ctx, principal, scope, vault, lists.inherited(vault_id, principal))
+        if inherited.allowed:  # RBAC only adds: more assignments could not take this away
+            return inherited
+    return _judge(ctx, principal, scope, vault, lists.at_vault(vault_id, principal))
+
+
+def _judge(
+    ctx: Context,
+    principal: str,
+    scope: ResourceId,
+    vault: VaultAccess,
+    listed: list[RoleAssignment],
+) -> AccessVerdict:
     assignments = [a for a in listed if _applies_to(a, principal, scope)]
     roles: dict[str, RoleDefinition] = {}
     for assignment in assignments:
@@ -118,7 +162,7 @@ def recheck_vault_access(ctx: Context, signal: KeyVaultSignal) -> Reaction:
         for ref in c.secrets()
         if ref.vault_name == vault_id.name.lower()
     ]
-    lists = RoleAssignmentLists(ctx)  # one list per identity, whatever it reads in the vault
+    lists = RoleAssignmentLists(ctx, inherited_first=True)  # a batch: one list serves many
     verdicts = fan_out(
         lambda pair: check_secret_access(ctx, pair[0], pair[1], vault_id, vault, lists=lists),
         pairs,

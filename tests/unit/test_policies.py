@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from shared.domain.policies import Policy, PolicyAction, decide
+from shared.domain.policies import Policy, PolicyAction, PolicyIndex, decide
 from shared.domain.repositories import Upstream
 from shared.errors import InvalidInputError, InvalidPolicyError
 
@@ -183,3 +183,49 @@ def test_arbitrary_rows_only_raise_typed_errors(data: dict[str, Any]) -> None:
         Policy.from_dict(data)
     except InvalidInputError:
         pass
+
+
+# The index must pick exactly what a scan of every row picks (the audit relies on it).
+_segments = st.sampled_from(["acme", "tools", "cli", "library", "nginx", "x"])
+_patterns = st.builds(
+    lambda host, path, wildcard: f"{host}/{'/'.join([*path, '*'] if wildcard else path)}",
+    st.sampled_from(["ghcr.io", "docker.io", "quay.io"]),
+    st.lists(_segments, min_size=1, max_size=3),
+    st.booleans(),
+)
+_rows = st.lists(
+    st.builds(
+        lambda pattern, action, registry, priority, enabled: {
+            "upstream": pattern,
+            "action": action,
+            "registry": registry,
+            "priority": priority,
+            "enabled": enabled,
+            "targetTemplate": "t/{path}" if pattern.endswith("*") else "t/{name}",
+            "credentialSet": "creds-upstream",
+        },
+        _patterns,
+        st.sampled_from(["allow", "deny"]),
+        st.sampled_from(["*", "contosocache", "othercache"]),
+        st.integers(min_value=0, max_value=3),
+        st.booleans(),
+    ),
+    max_size=12,
+)
+
+
+@given(rows=_rows, upstream=_patterns.filter(lambda t: not t.endswith("*")))
+def test_the_index_picks_the_row_a_scan_of_every_row_picks(
+    rows: list[dict[str, Any]], upstream: str
+) -> None:
+    policies = [Policy.from_dict({"id": f"r{i}", **r}) for i, r in enumerate(rows)]
+    target = Upstream.parse(upstream)
+    scanned = sorted(
+        (p for p in policies if p.matches(target, "contosocache")), key=Policy.rank
+    )
+    index = PolicyIndex(policies)
+    assert index.matching(target, "contosocache") == scanned
+    assert index.winner(target, "contosocache") == (scanned[0] if scanned else None)
+    assert decide(target, index, registry="contosocache") == decide(
+        target, policies, registry="contosocache"
+    )

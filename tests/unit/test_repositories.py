@@ -96,3 +96,27 @@ def test_registry_names_are_alphanumeric() -> None:
     assert validate_registry_name("contosocache") == "contosocache"
     with pytest.raises(InvalidNameError):
         validate_registry_name("contoso-cache")
+
+
+_parts = st.sampled_from(["a", "nginx", "a.b", "a_b", "a__b", "a--b", "a-", "_a", "A", "", "*", "a*", "x.y-z"])
+
+
+@given(parts=st.lists(_parts, min_size=1, max_size=4), wildcard=st.booleans())
+def test_paths_are_accepted_exactly_when_every_component_is_valid(
+    parts: list[str], wildcard: bool
+) -> None:
+    import re
+
+    component = re.compile(r"^[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*$")
+    text = "/".join(parts)
+    expected = all(
+        component.match(p) or (p == "*" and wildcard and i == len(parts) - 1)
+        for i, p in enumerate(parts)
+    )
+    try:
+        parsed = TargetPath.parse(text, allow_wildcard=wildcard)
+    except InvalidRepositoryError:
+        assert not expected
+    else:
+        assert expected
+        assert parsed.path == tuple(parts)

@@ -123,3 +123,67 @@ def test_a_failed_list_is_not_remembered() -> None:
         lists.at_vault(VAULT, PRINCIPAL)
     assert [a.scope for a in lists.at_vault(VAULT, PRINCIPAL)] == [VAULT]
     assert len(access.listed) == 2
+
+
+class CountingInherited(CountingAccess):
+    """Also records every atScope() list of a vault."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.inherited: list[ResourceId] = []
+
+    def role_assignments_at_or_above(self, scope: ResourceId) -> list[RoleAssignment]:
+        with self._count_lock:
+            self.inherited.append(scope)
+        return super().role_assignments_at_or_above(scope)
+
+
+VAULT_WIDE = "aaaaaaaa-0000-0000-0000-000000000001"
+ON_SECRETS = "aaaaaaaa-0000-0000-0000-000000000002"
+NOTHING = "aaaaaaaa-0000-0000-0000-000000000003"
+CONDITIONAL = "aaaaaaaa-0000-0000-0000-000000000004"
+
+
+def test_a_batch_settles_vault_wide_grants_from_one_vault_list_and_lists_only_the_others() -> None:
+    access = CountingInherited()
+    world = world_with(access)
+    access.assign(VAULT, VAULT_WIDE, KEY_VAULT_SECRETS_USER)
+    for secret in (USERNAME, PASSWORD):
+        access.assign(VAULT.child("secrets", secret.name), ON_SECRETS, KEY_VAULT_SECRETS_USER)
+    lists = RoleAssignmentLists(world.ctx, inherited_first=True)
+    principals = [VAULT_WIDE, ON_SECRETS, NOTHING] * 3
+    plans = fan_out(
+        lambda p: diagnose_credential_set(
+            world.ctx, hub(p, name=f"s{p[-1]}"), fix=False, lists=lists
+        ),
+        principals,
+    )
+    assert access.inherited == [VAULT]  # one list of the vault, shared by every check
+    assert sorted(access.listed) == [(VAULT, ON_SECRETS), (VAULT, NOTHING)]
+    verdicts = {
+        p: {f.kind for f in plan.findings} for p, plan in zip(principals, plans, strict=True)
+    }
+    assert verdicts == {VAULT_WIDE: set(), ON_SECRETS: set(), NOTHING: {"access-denied"}}
+
+
+def test_a_conditional_vault_wide_grant_does_not_settle_the_identity() -> None:
+    access = CountingInherited()
+    world = world_with(access)
+    access.assign(
+        VAULT,
+        CONDITIONAL,
+        KEY_VAULT_SECRETS_USER,
+        condition="@Resource[Microsoft.KeyVault/vaults/secrets:name] StringEquals 'x'",
+    )
+    lists = RoleAssignmentLists(world.ctx, inherited_first=True)
+    plan = diagnose_credential_set(world.ctx, hub(CONDITIONAL), fix=False, lists=lists)
+    assert access.listed == [(VAULT, CONDITIONAL)]  # the identity's own list decides
+    assert plan.findings  # a condition cannot be verified: reported, not assumed allowed
+
+
+def test_a_single_diagnosis_lists_its_identity_directly() -> None:
+    access = CountingInherited()
+    world = world_with(access)
+    access.assign(VAULT, VAULT_WIDE, KEY_VAULT_SECRETS_USER)
+    diagnose_credential_set(world.ctx, hub(VAULT_WIDE), fix=False)
+    assert (access.inherited, access.listed) == ([], [(VAULT, VAULT_WIDE)])

@@ -12,8 +12,10 @@ import re
 import threading
 import time
 import uuid
+from collections.abc import Mapping
 from typing import Any
 
+from shared.adapters.azure.arm_lists import list_json
 from shared.adapters.azure.clients import AzureClients
 from shared.adapters.azure.errors import translate_errors
 from shared.domain.ids import ResourceId
@@ -30,6 +32,7 @@ __all__ = ["AzureAccess", "role_guid"]
 
 _GUID = re.compile(r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
 _ROLE_CACHE_SECONDS = 300.0
+AUTHORIZATION_API_VERSION = "2022-04-01"
 
 
 def role_guid(role_definition_id: str) -> str:
@@ -53,6 +56,23 @@ def _subscription_of(scope: ResourceId, fallback: str | None = None) -> str:
 def _as_tuple(values: Any) -> tuple[str, ...]:
     # SDK enums are str-enums whose str() is 'Class.MEMBER' on 3.11: use the wire value
     return tuple(str(getattr(v, "value", v)) for v in (values or ()))
+
+
+def _assignment_from_json(item: Mapping[str, Any], scopes: dict[str, ResourceId]) -> RoleAssignment:
+    """A role assignment from its REST JSON (api-version 2022-04-01)."""
+    properties = item["properties"]
+    scope_text = properties["scope"]
+    scope = scopes.get(scope_text)
+    if scope is None:
+        scope = scopes[scope_text] = ResourceId.parse(scope_text)
+    return RoleAssignment(
+        id=str(item["name"]),
+        scope=scope,
+        role_definition_id=role_guid(properties["roleDefinitionId"]),
+        principal_id=str(properties["principalId"]).lower(),
+        principal_type=properties.get("principalType") or None,
+        condition=properties.get("condition") or None,
+    )
 
 
 class AzureAccess:
@@ -84,30 +104,28 @@ class AzureAccess:
 
     def role_assignments(self, scope: ResourceId, principal_id: str) -> list[RoleAssignment]:
         principal = _guid(principal_id, "principal id")  # it goes into an OData filter
+        return self._list_assignments(
+            scope, f"principalId eq '{principal}'", f"role assignments of {principal} at {scope}"
+        )
+
+    def role_assignments_at_or_above(self, scope: ResourceId) -> list[RoleAssignment]:
+        return self._list_assignments(scope, "atScope()", f"role assignments at or above {scope}")
+
+    def _list_assignments(self, scope: ResourceId, odata: str, what: str) -> list[RoleAssignment]:
         client = self._clients.authorization(_subscription_of(scope))
-        with translate_errors(f"listing role assignments of {principal} at {scope}"):
-            items = list(
-                client.role_assignments.list_for_scope(
-                    str(scope), filter=f"principalId eq '{principal}'"
-                )
+        with translate_errors(f"listing {what}"):
+            items = list_json(
+                client,
+                f"{scope}/providers/Microsoft.Authorization/roleAssignments",
+                api_version=AUTHORIZATION_API_VERSION,
+                params={"$filter": odata},
             )
+        scopes: dict[str, ResourceId] = {}  # a list repeats a few scopes many times
         assignments: list[RoleAssignment] = []
         for item in items:
             try:
-                assignments.append(
-                    RoleAssignment(
-                        id=str(item.name),
-                        scope=ResourceId.parse(item.scope),
-                        role_definition_id=role_guid(item.role_definition_id),
-                        principal_id=str(item.principal_id).lower(),
-                        principal_type=str(
-                            getattr(item.principal_type, "value", item.principal_type) or ""
-                        )
-                        or None,
-                        condition=item.condition or None,
-                    )
-                )
-            except InvalidInputError:
+                assignments.append(_assignment_from_json(item, scopes))
+            except (InvalidInputError, KeyError, TypeError, AttributeError):
                 continue  # a scope we can't parse can't cover a secret either
         return assignments
 

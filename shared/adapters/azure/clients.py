@@ -2,7 +2,8 @@
 
 In Azure the credential is `DefaultAzureCredential` (managed identity, with an optional client id);
 in the sandbox it is the sandbox's static credential plus its in-process transport. Either way the
-same SDK clients run: only the credential and the transport differ.
+same SDK clients run: only the credential and the transport differ. By default every client
+shares one `PooledTransport` (azure-core's pipeline over a urllib3 pool; see transport.py).
 """
 
 from __future__ import annotations
@@ -40,10 +41,17 @@ class AzureClients:
     def __init__(self, credential: TokenCredential, *, transport: Any | None = None) -> None:
         self._credential = credential
         self._transport = transport
+        self._transport_chosen = transport is not None
         self._lock = threading.Lock()
         self._cache: dict[tuple[str, str], Any] = {}
 
     def _options(self) -> dict[str, Any]:
+        # called under self._lock; the default transport is built once, with the first client
+        if not self._transport_chosen:
+            from shared.adapters.azure.transport import default_transport
+
+            self._transport = default_transport()
+            self._transport_chosen = True
         options: dict[str, Any] = dict(_RETRY)
         if self._transport is not None:
             options["transport"] = self._transport

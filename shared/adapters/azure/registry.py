@@ -11,6 +11,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from shared.adapters.azure.arm_lists import list_json
 from shared.adapters.azure.clients import AzureClients
 from shared.adapters.azure.errors import translate_errors
 from shared.domain.cache_rules import RuleSpec
@@ -214,25 +215,6 @@ def cache_rule_from_json(
         return None
 
 
-def _list_json(client: Any, collection: str) -> list[Mapping[str, Any]]:
-    """Every item of an ARM collection, page by page (`nextLink`), as REST JSON.
-
-    Lists go through the SDK client's own pipeline (`send_request`: auth, retries, logging) but
-    skip its model deserialization, which costs about 5x the request itself on a page of cache
-    rules and dominates a full audit (DESIGN §8; bench/scale.py)."""
-    from azure.core.rest import HttpRequest
-
-    url: str | None = f"https://management.azure.com{collection}?api-version={API_VERSION}"
-    items: list[Mapping[str, Any]] = []
-    while url:
-        response = client.send_request(HttpRequest("GET", url))
-        response.raise_for_status()
-        page = response.json()
-        items.extend(page.get("value") or [])
-        url = page.get("nextLink")
-    return items
-
-
 def _auth_credentials(username: SecretRef, password: SecretRef) -> list[dict[str, str]]:
     return [
         {
@@ -258,7 +240,11 @@ class AzureRegistry:
     def list_credential_sets(self, registry: ResourceId) -> list[CredentialSet]:
         client, group, name = self._client(registry)
         with translate_errors(f"listing credential sets of {registry}"):
-            items = _list_json(client, _registry_path(registry, group, name) + "/credentialSets")
+            items = list_json(
+                client,
+                _registry_path(registry, group, name) + "/credentialSets",
+                api_version=API_VERSION,
+            )
         ids = ListIds()
         return [c for c in (credential_set_from_json(i, ids=ids) for i in items) if c is not None]
 
@@ -314,7 +300,11 @@ class AzureRegistry:
     def list_cache_rules(self, registry: ResourceId) -> list[CacheRule]:
         client, group, name = self._client(registry)
         with translate_errors(f"listing cache rules of {registry}"):
-            items = _list_json(client, _registry_path(registry, group, name) + "/cacheRules")
+            items = list_json(
+                client,
+                _registry_path(registry, group, name) + "/cacheRules",
+                api_version=API_VERSION,
+            )
         ids = ListIds()
         return [r for r in (cache_rule_from_json(i, ids=ids) for i in items) if r is not None]
 
