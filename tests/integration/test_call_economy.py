@@ -37,7 +37,9 @@ def test_a_pull_failure_diagnosis_writes_nothing_and_reads_each_role_once() -> N
     assert result.calls == result.minimum
 
 
-def test_an_audit_reads_everything_once_and_lists_only_identities_the_vault_list_does_not_settle() -> None:
+def test_an_audit_reads_everything_once_and_lists_only_identities_the_vault_list_does_not_settle() -> (
+    None
+):
     sandbox = Sandbox(
         sc.fleet(registries=SMALL.registries, sets=SMALL.sets, rules=SMALL.rules),
         page_size=SMALL.page_size,

@@ -220,9 +220,7 @@ def test_the_index_picks_the_row_a_scan_of_every_row_picks(
 ) -> None:
     policies = [Policy.from_dict({"id": f"r{i}", **r}) for i, r in enumerate(rows)]
     target = Upstream.parse(upstream)
-    scanned = sorted(
-        (p for p in policies if p.matches(target, "contosocache")), key=Policy.rank
-    )
+    scanned = sorted((p for p in policies if p.matches(target, "contosocache")), key=Policy.rank)
     index = PolicyIndex(policies)
     assert index.matching(target, "contosocache") == scanned
     assert index.winner(target, "contosocache") == (scanned[0] if scanned else None)

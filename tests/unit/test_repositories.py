@@ -98,7 +98,9 @@ def test_registry_names_are_alphanumeric() -> None:
         validate_registry_name("contoso-cache")
 
 
-_parts = st.sampled_from(["a", "nginx", "a.b", "a_b", "a__b", "a--b", "a-", "_a", "A", "", "*", "a*", "x.y-z"])
+_parts = st.sampled_from(
+    ["a", "nginx", "a.b", "a_b", "a__b", "a--b", "a-", "_a", "A", "", "*", "a*", "x.y-z"]
+)
 
 
 @given(parts=st.lists(_parts, min_size=1, max_size=4), wildcard=st.booleans())
