@@ -93,9 +93,10 @@ def _scope(p: dict[str, str]) -> str:
 
 
 def _assignment_filter(raw: str | None) -> tuple[bool, str | None]:
-    """Parse `$filter` into (at-or-above only, principal id)."""
+    """Parse `$filter` into (at-or-above only, principal id). No filter: everything at, above
+    and below the scope (cloud-custodian#4403, azure-powershell#10913 observe the rows below)."""
     if not raw:
-        return True, None
+        return False, None
     at_scope, principal = False, None
     for raw_clause in re.split(r"\s+and\s+", raw.strip(), flags=re.I):
         clause = raw_clause.strip()
@@ -109,7 +110,7 @@ def _assignment_filter(raw: str | None) -> tuple[bool, str | None]:
 
 
 def role_assignments(env: Env, req: Request, p: dict[str, str]) -> Response:
-    """List at a scope: no filter/atScope() = at or above; principalId eq = at, above, below."""
+    """List at a scope: atScope() = at or above; no filter or principalId eq = at, above, below."""
     scope = _scope(p)
     at_scope, principal = _assignment_filter(req.query.get("$filter"))
     groups = env.state.management_groups
@@ -119,7 +120,7 @@ def role_assignments(env: Env, req: Request, p: dict[str, str]) -> Response:
             continue
         above = scope_covers(a.scope, scope, groups)
         below = scope_covers(scope, a.scope, groups)
-        if above or (below and not at_scope and principal):
+        if above or (below and not at_scope):
             found.append(a)
     found.sort(key=lambda a: (a.scope.lower(), a.guid))
     chunk, next_link = page(

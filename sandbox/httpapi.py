@@ -19,9 +19,13 @@ if TYPE_CHECKING:
 AZURE_PREFIX = "/_azure/"
 
 
+ACR_SUFFIX = ".azurecr.io"  # registry login servers: the ACR data plane (catalog, token exchange)
+
+
 def _azure_host(value: str) -> str | None:
     host = value.split(":", 1)[0].strip().lower()
-    return host if host == ARM_HOST or host.endswith(KEYVAULT_SUFFIX) else None
+    azure = host == ARM_HOST or host.endswith((KEYVAULT_SUFFIX, ACR_SUFFIX))
+    return host if azure else None
 
 
 def serve_http(  # noqa: PLR0917 - mirrors the handle_http signature the dev host calls

@@ -130,8 +130,8 @@ class Access(Protocol):
         """The principal's role assignments at, above and below `scope`."""
         ...
 
-    def role_assignments_at_or_above(self, scope: ResourceId) -> list[RoleAssignment]:
-        """Every principal's role assignments at `scope` or above it (`atScope()`)."""
+    def all_role_assignments(self, scope: ResourceId) -> list[RoleAssignment]:
+        """Every principal's role assignments at, above and below `scope` (no filter)."""
         ...
 
     def role_definition(self, role_id: str, *, scope: ResourceId) -> RoleDefinition:

@@ -34,33 +34,31 @@ class RoleAssignmentLists:
     below the vault, so one list answers for every secret of that vault; each check keeps the
     assignments whose scope contains its secret.
 
-    A batch of checks (an audit, a vault re-check) passes `inherited_first=True`: one `atScope()`
-    list of the vault (every principal's assignments at or above it) settles each identity that a
-    vault-wide or inherited grant already allows, and only the others get their own list (for
-    grants on the secret itself). A single diagnosis lists its identity directly: one call.
+    A batch of checks (an audit, a vault re-check) passes `whole_vault=True`: one unfiltered list
+    at the vault's scope returns every principal's assignments at, above and below it, and answers
+    every identity's checks in that vault. A batch of 1,000 credential sets reading one vault costs
+    that list's pages instead of 1,000 lists. A single diagnosis lists its identity directly.
 
     Concurrent checks wait for the list in flight instead of sending their own. Errors are not
     cached: the next caller lists again."""
 
-    def __init__(self, ctx: Context, *, inherited_first: bool = False) -> None:
+    def __init__(self, ctx: Context, *, whole_vault: bool = False) -> None:
         self._ctx = ctx
-        self.inherited_first = inherited_first
+        self.whole_vault = whole_vault
         self._lock = threading.Lock()
         self._lists: dict[tuple[ResourceId, str | None], Future[Any]] = {}
 
     def at_vault(self, vault_id: ResourceId, principal_id: str) -> list[RoleAssignment]:
-        """The principal's assignments at, above and below the vault (one list per pair)."""
+        """The principal's assignments at, above and below the vault: out of the vault's one
+        list of everyone's (`whole_vault`), or one list per principal and vault."""
+        if self.whole_vault:
+            everyone = self._shared(vault_id, None, lambda: _by_principal(vault_id, self._ctx))
+            return everyone.get(principal_id.lower(), [])
         return self._shared(
             vault_id,
             principal_id.lower(),
             lambda: self._ctx.access.role_assignments(vault_id, principal_id),
         )
-
-    def inherited(self, vault_id: ResourceId, principal_id: str) -> list[RoleAssignment]:
-        """The principal's assignments at or above the vault, out of one `atScope()` list of
-        every principal's (one list per vault)."""
-        by_principal = self._shared(vault_id, None, lambda: _by_principal(vault_id, self._ctx))
-        return by_principal.get(principal_id.lower(), [])
 
     def _shared(self, vault_id: ResourceId, principal: str | None, load: Callable[[], _T]) -> _T:
         key = (vault_id, principal)
@@ -84,7 +82,7 @@ class RoleAssignmentLists:
 
 def _by_principal(vault_id: ResourceId, ctx: Context) -> dict[str, list[RoleAssignment]]:
     found: dict[str, list[RoleAssignment]] = {}
-    for assignment in ctx.access.role_assignments_at_or_above(vault_id):
+    for assignment in ctx.access.all_role_assignments(vault_id):
         found.setdefault(assignment.principal_id.lower(), []).append(assignment)
     return found
 
@@ -111,12 +109,8 @@ def check_secret_access(
     principal = credential_set.principal_id or ""
     if not vault.rbac:
         return evaluate_secret_read(principal_id=principal, secret_scope=scope, vault=vault)
-    lists = lists or RoleAssignmentLists(ctx)
-    if lists.inherited_first:
-        inherited = _judge(ctx, principal, scope, vault, lists.inherited(vault_id, principal))
-        if inherited.allowed:  # RBAC only adds: more assignments could not take this away
-            return inherited
-    return _judge(ctx, principal, scope, vault, lists.at_vault(vault_id, principal))
+    listed = (lists or RoleAssignmentLists(ctx)).at_vault(vault_id, principal)
+    return _judge(ctx, principal, scope, vault, listed)
 
 
 def _judge(
@@ -162,7 +156,7 @@ def recheck_vault_access(ctx: Context, signal: KeyVaultSignal) -> Reaction:
         for ref in c.secrets()
         if ref.vault_name == vault_id.name.lower()
     ]
-    lists = RoleAssignmentLists(ctx, inherited_first=True)  # a batch: one list serves many
+    lists = RoleAssignmentLists(ctx, whole_vault=True)  # a batch: one list serves many
     verdicts = fan_out(
         lambda pair: check_secret_access(ctx, pair[0], pair[1], vault_id, vault, lists=lists),
         pairs,

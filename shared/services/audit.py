@@ -112,7 +112,7 @@ class _Observation:
         self._lock = threading.Lock()
         self.versions: dict[SecretRef, Future[_Versions]] = {}
         self._vaults: dict[ResourceId, Future[VaultAccess]] = {}
-        self._lists = RoleAssignmentLists(ctx, inherited_first=True)
+        self._lists = RoleAssignmentLists(ctx, whole_vault=True)
 
     def credential_sets(
         self, registry: ResourceId

@@ -9,6 +9,7 @@ import threading
 from collections.abc import Iterator
 
 import pytest
+from azure.containerregistry import ContainerRegistryClient
 from azure.core.exceptions import (
     ResourceNotFoundError,
     ServiceRequestError,
@@ -77,6 +78,20 @@ def test_sdk_clients_list_page_write_and_retry_over_the_pooled_transport(
         "https://kv-cache-rbac.vault.azure.net", sandbox.credential(), transport=transport
     )
     assert len(list(secrets.list_properties_of_secret_versions("dockerhub-password"))) == 2
+
+
+def test_the_registry_data_plane_exchanges_its_token_as_a_form(
+    sandbox: Sandbox, server: str
+) -> None:
+    data = ContainerRegistryClient(
+        "https://contosocache.azurecr.io",
+        sandbox.credential(),
+        audience="https://containerregistry.azure.net",
+        transport=PooledTransport(ForwardingPoolManager(server)),
+    )
+    assert "mcr/azure-cli" in set(data.list_repository_names())  # after the oauth2 exchanges
+    exchanges = sandbox.requests_matching("/oauth2/")
+    assert exchanges and all(r.status == 200 for r in exchanges)
 
 
 def test_a_streamed_body_is_the_same_bytes_and_the_connection_is_reused(

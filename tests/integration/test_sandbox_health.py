@@ -181,3 +181,20 @@ def test_demo_scenario_has_exactly_one_unhealthy_credential_set(sdk_clients: Sdk
             if cred.auth_credentials[0].credential_health.status != "Healthy":
                 unhealthy.append((registry.name, cred.name))
     assert unhealthy == [("contosocache", "quay-io")]
+
+
+def test_role_assignment_filters_choose_the_scopes_listed(
+    sdk_clients: SdkClients, sandbox: Sandbox
+) -> None:
+    principal = sandbox.principal_of("contosocache", "dockerhub")
+    vault = sandbox.vault("kv-cache-rbac")
+    on_secret = vault.secret_scope("dockerhub-username").lower()
+
+    def scopes(filter_: str | None) -> set[str]:
+        listed = sdk_clients.authorization.role_assignments.list_for_scope(vault.id, filter=filter_)
+        return {a.scope.lower() for a in listed}
+
+    assert on_secret in scopes(None)  # no filter: at, above and below the vault
+    assert on_secret in scopes(f"principalId eq '{principal}'")
+    assert on_secret not in scopes("atScope()")  # at or above only
+    assert scopes("atScope()") <= scopes(None)

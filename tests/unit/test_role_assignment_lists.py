@@ -125,17 +125,17 @@ def test_a_failed_list_is_not_remembered() -> None:
     assert len(access.listed) == 2
 
 
-class CountingInherited(CountingAccess):
-    """Also records every atScope() list of a vault."""
+class CountingVaultLists(CountingAccess):
+    """Also records every unfiltered list of a vault (everyone's assignments)."""
 
     def __init__(self) -> None:
         super().__init__()
-        self.inherited: list[ResourceId] = []
+        self.whole: list[ResourceId] = []
 
-    def role_assignments_at_or_above(self, scope: ResourceId) -> list[RoleAssignment]:
+    def all_role_assignments(self, scope: ResourceId) -> list[RoleAssignment]:
         with self._count_lock:
-            self.inherited.append(scope)
-        return super().role_assignments_at_or_above(scope)
+            self.whole.append(scope)
+        return super().all_role_assignments(scope)
 
 
 VAULT_WIDE = "aaaaaaaa-0000-0000-0000-000000000001"
@@ -144,46 +144,48 @@ NOTHING = "aaaaaaaa-0000-0000-0000-000000000003"
 CONDITIONAL = "aaaaaaaa-0000-0000-0000-000000000004"
 
 
-def test_a_batch_settles_vault_wide_grants_from_one_vault_list_and_lists_only_the_others() -> None:
-    access = CountingInherited()
+def test_a_batch_answers_every_identity_of_a_vault_from_one_list_of_the_vault() -> None:
+    access = CountingVaultLists()
     world = world_with(access)
     access.assign(VAULT, VAULT_WIDE, KEY_VAULT_SECRETS_USER)
     for secret in (USERNAME, PASSWORD):
         access.assign(VAULT.child("secrets", secret.name), ON_SECRETS, KEY_VAULT_SECRETS_USER)
-    lists = RoleAssignmentLists(world.ctx, inherited_first=True)
-    principals = [VAULT_WIDE, ON_SECRETS, NOTHING] * 3
+    access.assign(VAULT.child("secrets", USERNAME.name), CONDITIONAL, KEY_VAULT_SECRETS_USER,
+                  condition="@Resource[Microsoft.KeyVault/vaults/secrets:name] StringEquals 'x'")  # fmt: skip
+    access.assign(OTHER_VAULT, NOTHING, KEY_VAULT_SECRETS_USER)  # another vault: does not count
+    lists = RoleAssignmentLists(world.ctx, whole_vault=True)
+    principals = [VAULT_WIDE, ON_SECRETS, NOTHING, CONDITIONAL] * 3
     plans = fan_out(
         lambda p: diagnose_credential_set(
             world.ctx, hub(p, name=f"s{p[-1]}"), fix=False, lists=lists
         ),
         principals,
     )
-    assert access.inherited == [VAULT]  # one list of the vault, shared by every check
-    assert sorted(access.listed) == [(VAULT, ON_SECRETS), (VAULT, NOTHING)]
+    assert (access.whole, access.listed) == ([VAULT], [])  # one list, shared by every check
     verdicts = {
-        p: {f.kind for f in plan.findings} for p, plan in zip(principals, plans, strict=True)
+        p: sorted({(f.kind, f.evidence.get("verdict")) for f in plan.findings})
+        for p, plan in zip(principals, plans, strict=True)
     }
-    assert verdicts == {VAULT_WIDE: set(), ON_SECRETS: set(), NOTHING: {"access-denied"}}
+    assert verdicts[VAULT_WIDE] == verdicts[ON_SECRETS] == []
+    assert verdicts[NOTHING] == [("access-denied", "denied")]
+    assert verdicts.get(CONDITIONAL)  # a condition is not assumed to hold
 
 
-def test_a_conditional_vault_wide_grant_does_not_settle_the_identity() -> None:
-    access = CountingInherited()
+def test_a_batch_judges_as_the_per_identity_lists_do() -> None:
+    access = CountingVaultLists()
     world = world_with(access)
-    access.assign(
-        VAULT,
-        CONDITIONAL,
-        KEY_VAULT_SECRETS_USER,
-        condition="@Resource[Microsoft.KeyVault/vaults/secrets:name] StringEquals 'x'",
-    )
-    lists = RoleAssignmentLists(world.ctx, inherited_first=True)
-    plan = diagnose_credential_set(world.ctx, hub(CONDITIONAL), fix=False, lists=lists)
-    assert access.listed == [(VAULT, CONDITIONAL)]  # the identity's own list decides
-    assert plan.findings  # a condition cannot be verified: reported, not assumed allowed
+    access.assign(VAULT, VAULT_WIDE, KEY_VAULT_SECRETS_USER)
+    access.assign(VAULT.child("secrets", PASSWORD.name), ON_SECRETS, KEY_VAULT_SECRETS_USER)
+    sets = [hub(p, name=f"s{p[-1]}") for p in (VAULT_WIDE, ON_SECRETS, NOTHING)]
+    batch = RoleAssignmentLists(world.ctx, whole_vault=True)
+    one_by_one = [diagnose_credential_set(world.ctx, c, fix=True) for c in sets]
+    batched = [diagnose_credential_set(world.ctx, c, fix=True, lists=batch) for c in sets]
+    assert batched == one_by_one
 
 
 def test_a_single_diagnosis_lists_its_identity_directly() -> None:
-    access = CountingInherited()
+    access = CountingVaultLists()
     world = world_with(access)
     access.assign(VAULT, VAULT_WIDE, KEY_VAULT_SECRETS_USER)
     diagnose_credential_set(world.ctx, hub(VAULT_WIDE), fix=False)
-    assert (access.inherited, access.listed) == ([], [(VAULT, VAULT_WIDE)])
+    assert (access.whole, access.listed) == ([], [(VAULT, VAULT_WIDE)])

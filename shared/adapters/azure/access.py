@@ -108,17 +108,19 @@ class AzureAccess:
             scope, f"principalId eq '{principal}'", f"role assignments of {principal} at {scope}"
         )
 
-    def role_assignments_at_or_above(self, scope: ResourceId) -> list[RoleAssignment]:
-        return self._list_assignments(scope, "atScope()", f"role assignments at or above {scope}")
+    def all_role_assignments(self, scope: ResourceId) -> list[RoleAssignment]:
+        return self._list_assignments(scope, None, f"role assignments at, above and below {scope}")
 
-    def _list_assignments(self, scope: ResourceId, odata: str, what: str) -> list[RoleAssignment]:
+    def _list_assignments(
+        self, scope: ResourceId, odata: str | None, what: str
+    ) -> list[RoleAssignment]:
         client = self._clients.authorization(_subscription_of(scope))
         with translate_errors(f"listing {what}"):
             items = list_json(
                 client,
                 f"{scope}/providers/Microsoft.Authorization/roleAssignments",
                 api_version=AUTHORIZATION_API_VERSION,
-                params={"$filter": odata},
+                params={"$filter": odata} if odata else None,
             )
         scopes: dict[str, ResourceId] = {}  # a list repeats a few scopes many times
         assignments: list[RoleAssignment] = []

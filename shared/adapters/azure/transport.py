@@ -18,6 +18,7 @@ import logging
 import os
 from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlencode
 
 import urllib3
 from azure.core.exceptions import (
@@ -143,11 +144,14 @@ class PooledTransport(HttpTransport[Any, Any]):
             raise ValueError("PooledTransport does not proxy; use the SDK's default transport")
         if getattr(request, "files", None):
             raise ValueError("PooledTransport does not send multipart files")
+        body = request.data
+        if isinstance(body, Mapping):  # a form (the ACR token exchange): encoded as requests does
+            body = urlencode(body, doseq=True)
         try:
             raw = self._pool.urlopen(
                 request.method,
                 request.url,
-                body=request.data,
+                body=body,
                 headers=dict(request.headers),
                 redirect=False,
                 retries=False,

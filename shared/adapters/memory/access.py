@@ -83,10 +83,11 @@ class MemoryAccess:
             if a.principal_id.lower() == principal_id.lower() and (a.scope.contains(scope) or scope.contains(a.scope))
         ]  # fmt: skip
 
-    def role_assignments_at_or_above(self, scope: ResourceId) -> list[RoleAssignment]:
+    def all_role_assignments(self, scope: ResourceId) -> list[RoleAssignment]:
         return [
             a for a in self.assignments
-            if a.scope.contains(scope) or a.scope.is_type("Microsoft.Management/managementGroups")
+            if a.scope.contains(scope) or scope.contains(a.scope)
+            or a.scope.is_type("Microsoft.Management/managementGroups")
         ]  # fmt: skip
 
     def role_definition(self, role_id: str, *, scope: ResourceId) -> RoleDefinition:
