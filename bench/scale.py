@@ -5,8 +5,9 @@ own): it loads the fleet into a sandbox, warms one worker (clients built, Key Va
 answered), then times `run_audit` with 20 ms injected on every call and prints JSON.
 
 By default the sandbox runs **out of process**, as Azure does in production: `python -m sandbox`
-serves the fleet over HTTP on 127.0.0.1 and the product's SDK clients reach it through
-`ForwardingTransport`, so this interpreter runs only the product (SDK pipeline, HTTP client,
+serves the fleet over HTTP on 127.0.0.1 and the product's SDK clients reach it through the
+product's `PooledTransport` over `ForwardingPoolManager`, so this interpreter runs only the
+product (SDK pipeline, HTTP client,
 adapters, services) and the emulator's own CPU (credential health on every list, RBAC filtering,
 JSON) runs in the server's. The latency is injected server-side, per call, outside the emulator's
 lock, so the client measures it. `--in-process` runs the emulator in the audit's interpreter
