@@ -110,16 +110,6 @@ def check_secret_access(
     if not vault.rbac:
         return evaluate_secret_read(principal_id=principal, secret_scope=scope, vault=vault)
     listed = (lists or RoleAssignmentLists(ctx)).at_vault(vault_id, principal)
-    return _judge(ctx, principal, scope, vault, listed)
-
-
-def _judge(
-    ctx: Context,
-    principal: str,
-    scope: ResourceId,
-    vault: VaultAccess,
-    listed: list[RoleAssignment],
-) -> AccessVerdict:
     assignments = [a for a in listed if _applies_to(a, principal, scope)]
     roles: dict[str, RoleDefinition] = {}
     for assignment in assignments:

@@ -15,7 +15,7 @@ import uuid
 from collections.abc import Mapping
 from typing import Any
 
-from shared.adapters.azure.arm_lists import list_json
+from shared.adapters.azure.arm_lists import ListIds, list_json
 from shared.adapters.azure.clients import AzureClients
 from shared.adapters.azure.errors import translate_errors
 from shared.domain.ids import ResourceId
@@ -58,16 +58,12 @@ def _as_tuple(values: Any) -> tuple[str, ...]:
     return tuple(str(getattr(v, "value", v)) for v in (values or ()))
 
 
-def _assignment_from_json(item: Mapping[str, Any], scopes: dict[str, ResourceId]) -> RoleAssignment:
+def _assignment_from_json(item: Mapping[str, Any], scopes: ListIds) -> RoleAssignment:
     """A role assignment from its REST JSON (api-version 2022-04-01)."""
     properties = item["properties"]
-    scope_text = properties["scope"]
-    scope = scopes.get(scope_text)
-    if scope is None:
-        scope = scopes[scope_text] = ResourceId.parse(scope_text)
     return RoleAssignment(
         id=str(item["name"]),
-        scope=scope,
+        scope=scopes.parse(properties["scope"]),
         role_definition_id=role_guid(properties["roleDefinitionId"]),
         principal_id=str(properties["principalId"]).lower(),
         principal_type=properties.get("principalType") or None,
@@ -122,7 +118,7 @@ class AzureAccess:
                 api_version=AUTHORIZATION_API_VERSION,
                 params={"$filter": odata} if odata else None,
             )
-        scopes: dict[str, ResourceId] = {}  # a list repeats a few scopes many times
+        scopes = ListIds()  # a list repeats a few scopes many times
         assignments: list[RoleAssignment] = []
         for item in items:
             try:

@@ -7,11 +7,10 @@ Bodies are sent as REST-shaped mappings so a PATCH carries only the updatable fi
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Mapping
 from typing import Any
 
-from shared.adapters.azure.arm_lists import list_json
+from shared.adapters.azure.arm_lists import ListIds, list_json
 from shared.adapters.azure.clients import AzureClients
 from shared.adapters.azure.errors import translate_errors
 from shared.domain.cache_rules import RuleSpec
@@ -21,60 +20,14 @@ from shared.domain.repositories import TargetPath, Upstream
 from shared.domain.secrets import SecretRef
 from shared.errors import InvalidInputError, NotFoundError
 
-__all__ = ["AzureRegistry"]
+__all__ = [
+    "AzureRegistry",
+    "ListIds",
+]
 
 log = logging.getLogger(__name__)
 _CREDENTIAL_NAME = "Credential1"  # the only credential name ACR defines
 API_VERSION = "2025-11-01"  # the SDK's default; lists page raw JSON through the same client
-_MAX_ID_LENGTH = 2048  # as ResourceId.parse
-_CHILD_SEGMENT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,259}$")  # a subset of valid segments
-
-
-class ListIds:
-    """`ResourceId.parse` for the ids of one list: every item of a collection has the same parent
-    (`{registry}/cacheRules/{name}`) and the rules of a registry point at a few credential sets,
-    so parents and repeated ids are parsed once. A list of 1,000 rules parsed each id in full,
-    about a third of the adapter's time on the audit's hottest path (DESIGN §8; bench/scale.py).
-
-    The result is the id `ResourceId.parse` returns (same segments, so same `str()`, equality and
-    hash): the shortcut is taken only when the parent is a valid resource (it has a provider) and
-    the child's type and name are plain segments; anything else goes through `ResourceId.parse`,
-    errors included."""
-
-    def __init__(self) -> None:
-        self._ids: dict[str, ResourceId] = {}
-        self._parents: dict[str, ResourceId | None] = {}
-
-    def parse(self, text: str) -> ResourceId:
-        """The id `ResourceId.parse(text)` returns (or raises)."""
-        if not isinstance(text, str):  # JSON may hold anything: fail as ResourceId.parse does
-            return ResourceId.parse(text)  # type: ignore[unreachable]
-        known = self._ids.get(text)
-        if known is None:
-            known = self._ids[text] = self._child(text) or ResourceId.parse(text)
-        return known
-
-    def _child(self, text: str) -> ResourceId | None:
-        if len(text) > _MAX_ID_LENGTH:
-            return None
-        head, _, name = text.rpartition("/")
-        parent_text, _, kind = head.rpartition("/")
-        if (
-            not _CHILD_SEGMENT.match(name)
-            or not _CHILD_SEGMENT.match(kind)
-            or kind.lower() == "providers"
-        ):
-            return None
-        if parent_text not in self._parents:
-            try:
-                parent: ResourceId | None = ResourceId.parse(parent_text)
-            except InvalidInputError:
-                parent = None
-            if parent is not None and (parent.namespace is None or str(parent) != parent_text):
-                parent = None  # a scope (no type/name pairs to extend), or spelled differently
-            self._parents[parent_text] = parent
-        parent = self._parents[parent_text]
-        return None if parent is None else ResourceId((*parent.segments, kind, name))
 
 
 def _parts(resource: ResourceId) -> tuple[str, str, str]:
