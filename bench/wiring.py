@@ -44,7 +44,11 @@ def bench_settings(registries: Sequence[str], vaults: Sequence[str], **overrides
 def sandbox_context(sandbox: Sandbox, settings: Settings, *, policies: bool = True) -> Context:
     """What shared.bootstrap builds in sandbox mode: one AzureClients (clients built once and
     reused), the real SDK adapters, in-memory policy table (seeded from the scenario) and journal."""
-    clients = AzureClients(sandbox.credential(), transport=sandbox.transport())
+    clients = AzureClients(
+        sandbox.credential(),
+        transport=sandbox.transport(),
+        async_transport=sandbox.async_transport,
+    )
     rows = [Policy.from_dict(p) for p in sandbox.scenario.policies] if policies else []
     return _context(clients, settings, rows, sandbox.clock)
 
@@ -53,13 +57,25 @@ def remote_context(
     base_url: str, settings: Settings, policies: Sequence[Mapping[str, Any]]
 ) -> Context:
     """The same wiring over a sandbox served by `python -m sandbox` in another process: the SDK
-    clients talk HTTP to it through `PooledTransport` over `ForwardingPoolManager`, as they would talk to ARM and Key Vault,
-    and the emulator's own CPU stays out of this interpreter. Real time (the server's clock is
+    clients talk HTTP to it (`remote_clients`), as they would talk to ARM and Key Vault, and the
+    emulator's own CPU stays out of this interpreter. Real time (the server's clock is
     not pinned either)."""
-    clients = AzureClients(
-        StaticTokenCredential(), transport=PooledTransport(ForwardingPoolManager(base_url))
+    return _context(
+        remote_clients(base_url), settings, [Policy.from_dict(p) for p in policies], SystemClock()
     )
-    return _context(clients, settings, [Policy.from_dict(p) for p in policies], SystemClock())
+
+
+def remote_clients(base_url: str) -> AzureClients:
+    """SDK clients that reach `python -m sandbox` at `base_url` over HTTP: synchronous ones through
+    `PooledTransport` over `ForwardingPoolManager`, asyncio ones through azure-core's aiohttp
+    transport (`ForwardingAioHttpTransport`)."""
+    from sandbox.aio_transport import ForwardingAioHttpTransport
+
+    return AzureClients(
+        StaticTokenCredential(),
+        transport=PooledTransport(ForwardingPoolManager(base_url)),
+        async_transport=lambda: ForwardingAioHttpTransport(base_url),
+    )
 
 
 def _context(

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from sandbox.env import Env, format_time
 from sandbox.health import credential_health
-from sandbox.state import CacheRule, CredentialSet, Registry
+from sandbox.state import CacheRule, CredentialSet, Registry, RoleAssignment
 
 CREDENTIAL_SET_TYPE = "Microsoft.ContainerRegistry/registries/credentialSets"
 CACHE_RULE_TYPE = "Microsoft.ContainerRegistry/registries/cacheRules"
@@ -62,8 +63,15 @@ def usages_json(env: Env, registry: Registry) -> dict[str, Any]:
     }
 
 
-def credential_set_json(env: Env, registry: Registry, cred: CredentialSet) -> dict[str, Any]:
-    """A credential set with `credentialHealth` computed now."""
+def credential_set_json(
+    env: Env,
+    registry: Registry,
+    cred: CredentialSet,
+    *,
+    by_principal: Mapping[str, list[RoleAssignment]] | None = None,
+) -> dict[str, Any]:
+    """A credential set with `credentialHealth` computed now (`by_principal`: a list page's
+    assignments_by_principal, shared by its items)."""
     auth = []
     for index, entry in enumerate(cred.credentials):
         auth.append(
@@ -71,7 +79,9 @@ def credential_set_json(env: Env, registry: Registry, cred: CredentialSet) -> di
                 "name": entry.name,
                 "usernameSecretIdentifier": entry.username_uri,
                 "passwordSecretIdentifier": entry.password_uri,
-                "credentialHealth": credential_health(env.state, cred, index, env.now).as_json(),
+                "credentialHealth": credential_health(
+                    env.state, cred, index, env.now, by_principal=by_principal
+                ).as_json(),
             }
         )
     identity: dict[str, Any] = {"type": cred.identity_type}

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from sandbox import acr_validate as rules
 from sandbox.acr_json import cache_rule_json, credential_set_json, registry_json, usages_json
 from sandbox.env import ARM_HOST, Env, format_time
 from sandbox.errors import ServiceError, bad_request, conflict, not_found
+from sandbox.health import assignments_by_principal
 from sandbox.paging import page
 from sandbox.state import CacheRule, CredentialSet, Operation, Registry, new_guid, registry_key
 from sandbox.wire import Request, Response, empty_response, json_response
@@ -34,9 +35,16 @@ def _registry(env: Env, p: dict[str, str]) -> Registry:
 
 
 def _child_json(env: Env, registry: Registry, coll: str, item: Any) -> dict[str, Any]:
+    return _children_json(env, registry, coll, [item])[0]
+
+
+def _children_json(
+    env: Env, registry: Registry, coll: str, items: Sequence[Any]
+) -> list[dict[str, Any]]:
     if coll == "credentialsets":
-        return credential_set_json(env, registry, item)
-    return cache_rule_json(registry, item)
+        by_principal = assignments_by_principal(env.state)  # one pass for the page's identities
+        return [credential_set_json(env, registry, i, by_principal=by_principal) for i in items]
+    return [cache_rule_json(registry, i) for i in items]
 
 
 def _items(registry: Registry, coll: str) -> dict[str, Any]:
@@ -86,7 +94,7 @@ def list_children(env: Env, req: Request, p: dict[str, str]) -> Response:
     chunk, next_link = page(
         items, req.query, f"https://{ARM_HOST}{req.path}", env.options.page_size
     )
-    body: dict[str, Any] = {"value": [_child_json(env, registry, coll, i) for i in chunk]}
+    body: dict[str, Any] = {"value": _children_json(env, registry, coll, chunk)}
     if next_link:
         body["nextLink"] = next_link
     return json_response(200, body)

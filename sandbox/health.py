@@ -6,11 +6,12 @@ Error codes are sandbox-defined (Azure's catalogue is not published); see README
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
 from sandbox.access import can_get_secret
-from sandbox.state import CredentialSet, State
+from sandbox.state import CredentialSet, RoleAssignment, State
 
 _SECRET_URI = re.compile(
     r"^https://(?P<vault>[a-z0-9-]{3,24})\.vault\.azure\.net(?::443)?"
@@ -57,10 +58,26 @@ def parse_secret_uri(uri: str) -> SecretUri | None:
     return SecretUri(match["vault"].lower(), match["name"], match["version"])
 
 
+def assignments_by_principal(state: State) -> dict[str, list[RoleAssignment]]:
+    """The role assignments grouped by principal id (lower case), in one pass over the state:
+    a list request judges many identities and would otherwise scan every assignment for each."""
+    grouped: dict[str, list[RoleAssignment]] = {}
+    for assignment in state.role_assignments.values():
+        grouped.setdefault(assignment.principal_id.lower(), []).append(assignment)
+    return grouped
+
+
 def secret_health(  # noqa: PLR0911 - one return per documented check, in order
-    state: State, cred: CredentialSet, field: str, uri: str, now: datetime
+    state: State,
+    cred: CredentialSet,
+    field: str,
+    uri: str,
+    now: datetime,
+    *,
+    by_principal: Mapping[str, list[RoleAssignment]] | None = None,
 ) -> Health:
-    """Check one secret reference: identifier, vault, access, existence, version validity."""
+    """Check one secret reference: identifier, vault, access, existence, version validity.
+    `by_principal` (assignments_by_principal) spares the scan of every assignment."""
 
     def bad(code: str, message: str) -> Health:
         return Health("Unhealthy", code, f"{field} '{uri}': {message}")
@@ -73,11 +90,16 @@ def secret_health(  # noqa: PLR0911 - one return per documented check, in order
         return bad("VaultNotFound", f"vault '{ref.vault}' does not exist")
     if not cred.principal_id:
         return bad("IdentityNotFound", "the credential set has no managed identity")
+    assignments: Iterable[RoleAssignment] = (
+        state.role_assignments.values()
+        if by_principal is None
+        else by_principal.get(cred.principal_id.lower(), ())
+    )
     decision = can_get_secret(
         cred.principal_id,
         vault,
         ref.name,
-        assignments=state.role_assignments.values(),
+        assignments=assignments,
         roles=state.role_definitions,
         management_groups=state.management_groups,
     )
@@ -102,14 +124,21 @@ def secret_health(  # noqa: PLR0911 - one return per documented check, in order
     return HEALTHY
 
 
-def credential_health(state: State, cred: CredentialSet, auth_index: int, now: datetime) -> Health:
+def credential_health(
+    state: State,
+    cred: CredentialSet,
+    auth_index: int,
+    now: datetime,
+    *,
+    by_principal: Mapping[str, list[RoleAssignment]] | None = None,
+) -> Health:
     """Health of one authCredentials entry: the first failing check wins (username first)."""
     entry = cred.credentials[auth_index]
     for field, uri in (
         ("usernameSecretIdentifier", entry.username_uri),
         ("passwordSecretIdentifier", entry.password_uri),
     ):
-        health = secret_health(state, cred, field, uri, now)
+        health = secret_health(state, cred, field, uri, now, by_principal=by_principal)
         if health.status != "Healthy":
             return health
     return HEALTHY

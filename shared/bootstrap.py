@@ -66,7 +66,11 @@ def _build(current: Settings) -> Context:
         from sandbox.embedded import get_sandbox  # dev and test only; never deployed
 
         sandbox = get_sandbox()
-        clients = AzureClients(sandbox.credential(), transport=sandbox.transport())
+        clients = AzureClients(
+            sandbox.credential(),
+            transport=sandbox.transport(),
+            async_transport=sandbox.async_transport,
+        )
         clock = sandbox.clock
     else:
         from shared.adapters.azure.clients import default_credential

@@ -52,13 +52,21 @@ class RoleAssignmentLists:
         """The principal's assignments at, above and below the vault: out of the vault's one
         list of everyone's (`whole_vault`), or one list per principal and vault."""
         if self.whole_vault:
-            everyone = self._shared(vault_id, None, lambda: _by_principal(vault_id, self._ctx))
-            return everyone.get(principal_id.lower(), [])
+            return self._everyone(vault_id).get(principal_id.lower(), [])
         return self._shared(
             vault_id,
             principal_id.lower(),
             lambda: self._ctx.access.role_assignments(vault_id, principal_id),
         )
+
+    def load_vault(self, vault_id: ResourceId) -> None:
+        """Send the vault's one list of everyone's assignments now (`whole_vault` batches), so the
+        checks that follow answer from it."""
+        if self.whole_vault:
+            self._everyone(vault_id)
+
+    def _everyone(self, vault_id: ResourceId) -> dict[str, list[RoleAssignment]]:
+        return self._shared(vault_id, None, lambda: _by_principal(vault_id, self._ctx))
 
     def _shared(self, vault_id: ResourceId, principal: str | None, load: Callable[[], _T]) -> _T:
         key = (vault_id, principal)

@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from shared.domain.audit import (
     expiry_findings,
@@ -80,11 +80,13 @@ class AuditReport:
         }
 
 
-# Each registry's cache rules are a chain of pages (ARM's nextLink), the audit's critical path:
-# every registry's chain runs at once, up to this many. The other reads (credential sets, secret
-# versions, vault models, role assignments) share a second pool of MAX_CONCURRENCY.
+# Each registry's cache rules are a chain of pages (ARM's nextLink), the audit's longest work:
+# every registry's chain runs at once, up to this many, from one event loop (the Registry port's
+# batch). The other reads (credential sets, secret versions, vault models, role assignments,
+# repositories) share a pool of MAX_CONCURRENCY threads meanwhile.
 MAX_RULE_CHAINS = 32
 
+_T = TypeVar("_T")
 _Versions = tuple[dict[SecretRef, list[SecretVersion]], list[Finding]]  # observe_versions' answer
 
 
@@ -97,17 +99,54 @@ class _Registry:
     diagnoses: list[Future[Plan]] = field(default_factory=list)
 
 
+def _after(inputs: Sequence[Future[Any]], start: Callable[[], Future[_T]]) -> Future[_T]:
+    """A future of `start()`'s, called once every input is done (in the thread that finished
+    the last one), so work waiting for reads is queued only when it can run."""
+    outcome: Future[_T] = Future()
+    waiting = [len(inputs)]
+    lock = threading.Lock()
+
+    def relay(started: Future[_T]) -> None:
+        error = started.exception()
+        if error is None:
+            outcome.set_result(started.result())
+        else:
+            outcome.set_exception(error)
+
+    def one_done(_: Future[Any] | None) -> None:
+        with lock:
+            waiting[0] -= 1
+            if waiting[0] > 0:
+                return
+        try:
+            start().add_done_callback(relay)
+        except BaseException as error:  # the caller sees it through the future
+            outcome.set_exception(error)
+
+    if not inputs:
+        waiting[0] = 1
+        one_done(None)
+    for future in inputs:
+        future.add_done_callback(one_done)
+    return outcome
+
+
 class _Observation:
-    """Starts every read as soon as what it depends on is known: a registry's credential sets
-    start its secrets' version lists, its vaults' models and its diagnoses (role assignments,
-    one list per identity and vault, shared) while the registries' rule pages are still coming.
+    """Starts every read as soon as what it depends on is known: every allow-listed vault's reads
+    (its permission model, then its one list of everyone's role assignments) at once, and a
+    registry's credential sets start its secrets' version lists while the registries' rule pages
+    are still coming; a credential set's diagnosis is queued once its reads are in.
 
-    Every task is submitted after the tasks it waits for, so in the pool's FIFO queue whatever a
-    running task waits for is already running or done: the bounded pool cannot deadlock."""
+    Each vault's reads run in a pool of their own: they are the longest chain after the rules
+    and must not queue behind the registries' other reads. A pool thread never waits for
+    another task, so the bounded pools cannot deadlock."""
 
-    def __init__(self, ctx: Context, pool: ThreadPoolExecutor, *, fix: bool) -> None:
+    def __init__(
+        self, ctx: Context, pool: ThreadPoolExecutor, vault_pool: ThreadPoolExecutor, *, fix: bool
+    ) -> None:
         self._ctx = ctx
         self._pool = pool
+        self._vault_pool = vault_pool
         self._fix = fix
         self._lock = threading.Lock()
         self.versions: dict[SecretRef, Future[_Versions]] = {}
@@ -124,6 +163,25 @@ class _Observation:
     def _read_versions(self, secret: SecretRef) -> _Versions:
         return observe_versions(self._ctx, [secret])  # a missing secret is a finding
 
+    def _read_vault(self, vault: ResourceId) -> VaultAccess:
+        access = self._ctx.access.vault_access(vault)
+        if access.rbac:
+            self._lists.load_vault(vault)  # every identity's checks in this vault answer from it
+        return access
+
+    def vaults(self, vaults: Sequence[ResourceId]) -> None:
+        """Start reading these vaults now (the allow-listed ones, before any credential set says
+        which it uses): their role-assignment lists are the longest chain after the rules."""
+        with self._lock:
+            for vault in vaults:
+                self._start_vault(vault)
+
+    def _start_vault(self, vault: ResourceId) -> Future[VaultAccess]:
+        # under self._lock
+        if vault not in self._vaults:
+            self._vaults[vault] = self._vault_pool.submit(self._read_vault, vault)
+        return self._vaults[vault]
+
     def _start_diagnosis(self, credential_set: CredentialSet) -> Future[Plan]:
         versions: dict[SecretRef, Future[_Versions]] = {}
         vaults: dict[ResourceId, Future[VaultAccess]] = {}
@@ -135,12 +193,11 @@ class _Observation:
                 versions[key] = self.versions[key]
                 vault = vault_id_for(self._ctx, secret)
                 if vault is not None:
-                    if vault not in self._vaults:
-                        self._vaults[vault] = self._pool.submit(
-                            self._ctx.access.vault_access, vault
-                        )
-                    vaults[vault] = self._vaults[vault]
-        return self._pool.submit(self._diagnose, credential_set, versions, vaults)
+                    vaults[vault] = self._start_vault(vault)
+        return _after(
+            [*versions.values(), *vaults.values()],
+            lambda: self._pool.submit(self._diagnose, credential_set, versions, vaults),
+        )
 
     def _diagnose(
         self,
@@ -183,47 +240,54 @@ def observe_and_plan(
     """Observe the registries and judge them; returns findings and the plan of safe fixes."""
     policies = [p.policy for p in ctx.policies.list_policies()]
     fix = ctx.settings.remediation_mode == "fix"
-    with ThreadPoolExecutor(max_workers=MAX_CONCURRENCY) as pool:
-        observation = _Observation(ctx, pool, fix=fix)
+    with (
+        ThreadPoolExecutor(max_workers=MAX_CONCURRENCY) as pool,
+        ThreadPoolExecutor(max_workers=MAX_CONCURRENCY) as vault_pool,
+    ):
+        observation = _Observation(ctx, pool, vault_pool, fix=fix)
+        observation.vaults(ctx.settings.vault_allowlist)
         set_lists = [pool.submit(observation.credential_sets, r) for r in registries]
         catalogs = [pool.submit(_repositories, ctx, r) for r in registries]
 
-        def observe(index: int) -> _Registry:
+        # the rule chains, from this thread, while the pool reads everything else
+        rule_lists = ctx.registry.list_cache_rules_of(registries, limit=MAX_RULE_CHAINS)
+
+        def judge(index: int, rules: list[CacheRule]) -> _Registry:
             registry = registries[index]
-            rules = ctx.registry.list_cache_rules(registry)
             sets, diagnoses = set_lists[index].result()
-            judged = registry_findings(registry, rules, sets, policies)  # while others still page
+            judged = registry_findings(registry, rules, sets, policies)
             repositories, unreadable = catalogs[index].result()
             judged += unreadable or squatting_findings(registry, repositories, rules, policies)
             if progress:
                 progress(registry.name)
             return _Registry(registry, rules, sets, judged, diagnoses)
 
-        observed = fan_out(observe, range(len(registries)), limit=MAX_RULE_CHAINS)
-        diagnoses = [f.result() for r in observed for f in r.diagnoses]
+        observed = [judge(index, rules) for index, rules in enumerate(rule_lists)]
+        # what the versions answer is judged while the vaults' role-assignment lists (the
+        # longest reads after the rules) may still be paging for the diagnoses
         read = {secret: f.result() for secret, f in observation.versions.items()}
-    sets = [c for r in observed for c in r.sets]
-    versions: dict[SecretRef, list[SecretVersion]] = {}
-    missing: list[Finding] = []
-    for secret in sorted(read, key=str):  # as observe_versions orders them
-        versions.update(read[secret][0])
-        missing.extend(read[secret][1])
-    now = ctx.clock.now()
+        sets = [c for r in observed for c in r.sets]
+        versions: dict[SecretRef, list[SecretVersion]] = {}
+        missing: list[Finding] = []
+        for secret in sorted(read, key=str):  # as observe_versions orders them
+            versions.update(read[secret][0])
+            missing.extend(read[secret][1])
+        now = ctx.clock.now()
+        expiring = expiry_findings(
+            versions, sets, now=now, horizon=timedelta(days=ctx.settings.expiry_horizon_days)
+        )
+        rotation = plan_rotation(
+            versions=versions,
+            credential_sets=sets,
+            now=now,
+            last_refresh=last_refreshes(ctx, sets),
+            refresh_when_unknown=False,
+        )
+        diagnoses = [f.result() for r in observed for f in r.diagnoses]
     findings: list[Finding] = [*missing]
     for registry in observed:
         findings.extend(registry.findings)
-    findings.extend(
-        expiry_findings(
-            versions, sets, now=now, horizon=timedelta(days=ctx.settings.expiry_horizon_days)
-        )
-    )
-    rotation = plan_rotation(
-        versions=versions,
-        credential_sets=sets,
-        now=now,
-        last_refresh=last_refreshes(ctx, sets),
-        refresh_when_unknown=False,
-    )
+    findings.extend(expiring)
     findings.extend(rotation.findings)
     findings.extend(
         Finding(

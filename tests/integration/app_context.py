@@ -38,7 +38,11 @@ def sandbox_context(
     journal: Journal | None = None,
 ) -> Context:
     """What shared.bootstrap builds in sandbox mode, for one test's sandbox."""
-    clients = AzureClients(sandbox.credential(), transport=sandbox.transport())
+    clients = AzureClients(
+        sandbox.credential(),
+        transport=sandbox.transport(),
+        async_transport=sandbox.async_transport,
+    )
     return Context(
         settings=settings or demo_settings(),
         registry=AzureRegistry(clients),

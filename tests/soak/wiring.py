@@ -28,7 +28,11 @@ def fast_context(
     journal: Journal | None = None,
 ) -> Context:
     """A Context whose SDK clients reach `sandbox` in-process, with back-off sleeps scaled to 0."""
-    clients = AzureClients(sandbox.credential(), transport=sandbox.transport(sleep_scale=0))
+    clients = AzureClients(
+        sandbox.credential(),
+        transport=sandbox.transport(sleep_scale=0),
+        async_transport=lambda: sandbox.async_transport(sleep_scale=0),
+    )
     return Context(
         settings=settings or demo_settings(),
         registry=AzureRegistry(clients),

@@ -129,17 +129,21 @@ class AzureAccess:
 
     def role_definition(self, role_id: str, *, scope: ResourceId) -> RoleDefinition:
         guid = _guid(role_guid(role_id), "role definition id")
+        cached = self._cached_role(guid)
+        if cached is not None:
+            return cached
         with self._lock:
             fetching = self._fetching.setdefault(guid, threading.Lock())
         with fetching:  # concurrent checks of the same role wait for one read instead of racing
-            now = time.monotonic()
-            with self._lock:
-                cached = self._roles.get(guid)
-                if cached is not None and cached[0] > now:
-                    return cached[1]
-            return self._read_role_definition(guid, scope, now)
+            return self._cached_role(guid) or self._read_role_definition(guid, scope)
 
-    def _read_role_definition(self, guid: str, scope: ResourceId, now: float) -> RoleDefinition:
+    def _cached_role(self, guid: str) -> RoleDefinition | None:
+        with self._lock:
+            cached = self._roles.get(guid)
+        return cached[1] if cached is not None and cached[0] > time.monotonic() else None
+
+    def _read_role_definition(self, guid: str, scope: ResourceId) -> RoleDefinition:
+        now = time.monotonic()
         client = self._clients.authorization(_subscription_of(scope))
         with translate_errors(f"reading role definition {guid}"):
             item = client.role_definitions.get(str(scope), guid)

@@ -7,6 +7,7 @@ assignments; a full audit lists thousands of pages (DESIGN §8; bench/scale.py).
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -14,7 +15,7 @@ from typing import Any
 from shared.domain.ids import ResourceId
 from shared.errors import InvalidInputError
 
-__all__ = ["ARM_ENDPOINT", "ListIds", "list_json"]
+__all__ = ["ARM_ENDPOINT", "ListIds", "list_json", "list_json_async"]
 
 ARM_ENDPOINT = "https://management.azure.com"
 _MAX_ID_LENGTH = 2048  # as ResourceId.parse
@@ -68,6 +69,45 @@ class ListIds:
         return None if parent is None else ResourceId((*parent.segments, kind, name))
 
 
+def _first_page(path: str, api_version: str, params: Mapping[str, str] | None) -> Any:
+    from azure.core.rest import HttpRequest
+
+    query = {"api-version": api_version, **(params or {})}
+    return HttpRequest("GET", f"{ARM_ENDPOINT}{path}", params=query)
+
+
+def _decoded(body: bytes) -> Mapping[str, Any]:
+    """A page's JSON (UTF-8, with or without a byte-order mark, as azure-core decodes it); a
+    body that is not a JSON object raises azure-core's DecodeError, as its decoding policy does."""
+    from azure.core.exceptions import DecodeError
+
+    try:
+        page = json.loads(body.decode("utf-8-sig"))
+    except ValueError as error:  # JSONDecodeError and UnicodeDecodeError
+        raise DecodeError(f"a list page is not JSON: {error}") from error
+    if not isinstance(page, Mapping):
+        raise DecodeError(f"a list page must be a JSON object, not {type(page).__name__}")
+    return page
+
+
+def _next_page(page: Mapping[str, Any], items: list[Mapping[str, Any]]) -> Any:
+    """Keep the page's items; the request for the next page, or None after the last."""
+    from azure.core.rest import HttpRequest
+
+    items.extend(page.get("value") or [])
+    next_link = page.get("nextLink")
+    return HttpRequest("GET", next_link) if next_link else None
+
+
+def _pipeline_client(client: Any) -> Any:
+    # The generated client's ARM pipeline client: its send_request runs the very pipeline the
+    # operations use, without the generated wrapper's deep copy of every request (which cost
+    # about as much as the JSON of a page). Multi-API clients (azure-mgmt-authorization) have
+    # no wrapper at all. Pages are sent with stream=True and decoded here once: otherwise the
+    # pipeline's ContentDecodePolicy decodes every page and the caller decodes it again.
+    return client._client
+
+
 def list_json(
     client: Any,
     path: str,
@@ -76,21 +116,31 @@ def list_json(
     params: Mapping[str, str] | None = None,
 ) -> list[Mapping[str, Any]]:
     """Every item of the ARM collection at `path` (following `nextLink`), as REST JSON."""
-    from azure.core.rest import HttpRequest
-
-    first = HttpRequest(
-        "GET", f"{ARM_ENDPOINT}{path}", params={"api-version": api_version, **(params or {})}
-    )
-    # single-API clients expose send_request; multi-API ones (azure-mgmt-authorization) keep it
-    # on their ARM pipeline client, the same pipeline their operations use
-    send = getattr(client, "send_request", None) or client._client.send_request
+    send = _pipeline_client(client).send_request
     items: list[Mapping[str, Any]] = []
-    request: Any = first
+    request = _first_page(path, api_version, params)
     while request is not None:
-        response = send(request)
+        response = send(request, stream=True)  # read here: decoded once, not by the pipeline too
+        body = response.read()
         response.raise_for_status()
-        page = response.json()
-        items.extend(page.get("value") or [])
-        next_link = page.get("nextLink")
-        request = HttpRequest("GET", next_link) if next_link else None
+        request = _next_page(_decoded(body), items)
+    return items
+
+
+async def list_json_async(
+    client: Any,
+    path: str,
+    *,
+    api_version: str,
+    params: Mapping[str, str] | None = None,
+) -> list[Mapping[str, Any]]:
+    """`list_json` through an SDK's asyncio client (`azure.mgmt.*.aio`)."""
+    send = _pipeline_client(client).send_request
+    items: list[Mapping[str, Any]] = []
+    request = _first_page(path, api_version, params)
+    while request is not None:
+        response = await send(request, stream=True)
+        body = await response.read()
+        response.raise_for_status()
+        request = _next_page(_decoded(body), items)
     return items

@@ -7,10 +7,10 @@ Bodies are sent as REST-shaped mappings so a PATCH carries only the updatable fi
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-from shared.adapters.azure.arm_lists import ListIds, list_json
+from shared.adapters.azure.arm_lists import ListIds, list_json, list_json_async
 from shared.adapters.azure.clients import AzureClients
 from shared.adapters.azure.errors import translate_errors
 from shared.domain.cache_rules import RuleSpec
@@ -48,6 +48,15 @@ def _registry_path(resource: ResourceId, group: str, name: str) -> str:
         f"/subscriptions/{resource.subscription_id}/resourceGroups/{group}"
         f"/providers/Microsoft.ContainerRegistry/registries/{name}"
     )
+
+
+def _rules_path(resource: ResourceId, group: str, name: str) -> str:
+    return _registry_path(resource, group, name) + "/cacheRules"
+
+
+def _cache_rules(items: list[Mapping[str, Any]]) -> list[CacheRule]:
+    ids = ListIds()  # the items of one list share a parent and a few credential sets
+    return [r for r in (cache_rule_from_json(i, ids=ids) for i in items) if r is not None]
 
 
 def _enum_text(value: Any) -> str | None:
@@ -253,13 +262,32 @@ class AzureRegistry:
     def list_cache_rules(self, registry: ResourceId) -> list[CacheRule]:
         client, group, name = self._client(registry)
         with translate_errors(f"listing cache rules of {registry}"):
-            items = list_json(
-                client,
-                _registry_path(registry, group, name) + "/cacheRules",
-                api_version=API_VERSION,
-            )
-        ids = ListIds()
-        return [r for r in (cache_rule_from_json(i, ids=ids) for i in items) if r is not None]
+            items = list_json(client, _rules_path(registry, group, name), api_version=API_VERSION)
+        return _cache_rules(items)
+
+    def list_cache_rules_of(
+        self, registries: Sequence[ResourceId], *, limit: int
+    ) -> list[list[CacheRule]]:
+        """Every registry's rule pages from one event loop (aio.py): the chains overlap on the
+        network as they would in `limit` threads, without the threads."""
+        paths = [_rules_path(r, *_parts(r)[1:]) for r in registries]  # bad ids: before any call
+        if not registries:
+            return []
+        from shared.adapters.azure.aio import gather_in_order, run_coroutine
+
+        async def list_all() -> list[list[CacheRule]]:
+            subscription = _parts(registries[0])[0]  # pages are addressed by absolute path
+            async with self._clients.container_registry_async(subscription) as client:
+
+                async def rules(registry: ResourceId, path: str) -> list[CacheRule]:
+                    with translate_errors(f"listing cache rules of {registry}"):
+                        items = await list_json_async(client, path, api_version=API_VERSION)
+                    return _cache_rules(items)
+
+                listings = (rules(r, p) for r, p in zip(registries, paths, strict=True))
+                return await gather_in_order(listings, limit=limit)
+
+        return run_coroutine(list_all)
 
     def get_cache_rule(self, rule: ResourceId) -> CacheRule:
         client, group, name = self._client(rule)
