@@ -89,8 +89,10 @@ def evaluate_secret_read(
     principal = principal_id.lower()
     if not vault.rbac:
         for policy in vault.access_policies:
+            if policy.object_id.lower() != principal:
+                continue
             permissions = {p.lower() for p in policy.secret_permissions}
-            if policy.object_id.lower() == principal and permissions & {"get", "all"}:
+            if permissions & {"get", "all"}:
                 return AccessVerdict(
                     Verdict.ALLOWED,
                     "an access policy grants secret get",

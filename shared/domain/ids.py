@@ -107,6 +107,11 @@ class ResourceId:
 
     def is_type(self, full_type: str) -> bool:
         """True when the resource type equals `full_type`, ignoring case."""
+        # the type's last component is always the id's second-to-last segment (a valid id ends
+        # in type/name pairs, or is a subscription or resource group): a cheap first test
+        last = full_type.rpartition("/")[2].lower()
+        if len(self.segments) >= 2 and self.segments[-2].lower() != last:
+            return False
         return self.full_type.lower() == full_type.lower()
 
     @property
@@ -132,6 +137,13 @@ class ResourceId:
             raise InvalidResourceIdError(
                 f"{self} is a scope, not a resource; it has no child types"
             )
+        if (
+            _SEGMENT.match(child_type)
+            and _SEGMENT.match(name)
+            and child_type.lower() != "providers"
+            and len(self._key) + len(child_type) + len(name) + 2 <= _MAX_LENGTH
+        ):  # a type/name pair appended to a valid resource: what parse would return
+            return ResourceId((*self.segments, child_type, name))
         return ResourceId.parse(f"{self}/{child_type}/{name}")
 
     def contains(self, other: ResourceId) -> bool:

@@ -124,3 +124,58 @@ def test_valid_ids_round_trip(
     assert ResourceId.parse(str(parsed)) == parsed
     assert parsed.name == child_name
     assert parsed.parent is not None and parsed.parent.name == registry
+
+
+_PARENTS = [
+    "/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/kv",
+    "/providers/Microsoft.Management/managementGroups/mg",
+    "/subscriptions/00000000-0000-0000-0000-000000000001/providers/Microsoft.Authorization/roleDefinitions/r",
+    "/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg",
+    "/subscriptions/00000000-0000-0000-0000-000000000001",
+]
+
+
+@given(
+    parent=st.sampled_from(_PARENTS),
+    child_type=st.one_of(
+        st.sampled_from(["secrets", "providers", "PROVIDERS", "a b"]), st.text(max_size=12)
+    ),
+    name=st.one_of(_name, st.text(max_size=12), st.just("x" * 2100)),
+)
+def test_child_is_what_parse_returns(parent: str, child_type: str, name: str) -> None:
+    """child() builds the id directly when it can; it must answer exactly as parse does."""
+    scope = ResourceId.parse(parent)
+    try:
+        expected: ResourceId | type[Exception] = ResourceId.parse(f"{scope}/{child_type}/{name}")
+    except InvalidResourceIdError as error:
+        expected = type(error)
+    try:
+        built: ResourceId | type[Exception] = scope.child(child_type, name)
+    except InvalidResourceIdError as error:
+        built = type(error)
+    if isinstance(expected, ResourceId):
+        assert isinstance(built, ResourceId)
+        assert built.segments == expected.segments and str(built) == str(expected)
+    else:
+        assert built is expected
+
+
+@given(
+    text=st.sampled_from(_PARENTS),
+    full_type=st.sampled_from(
+        [
+            "Microsoft.KeyVault/vaults",
+            "microsoft.keyvault/VAULTS",
+            "Microsoft.Management/managementGroups",
+            "Microsoft.Authorization/roleDefinitions",
+            "Microsoft.Resources/resourceGroups",
+            "Microsoft.Resources/subscriptions",
+            "Microsoft.KeyVault/vaults/secrets",
+            "vaults",
+            "",
+        ]
+    ),
+)
+def test_is_type_is_full_type_compared_without_case(text: str, full_type: str) -> None:
+    resource = ResourceId.parse(text)
+    assert resource.is_type(full_type) == (resource.full_type.lower() == full_type.lower())

@@ -24,8 +24,9 @@ _T = TypeVar("_T")
 
 def run_coroutine(start: Callable[[], Coroutine[Any, Any, _T]]) -> _T:
     """Run the coroutine `start()` makes to completion on a fresh event loop and return its
-    result. From a thread whose loop is already running (an `async def` trigger), it runs on a
-    loop of its own in a helper thread, so it never nests in, or blocks, the caller's loop."""
+    result. From a thread whose loop is already running (an `async def` caller), it runs on a
+    loop of its own in a helper thread instead of nesting in the caller's loop; being a
+    synchronous call, it still holds that loop up until it returns."""
     try:
         asyncio.get_running_loop()
     except RuntimeError:

@@ -30,6 +30,7 @@ def _retry_after(headers: object) -> float | None:
 def translate_errors(what: str) -> Iterator[None]:
     """Run an SDK call; re-raise its failure as one of ours, naming `what` was attempted."""
     from azure.core.exceptions import (
+        DecodeError,
         HttpResponseError,
         ResourceExistsError,
         ResourceNotFoundError,
@@ -39,6 +40,8 @@ def translate_errors(what: str) -> Iterator[None]:
 
     try:
         yield
+    except DecodeError as exc:  # a garbled answer (a proxy's error page, a cut body): try again
+        raise UpstreamUnavailableError(f"{what}: unreadable answer ({exc})") from exc
     except ResourceNotFoundError as exc:
         raise NotFoundError(f"{what}: not found") from exc
     except ResourceExistsError as exc:

@@ -23,6 +23,7 @@ from shared.errors import InvalidInputError, NotFoundError
 __all__ = [
     "AzureRegistry",
     "ListIds",
+    "RepositoryFields",
 ]
 
 log = logging.getLogger(__name__)
@@ -54,9 +55,39 @@ def _rules_path(resource: ResourceId, group: str, name: str) -> str:
     return _registry_path(resource, group, name) + "/cacheRules"
 
 
-def _cache_rules(items: list[Mapping[str, Any]]) -> list[CacheRule]:
+class RepositoryFields:
+    """`Upstream.parse` and `TargetPath.parse` of the repositories of a batch of rule lists, each
+    text parsed once: the policy table gives every managed registry the same rules, so a fleet's
+    registries repeat each other's sources and targets (the results are immutable, so shared).
+    Texts that do not parse are not remembered: they raise every time, as the parsers do."""
+
+    def __init__(self) -> None:
+        self._sources: dict[str, Upstream] = {}
+        self._targets: dict[str, TargetPath] = {}
+
+    def source(self, text: str) -> Upstream:
+        """`Upstream.parse(text, allow_wildcard=True)`."""
+        found = self._sources.get(text)
+        if found is None:
+            found = self._sources[text] = Upstream.parse(text, allow_wildcard=True)
+        return found
+
+    def target(self, text: str) -> TargetPath:
+        """`TargetPath.parse(text)`."""
+        found = self._targets.get(text)
+        if found is None:
+            found = self._targets[text] = TargetPath.parse(text)
+        return found
+
+
+def _cache_rules(
+    items: list[Mapping[str, Any]], fields: RepositoryFields | None = None
+) -> list[CacheRule]:
     ids = ListIds()  # the items of one list share a parent and a few credential sets
-    return [r for r in (cache_rule_from_json(i, ids=ids) for i in items) if r is not None]
+    fields = fields or RepositoryFields()
+    return [
+        r for r in (cache_rule_from_json(i, ids=ids, fields=fields) for i in items) if r is not None
+    ]
 
 
 def _enum_text(value: Any) -> str | None:
@@ -157,18 +188,20 @@ def credential_set_from_json(
 
 
 def cache_rule_from_json(
-    item: Mapping[str, Any], *, ids: ListIds | None = None
+    item: Mapping[str, Any], *, ids: ListIds | None = None, fields: RepositoryFields | None = None
 ) -> CacheRule | None:
     """Domain cache rule from its REST JSON (list pages); None (logged) when fields don't parse.
-    `ids` shares parsed ids across the items of one list."""
+    `ids` shares parsed ids across the items of one list, `fields` parsed repositories across
+    the lists of a batch."""
     properties = item.get("properties") or {}
     ids = ids or ListIds()
+    fields = fields or RepositoryFields()
     try:
         credential = properties.get("credentialSetResourceId")
         return CacheRule(
             id=ids.parse(item["id"]),
-            source=Upstream.parse(properties["sourceRepository"], allow_wildcard=True),
-            target=TargetPath.parse(properties["targetRepository"]),
+            source=fields.source(properties["sourceRepository"]),
+            target=fields.target(properties["targetRepository"]),
             credential_set_id=ids.parse(credential) if credential else None,
             provisioning_state=properties.get("provisioningState"),
         )
@@ -275,6 +308,8 @@ class AzureRegistry:
             return []
         from shared.adapters.azure.aio import gather_in_order, run_coroutine
 
+        fields = RepositoryFields()  # one event loop: no lock needed
+
         async def list_all() -> list[list[CacheRule]]:
             subscription = _parts(registries[0])[0]  # pages are addressed by absolute path
             async with self._clients.container_registry_async(subscription) as client:
@@ -282,7 +317,7 @@ class AzureRegistry:
                 async def rules(registry: ResourceId, path: str) -> list[CacheRule]:
                     with translate_errors(f"listing cache rules of {registry}"):
                         items = await list_json_async(client, path, api_version=API_VERSION)
-                    return _cache_rules(items)
+                    return _cache_rules(items, fields)
 
                 listings = (rules(r, p) for r, p in zip(registries, paths, strict=True))
                 return await gather_in_order(listings, limit=limit)
