@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Mapping
 from typing import Any
 
-from sandbox.access import scope_covers
+from sandbox.access import MG_PREFIX, normalized_scope, scope_covers
 from sandbox.arm_acr import Handler
 from sandbox.env import ARM_HOST, Env, format_time
 from sandbox.errors import ServiceError, bad_request, conflict, not_found
@@ -109,19 +110,32 @@ def _assignment_filter(raw: str | None) -> tuple[bool, str | None]:
     return at_scope, principal
 
 
+def _listed(
+    assignment_scope: str, scope: str, groups: Mapping[str, Iterable[str]], *, below: bool
+) -> bool:
+    """An assignment at `assignment_scope` is listed at `scope`: at or above it (inherited), or,
+    with `below`, under it. The same test as scope_covers both ways, with its plain-scope case
+    inlined: a list compares every assignment in the tenant on every page."""
+    mine, listed = normalized_scope(assignment_scope), normalized_scope(scope)
+    if mine.startswith(MG_PREFIX) or listed.startswith(MG_PREFIX):
+        return scope_covers(assignment_scope, scope, groups) or (
+            below and scope_covers(scope, assignment_scope, groups)
+        )
+    if mine in ("", listed) or listed.startswith(mine + "/"):
+        return True
+    return below and (listed == "" or mine.startswith(listed + "/"))
+
+
 def role_assignments(env: Env, req: Request, p: dict[str, str]) -> Response:
     """List at a scope: atScope() = at or above; no filter or principalId eq = at, above, below."""
     scope = _scope(p)
     at_scope, principal = _assignment_filter(req.query.get("$filter"))
-    groups = env.state.management_groups
-    found = []
-    for a in env.state.role_assignments.values():
-        if principal and a.principal_id.lower() != principal.lower():
-            continue
-        above = scope_covers(a.scope, scope, groups)
-        below = scope_covers(scope, a.scope, groups)
-        if above or (below and not at_scope):
-            found.append(a)
+    found = [
+        a
+        for a in env.state.role_assignments.values()
+        if not (principal and a.principal_id.lower() != principal.lower())
+        and _listed(a.scope, scope, env.state.management_groups, below=not at_scope)
+    ]
     found.sort(key=lambda a: (a.scope.lower(), a.guid))
     chunk, next_link = page(
         found, req.query, f"https://{ARM_HOST}{req.path}", env.options.page_size

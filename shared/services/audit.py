@@ -35,6 +35,7 @@ from shared.domain.plans import (
     Severity,
     fingerprint,
 )
+from shared.domain.policies import Policy
 from shared.domain.repositories import TargetPath, Upstream
 from shared.domain.rotation import plan_rotation
 from shared.domain.secrets import SecretRef
@@ -96,7 +97,31 @@ class _Registry:
     rules: list[CacheRule]
     sets: list[CredentialSet]
     findings: list[Finding] = field(default_factory=list)
-    diagnoses: list[Future[Plan]] = field(default_factory=list)
+    diagnoses: _Diagnoses | None = None
+
+    def plans(self) -> list[Plan]:
+        """The diagnoses of the registry's credential sets, in the sets' order (waits for them)."""
+        return self.diagnoses.plans() if self.diagnoses is not None else []
+
+
+class _Diagnoses:
+    """The diagnoses of one registry's credential sets: one task per group of sets that read the
+    same vaults, queued when that group's reads are in (a set in an access-policy vault does not
+    wait for an RBAC vault's role assignments), each running its sets one after the other."""
+
+    def __init__(self, count: int) -> None:
+        self._count = count
+        self._groups: list[tuple[list[int], Future[list[Plan]]]] = []
+
+    def add(self, indexes: list[int], plans: Future[list[Plan]]) -> None:
+        self._groups.append((indexes, plans))
+
+    def plans(self) -> list[Plan]:
+        ordered: list[Plan | None] = [None] * self._count
+        for indexes, group in self._groups:
+            for index, plan in zip(indexes, group.result(), strict=True):
+                ordered[index] = plan
+        return [p for p in ordered if p is not None]
 
 
 def _after(inputs: Sequence[Future[Any]], start: Callable[[], Future[_T]]) -> Future[_T]:
@@ -153,12 +178,10 @@ class _Observation:
         self._vaults: dict[ResourceId, Future[VaultAccess]] = {}
         self._lists = RoleAssignmentLists(ctx, whole_vault=True)
 
-    def credential_sets(
-        self, registry: ResourceId
-    ) -> tuple[list[CredentialSet], list[Future[Plan]]]:
+    def credential_sets(self, registry: ResourceId) -> tuple[list[CredentialSet], _Diagnoses]:
         """List the registry's credential sets and start everything that depends on them."""
         sets = self._ctx.registry.list_credential_sets(registry)
-        return sets, [self._start_diagnosis(c) for c in sets]
+        return sets, self._start_diagnoses(sets)
 
     def _read_versions(self, secret: SecretRef) -> _Versions:
         return observe_versions(self._ctx, [secret])  # a missing secret is a finding
@@ -182,40 +205,61 @@ class _Observation:
             self._vaults[vault] = self._vault_pool.submit(self._read_vault, vault)
         return self._vaults[vault]
 
-    def _start_diagnosis(self, credential_set: CredentialSet) -> Future[Plan]:
+    def _start_diagnoses(self, sets: list[CredentialSet]) -> _Diagnoses:
+        groups: dict[tuple[ResourceId, ...], list[int]] = {}
         versions: dict[SecretRef, Future[_Versions]] = {}
         vaults: dict[ResourceId, Future[VaultAccess]] = {}
         with self._lock:
-            for secret in credential_set.secrets():
-                key = secret.versionless()
-                if key not in self.versions:
-                    self.versions[key] = self._pool.submit(self._read_versions, key)
-                versions[key] = self.versions[key]
-                vault = vault_id_for(self._ctx, secret)
-                if vault is not None:
-                    vaults[vault] = self._start_vault(vault)
-        return _after(
-            [*versions.values(), *vaults.values()],
-            lambda: self._pool.submit(self._diagnose, credential_set, versions, vaults),
-        )
+            for index, credential_set in enumerate(sets):
+                read: list[ResourceId] = []
+                for secret in credential_set.secrets():
+                    key = secret.versionless()
+                    if key not in self.versions:
+                        self.versions[key] = self._pool.submit(self._read_versions, key)
+                    versions[key] = self.versions[key]
+                    vault = vault_id_for(self._ctx, secret)
+                    if vault is not None:
+                        vaults[vault] = self._start_vault(vault)
+                        read.append(vault)
+                groups.setdefault(tuple(sorted(set(read), key=str)), []).append(index)
+        diagnoses = _Diagnoses(len(sets))
+        for group_vaults, indexes in groups.items():
+            members = [sets[i] for i in indexes]
+            inputs: list[Future[Any]] = [vaults[v] for v in group_vaults]
+            inputs += [versions[s.versionless()] for c in members for s in c.secrets()]
+
+            def start(members: list[CredentialSet] = members) -> Future[list[Plan]]:
+                return self._pool.submit(self._diagnose, members, versions, vaults)
+
+            diagnoses.add(indexes, _after(inputs, start))
+        return diagnoses
 
     def _diagnose(
         self,
-        credential_set: CredentialSet,
+        members: list[CredentialSet],
         versions: dict[SecretRef, Future[_Versions]],
         vaults: dict[ResourceId, Future[VaultAccess]],
-    ) -> Plan:
-        found: dict[SecretRef, list[SecretVersion]] = {}
-        for future in versions.values():
-            found.update(future.result()[0])
-        return diagnose_credential_set(
-            self._ctx,
-            credential_set,
-            fix=self._fix,
-            versions=found,
-            vaults={vault: f.result() for vault, f in vaults.items()},
-            lists=self._lists,
-        )
+    ) -> list[Plan]:
+        plans = []
+        for credential_set in members:
+            found: dict[SecretRef, list[SecretVersion]] = {}
+            models: dict[ResourceId, VaultAccess] = {}
+            for secret in credential_set.secrets():
+                found.update(versions[secret.versionless()].result()[0])
+                vault = vault_id_for(self._ctx, secret)
+                if vault is not None:
+                    models[vault] = vaults[vault].result()
+            plans.append(
+                diagnose_credential_set(
+                    self._ctx,
+                    credential_set,
+                    fix=self._fix,
+                    versions=found,
+                    vaults=models,
+                    lists=self._lists,
+                )
+            )
+        return plans
 
 
 def _repositories(ctx: Context, registry: ResourceId) -> tuple[list[TargetPath], list[Finding]]:
@@ -283,7 +327,9 @@ def observe_and_plan(
             last_refresh=last_refreshes(ctx, sets),
             refresh_when_unknown=False,
         )
-        diagnoses = [f.result() for r in observed for f in r.diagnoses]
+        create_rules = _missing_rules(observed, policies)
+        rule_ids = sorted(str(rule.id).lower() for r in observed for rule in r.rules)
+        diagnoses = [plan for r in observed for plan in r.plans()]  # the last to come in
     findings: list[Finding] = [*missing]
     for registry in observed:
         findings.extend(registry.findings)
@@ -306,7 +352,25 @@ def observe_and_plan(
             f for f in diagnosis.findings if f.kind != "secret-unusable"
         )  # expiry/rotation say it better
         access_actions.extend(diagnosis.actions)
-    create_rules = [
+    # a credential set is refreshed once even when both the rotation and the diagnosis ask for it
+    unique: dict[tuple[ActionKind, str], Action] = {}
+    for action in (*access_actions, *rotation.actions, *create_rules):
+        unique.setdefault((action.kind, action.resource.lower()), action)
+    actions = tuple(unique.values())
+    state = {"rotation": rotation.state_fingerprint, "diagnoses": [d.state_fingerprint for d in diagnoses],
+             "rules": rule_ids}  # fmt: skip
+    plan = Plan(
+        "audit:" + ",".join(sorted(r.name.lower() for r in registries)),
+        actions,
+        tuple(findings),
+        fingerprint(state),
+    )
+    return findings, plan, observed
+
+
+def _missing_rules(observed: list[_Registry], policies: list[Policy]) -> list[Action]:
+    """Create-rule actions for the wildcard rules the policy table prescribes and ACR lacks."""
+    return [
         Action(
             kind=ActionKind.CREATE_CACHE_RULE,
             resource=str(r.id.child("cacheRules", spec.name)),
@@ -320,20 +384,6 @@ def observe_and_plan(
         for r in observed
         for spec in missing_wildcard_rules(r.id, r.rules, policies)
     ]
-    # a credential set is refreshed once even when both the rotation and the diagnosis ask for it
-    unique: dict[tuple[ActionKind, str], Action] = {}
-    for action in (*access_actions, *rotation.actions, *create_rules):
-        unique.setdefault((action.kind, action.resource.lower()), action)
-    actions = tuple(unique.values())
-    state = {"rotation": rotation.state_fingerprint, "diagnoses": [d.state_fingerprint for d in diagnoses],
-             "rules": sorted(str(rule.id).lower() for r in observed for rule in r.rules)}  # fmt: skip
-    plan = Plan(
-        "audit:" + ",".join(sorted(r.name.lower() for r in registries)),
-        actions,
-        tuple(findings),
-        fingerprint(state),
-    )
-    return findings, plan, observed
 
 
 def _create_rule(ctx: Context, action: Action, signal_id: str) -> Outcome:
