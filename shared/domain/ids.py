@@ -143,8 +143,16 @@ class ResourceId:
             and child_type.lower() != "providers"
             and len(self._key) + len(child_type) + len(name) + 2 <= _MAX_LENGTH
         ):  # a type/name pair appended to a valid resource: what parse would return
-            return ResourceId((*self.segments, child_type, name))
+            return self.extended(child_type, name)
         return ResourceId.parse(f"{self}/{child_type}/{name}")
+
+    def extended(self, child_type: str, name: str) -> ResourceId:
+        """This id with a type/name pair appended, unchecked: for callers that checked both
+        segments as `child` does (a list's items share their parent)."""
+        extended = object.__new__(ResourceId)
+        object.__setattr__(extended, "segments", (*self.segments, child_type, name))
+        object.__setattr__(extended, "_key", f"{self._key}/{child_type.lower()}/{name.lower()}")
+        return extended
 
     def contains(self, other: ResourceId) -> bool:
         """True when `other` is this scope or lies below it (a role assigned here applies there)."""

@@ -11,6 +11,9 @@ from azure.core.rest import HttpRequest
 from azure.keyvault.secrets import SecretClient
 
 from sandbox import Sandbox
+from shared.adapters.azure import AzureClients, KeyVaultSecrets
+from shared.domain.secrets import SecretRef
+from shared.errors import NotFoundError
 from tests.integration.conftest import SdkClients
 
 
@@ -114,3 +117,54 @@ def test_access_policy_vault_client(sdk_clients: SdkClients, sandbox: Sandbox) -
     client = sdk_clients.secret_client("kv-cache-policies")
     versions = [v.version for v in client.list_properties_of_secret_versions("ghcr-password")]
     assert versions == ["1a2b3c4d5e6f40718293a4b5c6d7e8f9", "9c8b7a6f5e4d4c3b2a1f0e9d8c7b6a5f"]
+
+
+def test_the_adapter_lists_what_the_sdk_lists_from_the_versions_endpoint_only(
+    sdk_clients: SdkClients, sandbox: Sandbox
+) -> None:
+    """KeyVaultSecrets pages the versions list as raw JSON through the SecretClient's pipeline:
+    the same versions and attributes as the SDK's own listing, from /versions requests only."""
+
+    sandbox.options.kv_page_size = 2
+    sandbox.add_secret_version("kv-cache-rbac", "quay-password", enabled=False)
+    sandbox.add_secret_version("kv-cache-rbac", "quay-password", expires="2030-01-02T03:04:05Z")
+    sandbox.add_secret_version("kv-cache-rbac", "quay-password", not_before="2020-01-01T00:00:00Z")
+    expected = {
+        v.version: (v.enabled, v.created_on, v.updated_on, v.not_before, v.expires_on)
+        for v in sdk_clients.secrets.list_properties_of_secret_versions("quay-password")
+    }
+    first = len(sandbox.requests)
+    adapter = KeyVaultSecrets(
+        AzureClients(
+            sandbox.credential(),
+            transport=sandbox.transport(),
+            async_transport=sandbox.async_transport,
+        )
+    )
+    secret = SecretRef.parse("https://kv-cache-rbac.vault.azure.net/secrets/quay-password")
+    listed = adapter.list_versions(secret)
+
+    assert {
+        v.version: (v.enabled, v.created, v.updated, v.not_before, v.expires) for v in listed
+    } == (expected)
+    assert len(expected) == 4 and any(not enabled for enabled, *_ in expected.values())
+    assert all(v.ref.versionless() == secret for v in listed)
+    assert all(t is None or t.tzinfo is not None for v in listed for t in (v.created, v.expires))
+    sent = [r for r in sandbox.requests[first:] if not r.challenge]
+    assert [r.path for r in sent] == ["/secrets/quay-password/versions"] * 2  # 4 versions, 2 a page
+    assert sandbox.secret_values_served == 0
+
+
+def test_the_adapter_says_a_missing_secret_is_not_found(sandbox: Sandbox) -> None:
+
+    adapter = KeyVaultSecrets(
+        AzureClients(
+            sandbox.credential(),
+            transport=sandbox.transport(),
+            async_transport=sandbox.async_transport,
+        )
+    )
+    with pytest.raises(NotFoundError):
+        adapter.list_versions(
+            SecretRef.parse("https://kv-cache-rbac.vault.azure.net/secrets/no-such-secret")
+        )

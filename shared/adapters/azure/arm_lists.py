@@ -1,4 +1,5 @@
-"""ARM collections listed page by page as raw JSON, through an SDK client's own pipeline.
+"""Collections listed page by page as raw JSON, through an SDK client's own pipeline (ARM's, and
+Key Vault's secret versions, which page the same way).
 
 `send_request` keeps the client's authentication, retries and logging, and skips its model
 deserialization, which costs several times the request itself on a page of cache rules or role
@@ -35,7 +36,7 @@ class ListIds:
 
     def __init__(self) -> None:
         self._ids: dict[str, ResourceId] = {}
-        self._parents: dict[str, ResourceId | None] = {}
+        self._heads: dict[str, tuple[ResourceId, str] | None] = {}
 
     def parse(self, text: str) -> ResourceId:
         """The id `ResourceId.parse(text)` returns (or raises)."""
@@ -50,30 +51,37 @@ class ListIds:
         if len(text) > _MAX_ID_LENGTH:
             return None
         head, _, name = text.rpartition("/")
-        parent_text, _, kind = head.rpartition("/")
-        if (
-            not _CHILD_SEGMENT.match(name)
-            or not _CHILD_SEGMENT.match(kind)
-            or kind.lower() == "providers"
-        ):
+        if head not in self._heads:
+            self._heads[head] = self._head(head)
+        found = self._heads[head]
+        if found is None or not _CHILD_SEGMENT.match(name):
             return None
-        if parent_text not in self._parents:
-            try:
-                parent: ResourceId | None = ResourceId.parse(parent_text)
-            except InvalidInputError:
-                parent = None
-            if parent is not None and (parent.namespace is None or str(parent) != parent_text):
-                parent = None  # a scope (no type/name pairs to extend), or spelled differently
-            self._parents[parent_text] = parent
-        parent = self._parents[parent_text]
-        return None if parent is None else ResourceId((*parent.segments, kind, name))
+        parent, kind = found
+        return parent.extended(kind, name)
+
+    @staticmethod
+    def _head(head: str) -> tuple[ResourceId, str] | None:
+        """`{parent}/{type}` of a list's items: the parsed parent and the type, when they can
+        be extended by a plain name (the parent a valid resource, the type a plain segment)."""
+        parent_text, _, kind = head.rpartition("/")
+        if not _CHILD_SEGMENT.match(kind) or kind.lower() == "providers":
+            return None
+        try:
+            parent = ResourceId.parse(parent_text)
+        except InvalidInputError:
+            return None
+        if parent.namespace is None or str(parent) != parent_text:
+            return None  # a scope (no type/name pairs to extend), or spelled differently
+        return parent, kind
 
 
-def _first_page(path: str, api_version: str, params: Mapping[str, str] | None) -> Any:
+def _first_page(
+    path: str, api_version: str, params: Mapping[str, str] | None, endpoint: str = ARM_ENDPOINT
+) -> Any:
     from azure.core.rest import HttpRequest
 
     query = {"api-version": api_version, **(params or {})}
-    return HttpRequest("GET", f"{ARM_ENDPOINT}{path}", params=query)
+    return HttpRequest("GET", f"{endpoint}{path}", params=query)
 
 
 def _decoded(body: bytes) -> Mapping[str, Any]:
@@ -114,11 +122,13 @@ def list_json(
     *,
     api_version: str,
     params: Mapping[str, str] | None = None,
+    endpoint: str = ARM_ENDPOINT,
 ) -> list[Mapping[str, Any]]:
-    """Every item of the ARM collection at `path` (following `nextLink`), as REST JSON."""
+    """Every item of the collection at `path` (following `nextLink`), as REST JSON: an ARM
+    collection, or one of a data plane that pages the same way (`endpoint`: a vault's URL)."""
     send = _pipeline_client(client).send_request
     items: list[Mapping[str, Any]] = []
-    request = _first_page(path, api_version, params)
+    request = _first_page(path, api_version, params, endpoint)
     while request is not None:
         response = send(request, stream=True)  # read here: decoded once, not by the pipeline too
         body = response.read()
