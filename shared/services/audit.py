@@ -328,7 +328,7 @@ def observe_and_plan(
             refresh_when_unknown=False,
         )
         create_rules = _missing_rules(observed, policies)
-        rule_ids = sorted(str(rule.id).lower() for r in observed for rule in r.rules)
+        rule_ids = fingerprint(sorted(str(rule.id).lower() for r in observed for rule in r.rules))
         diagnoses = [plan for r in observed for plan in r.plans()]  # the last to come in
     findings: list[Finding] = [*missing]
     for registry in observed:

@@ -16,7 +16,7 @@ from typing import Any
 from shared.domain.ids import ResourceId
 from shared.errors import InvalidInputError
 
-__all__ = ["ARM_ENDPOINT", "ListIds", "list_json", "list_json_async"]
+__all__ = ["ARM_ENDPOINT", "ListIds", "get_json", "list_json", "list_json_async"]
 
 ARM_ENDPOINT = "https://management.azure.com"
 _MAX_ID_LENGTH = 2048  # as ResourceId.parse
@@ -135,6 +135,16 @@ def list_json(
         response.raise_for_status()
         request = _next_page(_decoded(body), items)
     return items
+
+
+def get_json(client: Any, path: str, *, api_version: str) -> Mapping[str, Any]:
+    """One ARM resource at `path` as REST JSON, through the client's pipeline (as `list_json`)."""
+    response = _pipeline_client(client).send_request(
+        _first_page(path, api_version, None), stream=True
+    )
+    body = response.read()
+    response.raise_for_status()
+    return _decoded(body)
 
 
 async def list_json_async(

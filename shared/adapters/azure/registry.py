@@ -10,7 +10,7 @@ import logging
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from shared.adapters.azure.arm_lists import ListIds, list_json, list_json_async
+from shared.adapters.azure.arm_lists import ListIds, get_json, list_json, list_json_async
 from shared.adapters.azure.clients import AzureClients
 from shared.adapters.azure.errors import translate_errors
 from shared.domain.cache_rules import RuleSpec
@@ -381,7 +381,12 @@ class AzureRegistry:
         if login_server is None:
             client, group, name = self._client(registry)
             with translate_errors(f"reading registry {registry}"):
-                login_server = str(client.registries.get(group, name).login_server)
+                item = get_json(
+                    client, _registry_path(registry, group, name), api_version=API_VERSION
+                )
+            login_server = (item.get("properties") or {}).get("loginServer")
+            if not isinstance(login_server, str) or not login_server:
+                raise InvalidInputError(f"registry {registry} has no login server")
             self._login_servers[registry] = login_server
         return login_server
 
