@@ -70,12 +70,14 @@ def registry_findings(
     policies: Sequence[Policy],
     *,
     rule_limit: int = MAX_CACHE_RULES,
+    index: PolicyIndex | None = None,
 ) -> list[Finding]:
-    """Policy drift, unmanaged rules, dangling and unused credential sets, health, rule count."""
+    """Policy drift, unmanaged rules, dangling and unused credential sets, health, rule count.
+    `index`: the policies' PolicyIndex, shared by the registries of one audit."""
     findings: list[Finding] = []
     name = registry.name
     sets = {c.id: c for c in credential_sets}
-    index = PolicyIndex(policies)
+    index = index or PolicyIndex(policies)
     for rule in rules:
         policy = _policy_for(rule, index, name)
         if policy is None:

@@ -35,7 +35,7 @@ from shared.domain.plans import (
     Severity,
     fingerprint,
 )
-from shared.domain.policies import Policy
+from shared.domain.policies import Policy, PolicyIndex
 from shared.domain.repositories import TargetPath, Upstream
 from shared.domain.rotation import plan_rotation
 from shared.domain.secrets import SecretRef
@@ -283,6 +283,7 @@ def observe_and_plan(
 ) -> tuple[list[Finding], Plan, list[_Registry]]:
     """Observe the registries and judge them; returns findings and the plan of safe fixes."""
     policies = [p.policy for p in ctx.policies.list_policies()]
+    policy_index = PolicyIndex(policies)  # one for every registry: they repeat their upstreams
     fix = ctx.settings.remediation_mode == "fix"
     with (
         ThreadPoolExecutor(max_workers=MAX_CONCURRENCY) as pool,
@@ -299,7 +300,7 @@ def observe_and_plan(
         def judge(index: int, rules: list[CacheRule]) -> _Registry:
             registry = registries[index]
             sets, diagnoses = set_lists[index].result()
-            judged = registry_findings(registry, rules, sets, policies)
+            judged = registry_findings(registry, rules, sets, policies, index=policy_index)
             repositories, unreadable = catalogs[index].result()
             judged += unreadable or squatting_findings(registry, repositories, rules, policies)
             if progress:

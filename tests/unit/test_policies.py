@@ -227,3 +227,26 @@ def test_the_index_picks_the_row_a_scan_of_every_row_picks(
     assert decide(target, index, registry="contosocache") == decide(
         target, policies, registry="contosocache"
     )
+
+
+@given(
+    rows=_rows,
+    queries=st.lists(
+        st.tuples(
+            _patterns.filter(lambda t: not t.endswith("*")),
+            st.sampled_from(["contosocache", "ContosoCache", "othercache", "thirdcache"]),
+        ),
+        max_size=8,
+    ),
+)
+def test_one_index_answers_every_registry_as_a_scan_does(
+    rows: list[dict[str, Any]], queries: list[tuple[str, str]]
+) -> None:
+    """The audit asks one index about every registry's rules: remembered answers must stay
+    right when the same upstream comes back for another registry (rows may name registries)."""
+    policies = [Policy.from_dict({"id": f"r{i}", **r}) for i, r in enumerate(rows)]
+    index = PolicyIndex(policies)
+    for upstream, registry in queries * 2:
+        target = Upstream.parse(upstream)
+        scanned = sorted((p for p in policies if p.matches(target, registry)), key=Policy.rank)
+        assert index.winner(target, registry) == (scanned[0] if scanned else None)
