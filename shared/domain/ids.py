@@ -58,6 +58,11 @@ class ResourceId:
     def __str__(self) -> str:
         return "/" + "/".join(self.segments)
 
+    @property
+    def key(self) -> str:
+        """The id as ARM compares it: `str(self).lower()`, computed once."""
+        return self._key
+
     def __eq__(self, other: object) -> bool:
         if isinstance(other, ResourceId):
             return self._key == other._key

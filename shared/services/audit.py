@@ -44,6 +44,7 @@ from shared.services.access_checks import RoleAssignmentLists
 from shared.services.context import MAX_CONCURRENCY, Context, fan_out
 from shared.services.credential_sets import apply_rotation, last_refreshes, observe_versions
 from shared.services.diagnosis import apply_access_repair, diagnose_credential_set, vault_id_for
+from shared.services.gc_pause import cyclic_gc_paused
 from shared.services.outcomes import record_action
 
 __all__ = ["AuditReport", "apply_plan", "observe_and_plan", "run_audit"]
@@ -81,10 +82,10 @@ class AuditReport:
         }
 
 
-# Each registry's cache rules are a chain of pages (ARM's nextLink), the audit's longest work:
-# every registry's chain runs at once, up to this many, from one event loop (the Registry port's
-# batch). The other reads (credential sets, secret versions, vault models, role assignments,
-# repositories) share a pool of MAX_CONCURRENCY threads meanwhile.
+# Each registry's cache rules are a chain of pages (ARM's nextLink), the audit's bulk: every
+# registry's chain runs at once, up to this many, from one event loop (the Registry port's
+# batch). The vaults' reads run in a pool of their own, and the other reads (credential sets,
+# secret versions, repositories) and the diagnoses share a pool of MAX_CONCURRENCY threads.
 MAX_RULE_CHAINS = 32
 
 _T = TypeVar("_T")
@@ -162,9 +163,11 @@ class _Observation:
     registry's credential sets start its secrets' version lists while the registries' rule pages
     are still coming; a credential set's diagnosis is queued once its reads are in.
 
-    Each vault's reads run in a pool of their own: they are the longest chain after the rules
-    and must not queue behind the registries' other reads. A pool thread never waits for
-    another task, so the bounded pools cannot deadlock."""
+    Each vault's reads run in a pool of their own: an RBAC vault's role-assignment pages are the
+    audit's longest chain and must not queue behind the registries' other reads (the pool is
+    shut down before the main one, whose diagnoses they queue). A pool thread never waits for
+    another task, so the bounded pools cannot deadlock; a vault that no credential set reads
+    has its failures ignored."""
 
     def __init__(
         self, ctx: Context, pool: ThreadPoolExecutor, vault_pool: ThreadPoolExecutor, *, fix: bool
@@ -194,7 +197,7 @@ class _Observation:
 
     def vaults(self, vaults: Sequence[ResourceId]) -> None:
         """Start reading these vaults now (the allow-listed ones, before any credential set says
-        which it uses): their role-assignment lists are the longest chain after the rules."""
+        which it uses): their role-assignment lists are the audit's longest chain."""
         with self._lock:
             for vault in vaults:
                 self._start_vault(vault)
@@ -281,7 +284,16 @@ def _repositories(ctx: Context, registry: ResourceId) -> tuple[list[TargetPath],
 def observe_and_plan(
     ctx: Context, registries: Sequence[ResourceId], *, progress: Callable[[str], None] | None = None
 ) -> tuple[list[Finding], Plan, list[_Registry]]:
-    """Observe the registries and judge them; returns findings and the plan of safe fixes."""
+    """Observe the registries and judge them; returns findings and the plan of safe fixes. The
+    cyclic garbage collector is paused meanwhile (gc_pause.py): it kept re-walking the audit's
+    own results."""
+    with cyclic_gc_paused():
+        return _observe_and_plan(ctx, registries, progress=progress)
+
+
+def _observe_and_plan(
+    ctx: Context, registries: Sequence[ResourceId], *, progress: Callable[[str], None] | None = None
+) -> tuple[list[Finding], Plan, list[_Registry]]:
     policies = [p.policy for p in ctx.policies.list_policies()]
     policy_index = PolicyIndex(policies)  # one for every registry: they repeat their upstreams
     fix = ctx.settings.remediation_mode == "fix"
@@ -329,7 +341,7 @@ def observe_and_plan(
             refresh_when_unknown=False,
         )
         create_rules = _missing_rules(observed, policies)
-        rule_ids = fingerprint(sorted(str(rule.id).lower() for r in observed for rule in r.rules))
+        rule_ids = fingerprint(sorted(rule.id.key for r in observed for rule in r.rules))
         diagnoses = [plan for r in observed for plan in r.plans()]  # the last to come in
     findings: list[Finding] = [*missing]
     for registry in observed:

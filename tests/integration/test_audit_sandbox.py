@@ -11,7 +11,7 @@ from shared.adapters.memory import MemoryJournal, MemoryPolicyStore, MemoryRepor
 from shared.domain.policies import Policy
 from shared.services import Context
 from shared.services.audit import run_audit
-from tests.integration.app_context import demo_settings, sandbox_context
+from tests.integration.app_context import VAULTS, demo_settings, sandbox_context
 
 
 def context(sandbox: Sandbox, **settings: str) -> Context:
@@ -83,3 +83,18 @@ def test_an_audit_of_one_registry_reads_only_that_registry(sandbox: Sandbox, reg
     run_audit(ctx, registries=[target], reconcile=False)
     other = "fabrikamcache" if registry == "contosocache" else "contosocache"
     assert not any(f"/registries/{other}/" in r.path for r in sandbox.log.all())
+
+
+def test_every_allow_listed_vault_is_read_from_the_start_and_an_unused_one_cannot_fail_it(
+    sandbox: Sandbox,
+) -> None:
+    """The vaults' reads start with the audit, before any credential set names them (their
+    role-assignment lists are its longest chain): an allow-listed vault that no credential set
+    reads, here one that does not exist, costs its read and changes nothing else."""
+    missing = next(iter(VAULTS.values())).rsplit("/", 1)[0] + "/kv-not-there"
+    ctx = context(sandbox, VAULT_ALLOWLIST=",".join([*VAULTS.values(), missing]))
+    report = run_audit(ctx, reconcile=False)
+
+    assert set(kinds(report)) == set(kinds(run_audit(context(sandbox), reconcile=False)))
+    vault_reads = [r for r in sandbox.log.all() if r.path.lower().endswith("/vaults/kv-not-there")]
+    assert vault_reads and all(r.status == 404 for r in vault_reads)

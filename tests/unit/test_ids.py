@@ -121,6 +121,7 @@ def test_valid_ids_round_trip(
     )
     parsed = ResourceId.parse(text)
     assert str(parsed) == text
+    assert parsed.key == text.lower()
     assert ResourceId.parse(str(parsed)) == parsed
     assert parsed.name == child_name
     assert parsed.parent is not None and parsed.parent.name == registry
@@ -156,6 +157,7 @@ def test_child_is_what_parse_returns(parent: str, child_type: str, name: str) ->
     if isinstance(expected, ResourceId):
         assert isinstance(built, ResourceId)
         assert built.segments == expected.segments and str(built) == str(expected)
+        assert built.key == expected.key == str(expected).lower()
     else:
         assert built is expected
 
