@@ -55,6 +55,7 @@ from shared.settings import Settings
 
 REGISTRIES, RULES, SETS = 20, 1000, 50
 LATENCY_MS = 20
+RUNS = 3  # fresh processes; the median run is reported
 RSS_BUDGET_MB = 300.0
 
 AUDIT_FUNCTION = "shared.services.audit.run_audit"
@@ -300,22 +301,37 @@ def _run(*extra: str) -> dict[str, Any] | str:
     return result
 
 
+def _ratio(result: dict[str, Any]) -> float:
+    return float(result["wall"]) / float(result["critical_path"])
+
+
 def scale() -> list[Row]:
-    """Figure 5 rows, measured in fresh processes."""
+    """Figure 5 rows: the audit in RUNS fresh processes, the run of median ratio reported (the
+    audit is CPU-bound, so it moves with the machine more than the latency it is compared with;
+    the other figures are medians too), peak RSS the highest of the runs."""
     name = "full audit 20 x 1,000 x 50, 20 ms per call: wall / critical path"
-    result = _run()
-    if isinstance(result, str):
-        return [Row("5", name, None, None, "s", "<= 1.5x", False, f"{AUDIT_FUNCTION} failed: {result}")]  # fmt: skip
-    emulator = result.get("emulator_peak_rss_mb")
+    runs = [_run() for _ in range(RUNS)]
+    failed = [r for r in runs if isinstance(r, str)]
+    if failed:
+        return [Row("5", name, None, None, "s", "<= 1.5x", False, f"{AUDIT_FUNCTION} failed: {failed[0]}")]  # fmt: skip
+    measured = sorted((r for r in runs if not isinstance(r, str)), key=_ratio)
+    result = measured[len(measured) // 2]
+    result["runs"] = [
+        {"wall": r["wall"], "critical_path": r["critical_path"], "cpu": r["cpu"]} for r in measured
+    ]
+    peak = max(r["peak_rss_mb"] for r in measured)
+    emulator = max(r.get("emulator_peak_rss_mb") or 0 for r in measured)
+    ratios = ", ".join(f"{_ratio(r):.2f}x" for r in measured)
     rows = [
         Row("5", name, result["wall"], result["critical_path"], "s", "<= 1.5x",
             result["wall"] <= 1.5 * result["critical_path"],
-            f"{result['calls']} calls; {result['cpu']:.1f} s of CPU in the audit's process; "
-            f"emulated Azure {result['emulator']}", result),
-        Row("5", "full audit: peak RSS / budget", result["peak_rss_mb"], RSS_BUDGET_MB, "MB",
-            "< 300 MB", result["peak_rss_mb"] < RSS_BUDGET_MB,
-            f"the audit's process ({result['rss_before_audit_mb']:.0f} MB before the audit); "
-            f"the emulator's process peaked at {emulator or 0:.0f} MB"),
+            f"median of {RUNS} fresh processes ({ratios}); {result['calls']} calls; "
+            f"{result['cpu']:.1f} s of CPU in the audit's process; emulated Azure {result['emulator']}",
+            result),
+        Row("5", "full audit: peak RSS / budget", peak, RSS_BUDGET_MB, "MB",
+            "< 300 MB", peak < RSS_BUDGET_MB,
+            f"the audit's process, highest of {RUNS} ({result['rss_before_audit_mb']:.0f} MB before "
+            f"the audit); the emulator's process peaked at {emulator:.0f} MB"),
     ]  # fmt: skip
     floor = result["rule_listing_alone"]
     rows.append(
