@@ -54,8 +54,8 @@ async def gather_in_order(calls: Iterable[Awaitable[_T]], *, limit: int) -> list
 
 class AsyncCredential:
     """An `AsyncTokenCredential` over the worker's synchronous credential, so the asyncio clients
-    authenticate as the synchronous ones do, from the same token cache. A token request that has
-    to reach the identity endpoint runs in a thread and never blocks the event loop; the
+    authenticate as the synchronous ones do, from the same token cache. Each token request runs in
+    a thread (it may have to reach the identity endpoint), so it never blocks the event loop; the
     pipeline's authentication policy asks only when its token is about to expire."""
 
     def __init__(self, credential: TokenCredential) -> None:
