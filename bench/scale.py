@@ -241,10 +241,11 @@ def _load_sdk_modules(azure: _InProcess | _Remote, settings: Settings) -> None:
     audited context (its clients, its caches) is warm; the log is cleared afterwards."""
     registry, vault = settings.managed_registries[0], settings.vault_allowlist[0]
     spare = azure.clients()
-    AzureRegistry(spare).list_cache_rules_of([registry], limit=1)  # the asyncio batch
-    AzureRegistry(spare).list_credential_sets(registry)
-    AzureAccess(spare).vault_access(vault)
-    AzureAccess(spare).all_role_assignments(vault)
+    registries, access = AzureRegistry(spare), AzureAccess(spare)
+    registries.list_cache_rules_of([registry], limit=1)  # the asyncio batch
+    registries.list_credential_sets(registry)
+    access.vault_access(vault)
+    access.all_role_assignments(vault)
 
 
 def _calls_alone(

@@ -20,7 +20,7 @@ from typing import Any
 from sandbox.state import Permission, RoleAssignment, RoleDefinition, Vault
 
 GET_SECRET = "Microsoft.KeyVault/vaults/secrets/getSecret/action"
-MG_PREFIX = "/providers/microsoft.management/managementgroups/"
+_MG_PREFIX = "/providers/microsoft.management/managementgroups/"
 
 
 @dataclass(frozen=True)
@@ -54,7 +54,7 @@ def role_grants_data_action(role: RoleDefinition, action: str) -> bool:
 
 
 @lru_cache(maxsize=65536)
-def normalized_scope(scope: str) -> str:
+def _normalized(scope: str) -> str:
     """A scope without its trailing slash, lower case (a list of role assignments compares the
     same few thousand scopes on every page)."""
     return scope.rstrip("/").lower()
@@ -66,12 +66,12 @@ def scope_covers(
     management_groups: Mapping[str, Iterable[str]] | None = None,
 ) -> bool:
     """Whether an assignment at `assignment_scope` applies to `target_scope` (inheritance)."""
-    scope = normalized_scope(assignment_scope)
-    target = normalized_scope(target_scope)
+    scope = _normalized(assignment_scope)
+    target = _normalized(target_scope)
     if scope == "":
         return True  # the root scope "/"
-    if scope.startswith(MG_PREFIX):
-        group = scope[len(MG_PREFIX) :]
+    if scope.startswith(_MG_PREFIX):
+        group = scope[len(_MG_PREFIX) :]
         members = {s.lower() for s in _group_members(management_groups or {}, group)}
         parts = target.split("/")
         return len(parts) > 2 and parts[1] == "subscriptions" and parts[2] in members

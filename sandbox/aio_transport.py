@@ -15,7 +15,7 @@ from collections.abc import AsyncIterator, Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode
 
 from azure.core.exceptions import ServiceRequestError, ServiceResponseTimeoutError
 from azure.core.pipeline.transport import AioHttpTransport, AsyncHttpTransport
@@ -23,7 +23,7 @@ from azure.core.rest._http_response_impl_async import AsyncHttpResponseImpl
 from azure.core.utils import case_insensitive_dict
 
 from sandbox.errors import HostNotFoundError, SimulatedTimeoutError
-from sandbox.transport import _body_bytes
+from sandbox.transport import body_bytes, forwarded
 from sandbox.wire import Request, Response
 
 if TYPE_CHECKING:
@@ -61,7 +61,7 @@ def _request_body(request: Any) -> bytes:
     content = getattr(request, "content", None)
     if isinstance(content, Mapping):  # a form (data=...): URL-encoded, as on the wire
         return urlencode(list(content.items()), doseq=True).encode()
-    return _body_bytes(content)
+    return body_bytes(content)
 
 
 class SandboxAsyncTransport(AsyncHttpTransport):  # type: ignore[type-arg]
@@ -134,11 +134,8 @@ class ForwardingAioHttpTransport(AioHttpTransport):  # type: ignore[misc]
 
     async def send(self, request: Any, **kwargs: Any) -> Any:
         """Send a copy of `request` to the server (retries resend the original)."""
-        original = urlsplit(request.url)
-        forwarded = copy.copy(request)
-        forwarded.url = (
-            self._base + original.path + (f"?{original.query}" if original.query else "")
-        )
-        forwarded.headers = case_insensitive_dict(request.headers)
-        forwarded.headers["Host"] = forwarded.headers["X-Forwarded-Host"] = original.hostname or ""
-        return await super().send(forwarded, **kwargs)
+        copied = copy.copy(request)
+        copied.url, host = forwarded(self._base, request.url)
+        copied.headers = case_insensitive_dict(request.headers)
+        copied.headers["Host"] = copied.headers["X-Forwarded-Host"] = host
+        return await super().send(copied, **kwargs)

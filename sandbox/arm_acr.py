@@ -11,7 +11,7 @@ from sandbox.acr_json import cache_rule_json, credential_set_json, registry_json
 from sandbox.env import ARM_HOST, Env, format_time
 from sandbox.errors import ServiceError, bad_request, conflict, not_found
 from sandbox.health import assignments_by_principal
-from sandbox.paging import page
+from sandbox.paging import arm_list
 from sandbox.state import CacheRule, CredentialSet, Operation, Registry, new_guid, registry_key
 from sandbox.wire import Request, Response, empty_response, json_response
 
@@ -67,13 +67,7 @@ def list_registries(env: Env, req: Request, p: dict[str, str]) -> Response:
         and ("rg" not in p or r.resource_group.lower() == p["rg"].lower())
     ]
     found.sort(key=lambda r: r.name.lower())
-    chunk, next_link = page(
-        found, req.query, f"https://{ARM_HOST}{req.path}", env.options.page_size
-    )
-    body: dict[str, Any] = {"value": [registry_json(r) for r in chunk]}
-    if next_link:
-        body["nextLink"] = next_link
-    return json_response(200, body)
+    return arm_list(env, req, found, lambda chunk: [registry_json(r) for r in chunk])
 
 
 def get_registry(env: Env, req: Request, p: dict[str, str]) -> Response:
@@ -91,13 +85,7 @@ def list_children(env: Env, req: Request, p: dict[str, str]) -> Response:
     registry = _registry(env, p)
     coll = p["coll"].lower()
     items = sorted(_items(registry, coll).values(), key=lambda i: i.name.lower())
-    chunk, next_link = page(
-        items, req.query, f"https://{ARM_HOST}{req.path}", env.options.page_size
-    )
-    body: dict[str, Any] = {"value": _children_json(env, registry, coll, chunk)}
-    if next_link:
-        body["nextLink"] = next_link
-    return json_response(200, body)
+    return arm_list(env, req, items, lambda chunk: _children_json(env, registry, coll, chunk))
 
 
 def child(env: Env, req: Request, p: dict[str, str]) -> Response:

@@ -6,11 +6,11 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from sandbox.access import MG_PREFIX, normalized_scope, scope_covers
+from sandbox.access import scope_covers
 from sandbox.arm_acr import Handler
-from sandbox.env import ARM_HOST, Env, format_time
+from sandbox.env import Env, format_time
 from sandbox.errors import ServiceError, bad_request, conflict, not_found
-from sandbox.paging import page
+from sandbox.paging import arm_list
 from sandbox.state import RoleAssignment, RoleDefinition
 from sandbox.wire import Request, Response, empty_response, json_response
 
@@ -114,16 +114,10 @@ def _listed(
     assignment_scope: str, scope: str, groups: Mapping[str, Iterable[str]], *, below: bool
 ) -> bool:
     """An assignment at `assignment_scope` is listed at `scope`: at or above it (inherited), or,
-    with `below`, under it. The same test as scope_covers both ways, with its plain-scope case
-    inlined: a list compares every assignment in the tenant on every page."""
-    mine, listed = normalized_scope(assignment_scope), normalized_scope(scope)
-    if mine.startswith(MG_PREFIX) or listed.startswith(MG_PREFIX):
-        return scope_covers(assignment_scope, scope, groups) or (
-            below and scope_covers(scope, assignment_scope, groups)
-        )
-    if mine in ("", listed) or listed.startswith(mine + "/"):
-        return True
-    return below and (listed == "" or mine.startswith(listed + "/"))
+    with `below`, under it."""
+    return scope_covers(assignment_scope, scope, groups) or (
+        below and scope_covers(scope, assignment_scope, groups)
+    )
 
 
 def role_assignments(env: Env, req: Request, p: dict[str, str]) -> Response:
@@ -137,13 +131,7 @@ def role_assignments(env: Env, req: Request, p: dict[str, str]) -> Response:
         and _listed(a.scope, scope, env.state.management_groups, below=not at_scope)
     ]
     found.sort(key=lambda a: (a.scope.lower(), a.guid))
-    chunk, next_link = page(
-        found, req.query, f"https://{ARM_HOST}{req.path}", env.options.page_size
-    )
-    body: dict[str, Any] = {"value": [assignment_json(a) for a in chunk]}
-    if next_link:
-        body["nextLink"] = next_link
-    return json_response(200, body)
+    return arm_list(env, req, found, lambda chunk: [assignment_json(a) for a in chunk])
 
 
 def role_assignment(env: Env, req: Request, p: dict[str, str]) -> Response:
@@ -220,13 +208,7 @@ def role_definitions(env: Env, req: Request, p: dict[str, str]) -> Response:
         else:
             raise bad_request("UnsupportedQueryParameter", f"The filter '{raw}' is not supported.")
     found.sort(key=lambda r: r.role_name.lower())
-    chunk, next_link = page(
-        found, req.query, f"https://{ARM_HOST}{req.path}", env.options.page_size
-    )
-    body: dict[str, Any] = {"value": [definition_json(r, scope) for r in chunk]}
-    if next_link:
-        body["nextLink"] = next_link
-    return json_response(200, body)
+    return arm_list(env, req, found, lambda chunk: [definition_json(r, scope) for r in chunk])
 
 
 def role_definition(env: Env, req: Request, p: dict[str, str]) -> Response:

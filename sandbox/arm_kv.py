@@ -6,9 +6,9 @@ import re
 from typing import Any
 
 from sandbox.arm_acr import Handler
-from sandbox.env import ARM_HOST, Env
+from sandbox.env import Env
 from sandbox.errors import not_found
-from sandbox.paging import page
+from sandbox.paging import arm_list
 from sandbox.state import Vault
 from sandbox.wire import Request, Response, json_response
 
@@ -76,13 +76,7 @@ def list_vaults(env: Env, req: Request, p: dict[str, str]) -> Response:
         and ("rg" not in p or v.resource_group.lower() == p["rg"].lower())
     ]
     found.sort(key=lambda v: v.name.lower())
-    chunk, next_link = page(
-        found, req.query, f"https://{ARM_HOST}{req.path}", env.options.page_size
-    )
-    body: dict[str, Any] = {"value": [vault_json(v) for v in chunk]}
-    if next_link:
-        body["nextLink"] = next_link
-    return json_response(200, body)
+    return arm_list(env, req, found, lambda chunk: [vault_json(v) for v in chunk])
 
 
 ROUTES: list[tuple[set[str], re.Pattern[str], Handler]] = [

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any, TypeVar
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlencode
 
+from sandbox.env import ARM_HOST
 from sandbox.errors import bad_request
+from sandbox.wire import Request, Response, json_response
+
+if TYPE_CHECKING:
+    from sandbox.env import Env
 
 T = TypeVar("T")
 
@@ -32,3 +37,17 @@ def page(
     rest: dict[str, Any] = {k: v for k, v in query.items() if k.lower() != skip_param.lower()}
     rest[skip_param] = str(end)
     return chunk, f"{base_url}?{urlencode(rest)}"
+
+
+def arm_list(
+    env: Env, req: Request, items: Sequence[T], render: Callable[[Sequence[T]], list[Any]]
+) -> Response:
+    """One page of an ARM list (`{"value": [...], "nextLink": ...}`, nextLink omitted on the last
+    page), the page's items rendered by `render`."""
+    chunk, next_link = page(
+        items, req.query, f"https://{ARM_HOST}{req.path}", env.options.page_size
+    )
+    body: dict[str, Any] = {"value": render(chunk)}
+    if next_link:
+        body["nextLink"] = next_link
+    return json_response(200, body)

@@ -62,7 +62,15 @@ class StaticTokenCredential:
         return None
 
 
-def _body_bytes(body: Any) -> bytes:
+def forwarded(base_url: str, url: str) -> tuple[str, str]:
+    """Where `https://{azure host}/path?query` goes on the sandbox server at `base_url`, and the
+    Azure host the server routes by (sent in `Host` and `X-Forwarded-Host`)."""
+    original = urlsplit(url)
+    suffix = original.path + (f"?{original.query}" if original.query else "")
+    return base_url.rstrip("/") + suffix, original.hostname or ""
+
+
+def body_bytes(body: Any) -> bytes:
     if body is None:
         return b""
     if isinstance(body, bytes):
@@ -112,7 +120,7 @@ class _InProcessAdapter(HTTPAdapter):
             str(request.method),
             str(request.url),
             {k: v if isinstance(v, str) else v.decode() for k, v in request.headers.items()},
-            _body_bytes(request.body),
+            body_bytes(request.body),
         )
         try:
             answer = self._answer(sandbox_request)
@@ -159,13 +167,10 @@ class _ForwardingAdapter(HTTPAdapter):
     def send(
         self, request: requests.PreparedRequest, *args: Any, **kwargs: Any
     ) -> requests.Response:
-        original = urlsplit(str(request.url))
-        forwarded = request.copy()
-        suffix = original.path + (f"?{original.query}" if original.query else "")
-        forwarded.url = self._base + suffix
-        forwarded.headers["X-Forwarded-Host"] = original.hostname or ""
-        forwarded.headers["Host"] = original.hostname or ""
-        response = super().send(forwarded, *args, **kwargs)
+        copied = request.copy()
+        copied.url, host = forwarded(self._base, str(request.url))
+        copied.headers["X-Forwarded-Host"] = copied.headers["Host"] = host
+        response = super().send(copied, *args, **kwargs)
         response.url = str(request.url)
         return response
 
@@ -199,10 +204,7 @@ class ForwardingPoolManager(urllib3.PoolManager):
     def urlopen(  # type: ignore[override]
         self, method: str, url: str, redirect: bool = True, **kw: Any
     ) -> urllib3.BaseHTTPResponse:
-        original = urlsplit(url)
+        target, host = forwarded(self._base, url)
         headers = dict(kw.pop("headers", None) or {})
-        headers["Host"] = headers["X-Forwarded-Host"] = original.hostname or ""
-        suffix = original.path + (f"?{original.query}" if original.query else "")
-        return super().urlopen(
-            method, self._base + suffix, redirect=redirect, headers=headers, **kw
-        )
+        headers["Host"] = headers["X-Forwarded-Host"] = host
+        return super().urlopen(method, target, redirect=redirect, headers=headers, **kw)

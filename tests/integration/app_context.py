@@ -36,12 +36,14 @@ def sandbox_context(
     settings: Settings | None = None,
     policies: PolicyStore | None = None,
     journal: Journal | None = None,
+    sleep_scale: float = 1.0,
 ) -> Context:
-    """What shared.bootstrap builds in sandbox mode, for one test's sandbox."""
+    """What shared.bootstrap builds in sandbox mode, for one test's sandbox (`sleep_scale`
+    scales the SDK's retry back-off and LRO polling: 0 makes them instant)."""
     clients = AzureClients(
         sandbox.credential(),
-        transport=sandbox.transport(),
-        async_transport=sandbox.async_transport,
+        transport=sandbox.transport(sleep_scale=sleep_scale),
+        async_transport=lambda: sandbox.async_transport(sleep_scale=sleep_scale),
     )
     return Context(
         settings=settings or demo_settings(),

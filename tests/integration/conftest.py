@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cache
+from http.server import HTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +19,7 @@ from azure.mgmt.containerregistry import ContainerRegistryManagementClient
 from azure.mgmt.keyvault import KeyVaultManagementClient
 
 from sandbox import Sandbox
+from sandbox.server import serve
 
 DEMO = Path(__file__).resolve().parents[2] / "sandbox" / "scenarios" / "demo.yaml"
 SUBSCRIPTION = "00000000-0000-0000-0000-000000000001"
@@ -91,3 +95,22 @@ def sdk_clients(sandbox: Sandbox) -> Iterator[SdkClients]:
     clients = make_clients(sandbox)
     yield clients
     clients.close()
+
+
+@contextmanager
+def served(http: HTTPServer) -> Iterator[str]:
+    """`http` serving on a thread of its own; its base URL, shut down afterwards."""
+    thread = threading.Thread(target=http.serve_forever, args=(0.05,), daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{http.server_address[1]}"
+    finally:
+        http.shutdown()
+        http.server_close()
+
+
+@pytest.fixture
+def server(sandbox: Sandbox) -> Iterator[str]:
+    """The test's sandbox served over HTTP by `python -m sandbox`'s server."""
+    with served(serve(sandbox, 0)) as url:
+        yield url

@@ -7,7 +7,6 @@ the SDK's retries on throttling; plus the in-memory port, and pages that are not
 from __future__ import annotations
 
 import asyncio
-import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -19,7 +18,6 @@ from bench import scenarios as sc
 from bench.wiring import SUB as SUBSCRIPTION
 from bench.wiring import registry_id, remote_clients, vault_id
 from sandbox import Sandbox
-from sandbox.server import serve
 from shared.adapters.azure import AzureClients, AzureRegistry
 from shared.adapters.azure.arm_lists import list_json, list_json_async
 from shared.adapters.azure.errors import translate_errors
@@ -28,6 +26,7 @@ from shared.domain.cache_rules import RuleSpec
 from shared.domain.ids import ResourceId
 from shared.domain.repositories import TargetPath, Upstream
 from shared.errors import InvalidInputError, NotFoundError, ThrottledError, UpstreamUnavailableError
+from tests.integration.conftest import served
 
 COUNT = 5  # registries in the fleet
 RULES = 7  # per registry: pages of 3, 3 and 1
@@ -44,19 +43,6 @@ def sandbox() -> Sandbox:
     """A fleet whose rule lists span several pages (named `sandbox` so the session's check that
     no secret value is ever served applies to it)."""
     return Sandbox(sc.fleet(registries=COUNT, sets=2, rules=RULES), page_size=PAGE)
-
-
-@pytest.fixture
-def server(sandbox: Sandbox) -> Iterator[str]:
-    """The sandbox served over HTTP by `python -m sandbox`'s server (as test_pooled_transport)."""
-    http = serve(sandbox, 0)
-    thread = threading.Thread(target=http.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{http.server_address[1]}"
-    finally:
-        http.shutdown()
-        http.server_close()
 
 
 def in_process(sb: Sandbox, *, sleep_scale: float | None = None) -> AzureRegistry:
@@ -308,13 +294,8 @@ class _PageHandler(BaseHTTPRequestHandler):
 def odd_pages() -> Iterator[str]:
     http = ThreadingHTTPServer(("127.0.0.1", 0), _PageHandler)
     http.daemon_threads = True
-    thread = threading.Thread(target=http.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{http.server_address[1]}"
-    finally:
-        http.shutdown()
-        http.server_close()
+    with served(http) as url:
+        yield url
 
 
 def _list_async(clients: AzureClients, path: str) -> list[Any]:

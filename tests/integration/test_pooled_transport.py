@@ -5,8 +5,6 @@ on throttling, errors mapped to azure-core's exception types, and streamed bodie
 from __future__ import annotations
 
 import socket
-import threading
-from collections.abc import Iterator
 
 import pytest
 from azure.containerregistry import ContainerRegistryClient
@@ -21,7 +19,6 @@ from azure.mgmt.containerregistry import ContainerRegistryManagementClient
 from azure.mgmt.containerregistry.models import CacheRule
 
 from sandbox import ForwardingPoolManager, Sandbox
-from sandbox.server import serve
 from shared.adapters.azure.transport import (
     PooledResponse,
     PooledTransport,
@@ -31,18 +28,6 @@ from shared.adapters.azure.transport import (
 from tests.integration.conftest import RG_CACHE, SUBSCRIPTION
 
 REGISTRY = f"/subscriptions/{SUBSCRIPTION}/resourceGroups/{RG_CACHE}/providers/Microsoft.ContainerRegistry/registries/contosocache"
-
-
-@pytest.fixture
-def server(sandbox: Sandbox) -> Iterator[str]:
-    http = serve(sandbox, 0)
-    thread = threading.Thread(target=http.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{http.server_address[1]}"
-    finally:
-        http.shutdown()
-        http.server_close()
 
 
 def acr(sandbox: Sandbox, transport: PooledTransport) -> ContainerRegistryManagementClient:

@@ -11,9 +11,9 @@ from azure.core.rest import HttpRequest
 from azure.keyvault.secrets import SecretClient
 
 from sandbox import Sandbox
-from shared.adapters.azure import AzureClients, KeyVaultSecrets
 from shared.domain.secrets import SecretRef
 from shared.errors import NotFoundError
+from tests.integration.app_context import sandbox_context
 from tests.integration.conftest import SdkClients
 
 
@@ -134,13 +134,7 @@ def test_the_adapter_lists_what_the_sdk_lists_from_the_versions_endpoint_only(
         for v in sdk_clients.secrets.list_properties_of_secret_versions("quay-password")
     }
     first = len(sandbox.requests)
-    adapter = KeyVaultSecrets(
-        AzureClients(
-            sandbox.credential(),
-            transport=sandbox.transport(),
-            async_transport=sandbox.async_transport,
-        )
-    )
+    adapter = sandbox_context(sandbox).secrets  # the product's KeyVaultSecrets
     secret = SecretRef.parse("https://kv-cache-rbac.vault.azure.net/secrets/quay-password")
     listed = adapter.list_versions(secret)
 
@@ -157,13 +151,7 @@ def test_the_adapter_lists_what_the_sdk_lists_from_the_versions_endpoint_only(
 
 def test_the_adapter_says_a_missing_secret_is_not_found(sandbox: Sandbox) -> None:
 
-    adapter = KeyVaultSecrets(
-        AzureClients(
-            sandbox.credential(),
-            transport=sandbox.transport(),
-            async_transport=sandbox.async_transport,
-        )
-    )
+    adapter = sandbox_context(sandbox).secrets  # the product's KeyVaultSecrets
     with pytest.raises(NotFoundError):
         adapter.list_versions(
             SecretRef.parse("https://kv-cache-rbac.vault.azure.net/secrets/no-such-secret")

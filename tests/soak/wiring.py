@@ -4,13 +4,12 @@ sleep), so fault-heavy runs stay fast; otherwise what tests/integration/app_cont
 from __future__ import annotations
 
 from sandbox import Sandbox
-from shared.adapters.azure import AzureAccess, AzureClients, AzureRegistry, KeyVaultSecrets
-from shared.adapters.memory import MemoryJournal, MemoryPolicyStore
+from shared.adapters.memory import MemoryPolicyStore
 from shared.domain.policies import Policy
 from shared.ports import Journal, PolicyStore
 from shared.services import Context
 from shared.settings import Settings
-from tests.integration.app_context import demo_settings
+from tests.integration.app_context import sandbox_context
 
 __all__ = ["demo_policies", "fast_context"]
 
@@ -28,17 +27,10 @@ def fast_context(
     journal: Journal | None = None,
 ) -> Context:
     """A Context whose SDK clients reach `sandbox` in-process, with back-off sleeps scaled to 0."""
-    clients = AzureClients(
-        sandbox.credential(),
-        transport=sandbox.transport(sleep_scale=0),
-        async_transport=lambda: sandbox.async_transport(sleep_scale=0),
-    )
-    return Context(
-        settings=settings or demo_settings(),
-        registry=AzureRegistry(clients),
-        secrets=KeyVaultSecrets(clients),
-        access=AzureAccess(clients),
+    return sandbox_context(
+        sandbox,
+        settings=settings,
         policies=policies or demo_policies(sandbox),
-        journal=journal or MemoryJournal(),
-        clock=sandbox.clock,
+        journal=journal,
+        sleep_scale=0,
     )

@@ -75,7 +75,7 @@ class ListIds:
         return parent, kind
 
 
-def _first_page(
+def _get(
     path: str, api_version: str, params: Mapping[str, str] | None, endpoint: str = ARM_ENDPOINT
 ) -> Any:
     from azure.core.rest import HttpRequest
@@ -128,20 +128,19 @@ def list_json(
     collection, or one of a data plane that pages the same way (`endpoint`: a vault's URL)."""
     send = _pipeline_client(client).send_request
     items: list[Mapping[str, Any]] = []
-    request = _first_page(path, api_version, params, endpoint)
+    request = _get(path, api_version, params, endpoint)
     while request is not None:
-        response = send(request, stream=True)  # read here: decoded once, not by the pipeline too
-        body = response.read()
-        response.raise_for_status()
-        request = _next_page(_decoded(body), items)
+        request = _next_page(_sent(send, request), items)
     return items
 
 
 def get_json(client: Any, path: str, *, api_version: str) -> Mapping[str, Any]:
     """One ARM resource at `path` as REST JSON, through the client's pipeline (as `list_json`)."""
-    response = _pipeline_client(client).send_request(
-        _first_page(path, api_version, None), stream=True
-    )
+    return _sent(_pipeline_client(client).send_request, _get(path, api_version, None))
+
+
+def _sent(send: Any, request: Any) -> Mapping[str, Any]:
+    response = send(request, stream=True)  # read here: decoded once, not by the pipeline too
     body = response.read()
     response.raise_for_status()
     return _decoded(body)
@@ -157,7 +156,7 @@ async def list_json_async(
     """`list_json` through an SDK's asyncio client (`azure.mgmt.*.aio`)."""
     send = _pipeline_client(client).send_request
     items: list[Mapping[str, Any]] = []
-    request = _first_page(path, api_version, params)
+    request = _get(path, api_version, params)
     while request is not None:
         response = await send(request, stream=True)
         body = await response.read()

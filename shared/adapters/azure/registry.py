@@ -28,6 +28,7 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 _CREDENTIAL_NAME = "Credential1"  # the only credential name ACR defines
+_HEALTH_STATUSES = {s.value.lower(): s for s in HealthStatus}  # ACR's wire values, any case
 API_VERSION = "2025-11-01"  # the SDK's default; lists page raw JSON through the same client
 
 
@@ -102,9 +103,8 @@ def _health(credential: Any) -> CredentialHealth:
     if health is None:
         return CredentialHealth()
     status = _enum_text(getattr(health, "status", None)) or ""
-    known = {s.value.lower(): s for s in HealthStatus}
     return CredentialHealth(
-        known.get(status.lower(), HealthStatus.UNKNOWN),
+        _HEALTH_STATUSES.get(status.lower(), HealthStatus.UNKNOWN),
         getattr(health, "error_code", None),
         getattr(health, "error_message", None),
     )
@@ -166,7 +166,6 @@ def credential_set_from_json(
             raise InvalidInputError("it has no authCredentials")
         health = primary.get("credentialHealth") or {}
         status = str(health.get("status") or "")
-        known = {s.value.lower(): s for s in HealthStatus}
         return CredentialSet(
             id=(ids or ListIds()).parse(item["id"]),
             login_server=properties["loginServer"],
@@ -174,7 +173,7 @@ def credential_set_from_json(
             password=SecretRef.parse(primary.get("passwordSecretIdentifier")),
             principal_id=(item.get("identity") or {}).get("principalId"),
             health=CredentialHealth(
-                known.get(status.lower(), HealthStatus.UNKNOWN),
+                _HEALTH_STATUSES.get(status.lower(), HealthStatus.UNKNOWN),
                 health.get("errorCode"),
                 health.get("errorMessage"),
             )
