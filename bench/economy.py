@@ -33,11 +33,11 @@ from bench.wiring import bench_settings, registry_id, sandbox_context
 from sandbox import RequestRecord, Sandbox
 from shared.domain.ids import ResourceId
 from shared.domain.repositories import TargetPath, Upstream
-from shared.pull_events import PullFailure
-from shared.services import react_to_keyvault_event
 from shared.services.context import Context
-from shared.services.pull_failures import react_to_pull_failure
+from shared.services.reactions import dispatch, react
 from shared.services.repositories import request_repository
+from shared.signals import KEY_VAULT
+from shared.signals.pull_failures import PULL_FAILED, PullFailure
 
 
 @dataclass(frozen=True)
@@ -154,16 +154,16 @@ def rotation(fleet: Fleet = Fleet(), k: int = 0) -> list[Economy]:
     minimum = _rotation_minimum(sandbox, vault, secret)
     first = _measure(
         f"rotation across {fleet.registries} registries", sandbox,
-        lambda: react_to_keyvault_event(rotated["eventGrid"], ctx), minimum, minimum["credential set PATCH"],
+        lambda: react(KEY_VAULT, rotated["eventGrid"], ctx), minimum, minimum["credential set PATCH"],
     )  # fmt: skip
     replay = _measure(
         "replayed rotation (same event again)", sandbox,
-        lambda: react_to_keyvault_event(rotated["eventGrid"], ctx), {}, 0,
+        lambda: react(KEY_VAULT, rotated["eventGrid"], ctx), {}, 0,
     )  # fmt: skip
     reads = {k: v for k, v in minimum.items() if k in ("list credential sets", "versions")}
     late = _measure(
         "late event for an older version (new id)", sandbox,
-        lambda: react_to_keyvault_event(older["cloudEvent"], ctx), reads, 0,
+        lambda: react(KEY_VAULT, older["cloudEvent"], ctx), reads, 0,
     )  # fmt: skip
     return [first, replay, late]
 
@@ -201,7 +201,7 @@ def diagnosis(fleet: Fleet = Fleet(), k: int = 0) -> Economy:
     )
     return _measure(
         "pull-failure diagnosis (RBAC vault, report mode)", sandbox,
-        lambda: react_to_pull_failure(failure, ctx, signal_id="bench-pull"),
+        lambda: dispatch(ctx, PULL_FAILED, failure, signal_id="bench-pull"),
         _diagnosis_minimum(sandbox, registry, k), 0,
     )  # fmt: skip
 

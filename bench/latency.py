@@ -25,7 +25,8 @@ from bench.wiring import bench_settings, sandbox_context
 from sandbox import Sandbox
 from shared.domain.ids import ResourceId
 from shared.domain.secrets import SecretRef
-from shared.services import react_to_keyvault_event
+from shared.services.reactions import react
+from shared.signals import KEY_VAULT
 
 REGISTRIES = 10
 SETS = 10
@@ -38,7 +39,7 @@ def rotation_latency(repeat: int = 5, k: int = 0) -> Row:
     ctx = sandbox_context(sandbox, bench_settings(sc.registry_names(REGISTRIES), sc.VAULTS))
     vault, secret = sc.vault_of(k), sc.secret_names(k)[1]
     warm = sandbox.add_secret_version(vault, secret)  # a warm worker: clients built, KV challenge
-    react_to_keyvault_event(warm["eventGrid"], ctx)
+    react(KEY_VAULT, warm["eventGrid"], ctx)
     sandbox.faults.latency(LATENCY_MS)
     walls, chains = [], []
     for _ in range(repeat):
@@ -46,7 +47,7 @@ def rotation_latency(repeat: int = 5, k: int = 0) -> Row:
         rotated = sandbox.add_secret_version(vault, secret)
         sandbox.log.clear()
         start = time.perf_counter()
-        reaction = react_to_keyvault_event(rotated["eventGrid"], ctx)
+        reaction = react(KEY_VAULT, rotated["eventGrid"], ctx)
         walls.append(time.perf_counter() - start)
         assert reaction.status.value == "applied", reaction.reason
         records = [r for r in sandbox.log.all() if not r.challenge]

@@ -32,9 +32,11 @@ from shared.adapters.memory import (
 )
 from shared.domain.rotation import plan_rotation
 from shared.domain.secrets import SecretRef
-from shared.events import Envelope, parse_keyvault_signal
-from shared.services import react_to_keyvault_event
 from shared.services.context import Context
+from shared.services.reactions import react
+from shared.signals import KEY_VAULT
+from shared.signals.envelope import Envelope
+from shared.signals.keyvault import parse_keyvault_signal
 
 REGISTRIES = 10
 SETS = 10
@@ -103,7 +105,7 @@ def _full(ctx: Context, events: list[dict[str, Any]], count: int) -> float:
     for i in range(count):
         event = dict(events[i % len(events)])
         event["id"] = f"bench-{i}"  # a new delivery each time, so the journal does not short-cut it
-        react_to_keyvault_event(event, ctx)
+        react(KEY_VAULT, event, ctx)
     return count / (time.perf_counter() - start)
 
 

@@ -1,4 +1,5 @@
-"""Pull failures: a `cachekeeper.PullFailed` CloudEvent (custom topic) or an Azure Monitor alert.
+"""Pull failures reported by Azure Monitor (the `cachekeeper.PullFailed` CloudEvent arrives through
+functions/events.py).
 
 POST /api/alerts/pull-failures takes the common alert schema of a log-search alert on
 ContainerRegistryRepositoryEvents split by Repository (the action group's webhook).
@@ -10,23 +11,10 @@ import logging
 
 import azure.functions as func
 
-from functions._events import event_to_json
 from functions._http import guarded, json_response, read_json
 
 bp = func.Blueprint()
 log = logging.getLogger(__name__)
-
-
-@bp.function_name("on_pull_failure")
-@bp.event_grid_trigger(arg_name="event")
-def on_pull_failure(event: func.EventGridEvent) -> None:
-    from shared.bootstrap import context
-    from shared.observability import record_event
-    from shared.services.pull_failures import react_to_pull_failed_event
-
-    payload = event_to_json(event)
-    reaction = react_to_pull_failed_event(payload, context())
-    record_event(log, payload, reaction)
 
 
 @bp.function_name("pull_failure_alert")
@@ -35,9 +23,9 @@ def pull_failure_alert(req: func.HttpRequest) -> func.HttpResponse:
     def handle() -> func.HttpResponse:
         from shared.bootstrap import context
         from shared.observability import record_reaction
-        from shared.services.pull_failures import react_to_pull_failure_alert
+        from shared.services.reactions import react_to_alert
 
-        reactions = react_to_pull_failure_alert(read_json(req), context())
+        reactions = react_to_alert(read_json(req), context())
         for reaction in reactions:
             record_reaction(log, event_type="AzureMonitor.Alert", event_id=None, reaction=reaction)
         return json_response({"reactions": [r.to_dict() for r in reactions]}, status_code=202)

@@ -1,4 +1,5 @@
-"""New repositories: the admin endpoint and the `cachekeeper.RepositoryRequested` trigger.
+"""New repositories: the admin endpoint (the `cachekeeper.RepositoryRequested` event arrives
+through functions/events.py).
 
 POST /api/repositories[?dry_run=true]  {"upstream": "docker.io/library/nginx", "registry": "contosocache"}
                                        or {"target": "dockerhub/library/nginx", "registry": ...}
@@ -11,7 +12,6 @@ import uuid
 
 import azure.functions as func
 
-from functions._events import event_to_json
 from functions._http import flag, guarded, json_response, read_json
 
 bp = func.Blueprint()
@@ -36,15 +36,3 @@ def request_repository(req: func.HttpRequest) -> func.HttpResponse:
         )
 
     return guarded(handle, req)
-
-
-@bp.function_name("on_repository_requested")
-@bp.event_grid_trigger(arg_name="event")
-def on_repository_requested(event: func.EventGridEvent) -> None:
-    from shared.bootstrap import context
-    from shared.observability import record_event
-    from shared.services.registry_events import react_to_repository_requested_event
-
-    payload = event_to_json(event)
-    reaction = react_to_repository_requested_event(payload, context())
-    record_event(log, payload, reaction)

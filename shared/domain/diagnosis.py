@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from shared.domain.access import AccessVerdict, Verdict
+from shared.domain.actions import CredentialSetSecrets, SecretReadGrant
 from shared.domain.ids import ResourceId
 from shared.domain.models import KEY_VAULT_SECRETS_USER, CredentialSet, SecretVersion
 from shared.domain.plans import Action, ActionKind, Finding, Plan, Severity, fingerprint
@@ -115,11 +116,7 @@ def plan_access_repair(
                     kind=ActionKind.GRANT_SECRET_READ,
                     resource=str(check.scope),
                     reason=f"grant Key Vault Secrets User on {secret} to {credential_set.name}'s identity",
-                    changes={
-                        "principalId": principal,
-                        "roleDefinitionId": KEY_VAULT_SECRETS_USER,
-                        "credentialSet": resource,
-                    },
+                    changes=SecretReadGrant(principal, KEY_VAULT_SECRETS_USER, resource),
                 )
             )
     if actions or (fix and not findings and not credential_set.health.is_healthy):
@@ -128,13 +125,9 @@ def plan_access_repair(
                 kind=ActionKind.REFRESH_CREDENTIAL_SET,
                 resource=resource,
                 reason="re-send the secret identifiers so ACR re-checks the credentials",
-                changes={
-                    r: {"from": str(ref), "to": str(ref)}
-                    for r, ref in (
-                        ("username", credential_set.username),
-                        ("password", credential_set.password),
-                    )
-                },
+                changes=CredentialSetSecrets.resend(
+                    credential_set.username, credential_set.password
+                ),
             )
         )
     state = {"set": [resource.lower(), str(credential_set.username), str(credential_set.password), principal],

@@ -13,7 +13,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from shared.domain.actions import ActionPayload
 
 __all__ = [
     "Action",
@@ -80,19 +83,20 @@ class Finding:
 
 @dataclass(frozen=True, slots=True)
 class Action:
-    """One change to make in Azure, with the reason a person can read."""
+    """One change to make in Azure, with the reason a person can read and what it changes
+    (`shared/domain/actions.py`: one payload type per kind)."""
 
     kind: ActionKind
     resource: str
     reason: str
-    changes: Mapping[str, Any] = field(default_factory=dict)
+    changes: ActionPayload
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "kind": self.kind.value,
             "resource": self.resource,
             "reason": self.reason,
-            "changes": dict(self.changes),
+            "changes": self.changes.to_dict(),
         }
 
 

@@ -17,6 +17,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from shared.domain.actions import CredentialSetSecrets
 from shared.domain.ids import ResourceId
 from shared.domain.models import CredentialSet, HealthStatus, SecretVersion
 from shared.domain.plans import Action, ActionKind, Finding, Plan, Severity, fingerprint
@@ -175,7 +176,9 @@ def _plan_one(
             kind=ActionKind.UPDATE_CREDENTIAL_SET,
             resource=str(credential_set.id),
             reason="; ".join(f"{role}: {d.note}" for role, d in changed.items()),
-            changes={role: {"from": str(refs[role]), "to": str(after[role])} for role in refs},
+            changes=CredentialSetSecrets(
+                refs["username"], refs["password"], after["username"], after["password"]
+            ),
         )
     if not versionless:
         return None
@@ -196,5 +199,5 @@ def _plan_one(
         kind=ActionKind.REFRESH_CREDENTIAL_SET,
         resource=str(credential_set.id),
         reason=f"{'/'.join(versionless)} versionless: {reason}",
-        changes={role: {"from": str(ref), "to": str(ref)} for role, ref in refs.items()},
+        changes=CredentialSetSecrets.resend(credential_set.username, credential_set.password),
     )

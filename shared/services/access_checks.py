@@ -16,10 +16,10 @@ from shared.domain.ids import ResourceId
 from shared.domain.models import CredentialSet, RoleAssignment, RoleDefinition, VaultAccess
 from shared.domain.plans import Finding, Severity
 from shared.domain.secrets import SecretRef
-from shared.events import KeyVaultSignal
 from shared.services.context import Context, fan_out
-from shared.services.credential_sets import record_findings, terminal_outcome
+from shared.services.records import record_findings, record_terminal
 from shared.services.results import Reaction, ReactionStatus
+from shared.signals.keyvault import KeyVaultSignal
 
 __all__ = ["RoleAssignmentLists", "check_secret_access", "recheck_vault_access"]
 
@@ -143,7 +143,7 @@ def _fix(vault: VaultAccess, principal: str, scope: ResourceId) -> str:
     return f"az keyvault set-policy --name {vault.vault_id.name} --object-id {principal} --secret-permissions get"
 
 
-def recheck_vault_access(ctx: Context, signal: KeyVaultSignal) -> Reaction:
+def recheck_vault_access(ctx: Context, signal: KeyVaultSignal, signal_id: str) -> Reaction:
     """For every managed credential set reading from the event's vault, can its identity still read?"""
     assert signal.vault is not None  # checked by the caller's scope rules
     vault_id = signal.vault
@@ -179,10 +179,10 @@ def recheck_vault_access(ctx: Context, signal: KeyVaultSignal) -> Reaction:
         for (credential_set, ref), verdict in zip(pairs, verdicts, strict=True)
         if not verdict.allowed
     ]
-    record_findings(ctx, findings, signal_id=signal.event_id)
-    terminal_outcome(
+    record_findings(ctx, findings, signal_id=signal_id)
+    record_terminal(
         ctx,
-        signal.event_id,
+        signal_id,
         str(vault_id),
         (),
         nothing=f"checked {len(pairs)} secret reference(s); {len(findings)} finding(s)",

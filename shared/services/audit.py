@@ -17,13 +17,13 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
+from shared.domain.actions import CacheRuleCreation
 from shared.domain.audit import (
     expiry_findings,
     missing_wildcard_rules,
     registry_findings,
     squatting_findings,
 )
-from shared.domain.cache_rules import RuleSpec
 from shared.domain.ids import ResourceId
 from shared.domain.models import CacheRule, CredentialSet, SecretVersion, VaultAccess
 from shared.domain.plans import (
@@ -36,16 +36,16 @@ from shared.domain.plans import (
     fingerprint,
 )
 from shared.domain.policies import Policy, PolicyIndex
-from shared.domain.repositories import TargetPath, Upstream
+from shared.domain.repositories import TargetPath
 from shared.domain.rotation import plan_rotation
 from shared.domain.secrets import SecretRef
-from shared.errors import InvalidInputError, PermanentError
+from shared.errors import PermanentError
 from shared.services.access_checks import RoleAssignmentLists
-from shared.services.context import MAX_CONCURRENCY, Context, fan_out
-from shared.services.credential_sets import apply_rotation, last_refreshes, observe_versions
-from shared.services.diagnosis import apply_access_repair, diagnose_credential_set, vault_id_for
+from shared.services.appliers import apply_actions
+from shared.services.context import MAX_CONCURRENCY, Context
+from shared.services.credential_sets import last_refreshes, observe_versions
+from shared.services.diagnosis import diagnose_credential_set, vault_id_for
 from shared.services.gc_pause import cyclic_gc_paused
-from shared.services.outcomes import record_action
 
 __all__ = ["AuditReport", "apply_plan", "observe_and_plan", "run_audit"]
 
@@ -388,52 +388,16 @@ def _missing_rules(observed: list[_Registry], policies: list[Policy]) -> list[Ac
             kind=ActionKind.CREATE_CACHE_RULE,
             resource=str(r.id.child("cacheRules", spec.name)),
             reason=f"policy prescribes {spec.source} -> {spec.target}",
-            changes={
-                "sourceRepository": str(spec.source),
-                "targetRepository": str(spec.target),
-                "credentialSet": spec.credential_set,
-            },
+            changes=CacheRuleCreation(spec),
         )
         for r in observed
         for spec in missing_wildcard_rules(r.id, r.rules, policies)
     ]
 
 
-def _create_rule(ctx: Context, action: Action, signal_id: str) -> Outcome:
-    rule_id = ResourceId.parse(action.resource)
-    registry = rule_id.parent
-    if registry is None:
-        raise InvalidInputError(f"{rule_id} is not a cache rule id")
-    credential = action.changes.get("credentialSet")
-    spec = RuleSpec(
-        rule_id.name,
-        Upstream.parse(str(action.changes["sourceRepository"]), allow_wildcard=True),
-        TargetPath.parse(str(action.changes["targetRepository"])),
-        str(credential) if credential else None,
-    )
-    try:
-        created = ctx.registry.create_cache_rule(registry, spec)
-    except PermanentError as error:
-        return record_action(ctx, action, signal_id, error=error)
-    return record_action(ctx, action, signal_id, resource=str(created.id), after=dict(action.changes),
-                         health=created.provisioning_state)  # fmt: skip
-
-
 def apply_plan(ctx: Context, plan: Plan, *, signal_id: str) -> tuple[Outcome, ...]:
-    """Carry out a plan with the reactions' own appliers: grants first, then one update or refresh
-    per credential set (an update also refreshes), then missing rules."""
-    grants = tuple(a for a in plan.actions if a.kind is ActionKind.GRANT_SECRET_READ)
-    outcomes = list(apply_access_repair(ctx, Plan(plan.scope, grants), signal_id=signal_id))
-    per_set: dict[str, Action] = {}
-    for action in plan.actions:
-        if action.kind is ActionKind.UPDATE_CREDENTIAL_SET or (
-            action.kind is ActionKind.REFRESH_CREDENTIAL_SET and action.resource not in per_set
-        ):
-            per_set[action.resource] = action
-    outcomes += apply_rotation(ctx, Plan(plan.scope, tuple(per_set.values())), signal_id=signal_id)
-    rules = [a for a in plan.actions if a.kind is ActionKind.CREATE_CACHE_RULE]
-    outcomes += fan_out(lambda a: _create_rule(ctx, a, signal_id), rules)
-    return tuple(outcomes)
+    """Carry out a plan's actions with the appliers every reaction uses."""
+    return apply_actions(ctx, plan.actions, signal_id=signal_id)
 
 
 def run_audit(

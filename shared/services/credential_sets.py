@@ -1,5 +1,6 @@
-"""Keep credential sets on the newest valid secret versions: apply rotation plans, and the
-`sync` use case behind POST /api/credential-sets/{registry}/{name}/sync."""
+"""Keep credential sets on the newest valid secret versions: what the rotation planner observes
+(secret versions, last refreshes), and the `sync` use case behind
+POST /api/credential-sets/{registry}/{name}/sync."""
 
 from __future__ import annotations
 
@@ -10,22 +11,16 @@ from datetime import datetime
 
 from shared.domain.ids import ResourceId
 from shared.domain.models import CredentialSet, SecretVersion
-from shared.domain.plans import Action, ActionKind, Finding, Outcome, OutcomeStatus, Plan, Severity
+from shared.domain.plans import ActionKind, Finding, Plan, Severity
 from shared.domain.rotation import plan_rotation
 from shared.domain.secrets import SecretRef
-from shared.errors import ConcurrencyError, NotFoundError, PermanentError
+from shared.errors import NotFoundError
+from shared.services.appliers import apply_actions
 from shared.services.context import Context, fan_out
-from shared.services.leases import lease
-from shared.services.outcomes import record_action
+from shared.services.records import record_findings, record_terminal
 from shared.services.results import Reaction, ReactionStatus
 
-__all__ = [
-    "apply_rotation",
-    "observe_versions",
-    "record_findings",
-    "sync_credential_set",
-    "terminal_outcome",
-]
+__all__ = ["last_refreshes", "observe_versions", "sync_credential_set"]
 
 log = logging.getLogger(__name__)
 
@@ -79,79 +74,6 @@ def last_refreshes(
     return found
 
 
-def _apply_one(ctx: Context, action: Action, signal_id: str) -> Outcome:
-    credential_set = ResourceId.parse(action.resource)
-    before = {role: change["from"] for role, change in action.changes.items()}
-    after = {role: change["to"] for role, change in action.changes.items()}
-    try:
-        with lease(ctx, action.resource):
-            # compare-before-write: the plan was made from an earlier observation; if another
-            # worker moved the set since, writing now would undo its change (ConcurrencyError is
-            # transient: the signal is redelivered and re-planned from the new state)
-            current = ctx.registry.get_credential_set(credential_set)
-            seen = {"username": str(current.username), "password": str(current.password)}
-            if seen != before:
-                raise ConcurrencyError(
-                    f"{credential_set} changed since it was observed; re-planning from current state"
-                )
-            ctx.registry.update_credential_set(
-                credential_set,
-                username=SecretRef.parse(after["username"]),
-                password=SecretRef.parse(after["password"]),
-            )
-            verified = ctx.registry.get_credential_set(credential_set)
-    except PermanentError as error:
-        return record_action(ctx, action, signal_id, error=error, before=before, after=after)
-    health = verified.health
-    reason = action.reason
-    if not health.is_healthy:
-        detail = ": ".join(p for p in (health.error_code, health.error_message) if p)
-        reason += f"; health after the change: {health.status.value}" + (
-            f" ({detail})" if detail else ""
-        )
-    return record_action(
-        ctx,
-        action,
-        signal_id,
-        reason=reason,
-        before=before,
-        after=after,
-        health=health.status.value,
-    )
-
-
-def apply_rotation(ctx: Context, plan: Plan, *, signal_id: str) -> tuple[Outcome, ...]:
-    """Carry out a rotation plan's actions (concurrently), read back health, record outcomes."""
-    return tuple(fan_out(lambda action: _apply_one(ctx, action, signal_id), plan.actions))
-
-
-def record_findings(ctx: Context, findings: Sequence[Finding], *, signal_id: str) -> None:
-    """Write findings to the journal."""
-    now = ctx.clock.now()
-    for finding in findings:
-        ctx.journal.record_finding(finding, signal_id=signal_id, at=now)
-
-
-def terminal_outcome(
-    ctx: Context, signal_id: str, resource: str, outcomes: Sequence[Outcome], *, nothing: str
-) -> ReactionStatus:
-    """Record the one outcome that closes a signal; returns the reaction status it stands for."""
-    failed = [o for o in outcomes if o.status is OutcomeStatus.FAILED]
-    if not outcomes:
-        status, reaction, reason = OutcomeStatus.NO_CHANGE, ReactionStatus.NO_CHANGE, nothing
-    elif failed:
-        status, reaction = OutcomeStatus.FAILED, ReactionStatus.APPLIED
-        reason = f"{len(failed)} of {len(outcomes)} changes failed"
-    else:
-        status, reaction, reason = (
-            OutcomeStatus.SUCCEEDED,
-            ReactionStatus.APPLIED,
-            f"{len(outcomes)} change(s) applied",
-        )
-    ctx.journal.record_outcome(Outcome(signal_id, resource, status, reason, ctx.clock.now()))
-    return reaction
-
-
 def sync_credential_set(
     ctx: Context, registry_name: str, name: str, *, dry_run: bool = False
 ) -> Reaction:
@@ -169,9 +91,9 @@ def sync_credential_set(
     if dry_run:
         return Reaction(ReactionStatus.PLANNED, f"{len(plan.actions)} action(s) planned", plan)
     signal_id = f"sync-{uuid.uuid4()}"
-    outcomes = apply_rotation(ctx, plan, signal_id=signal_id)
+    outcomes = apply_actions(ctx, plan.actions, signal_id=signal_id)
     record_findings(ctx, plan.findings, signal_id=signal_id)
-    status = terminal_outcome(
+    status = record_terminal(
         ctx,
         signal_id,
         str(credential_set.id),

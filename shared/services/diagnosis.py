@@ -1,6 +1,6 @@
 """Diagnose a credential set's access to its secrets, and repair it where policy allows.
 
-The same code serves pull failures, `GET /api/credential-sets/{registry}/{name}/access` (plan
+Repairs are applied by `shared.services.appliers`. The same code serves pull failures, `GET /api/credential-sets/{registry}/{name}/access` (plan
 only) and the audit. Observation: the credential set, its secrets' versions, each vault's
 permission model, and (RBAC vaults) the identity's role assignments with their role definitions.
 """
@@ -13,16 +13,13 @@ from collections.abc import Mapping, Sequence
 from shared.domain.diagnosis import SecretCheck, plan_access_repair
 from shared.domain.ids import ResourceId
 from shared.domain.models import CredentialSet, SecretVersion, VaultAccess
-from shared.domain.plans import Action, ActionKind, Outcome, Plan
+from shared.domain.plans import Plan
 from shared.domain.secrets import SecretRef
-from shared.errors import PermanentError
 from shared.services.access_checks import RoleAssignmentLists, check_secret_access
 from shared.services.context import Context, fan_out
 from shared.services.credential_sets import observe_versions
-from shared.services.leases import lease
-from shared.services.outcomes import record_action
 
-__all__ = ["apply_access_repair", "diagnose_credential_set", "vault_id_for"]
+__all__ = ["diagnose_credential_set", "vault_id_for"]
 
 log = logging.getLogger(__name__)
 
@@ -77,36 +74,3 @@ def diagnose_credential_set(
     done = fan_out(lambda group: [(i, check(secrets[i])) for i in group], groups)
     checks = [c for _, c in sorted((pair for group in done for pair in group), key=lambda p: p[0])]
     return plan_access_repair(credential_set, checks, now=ctx.clock.now(), fix=fix)
-
-
-def _apply(ctx: Context, action: Action, signal_id: str) -> Outcome:
-    try:
-        if action.kind is ActionKind.GRANT_SECRET_READ:
-            assignment = ctx.access.grant(
-                ResourceId.parse(action.resource),
-                principal_id=str(action.changes["principalId"]),
-                role_id=str(action.changes["roleDefinitionId"]),
-            )
-            after = {"roleAssignment": assignment.id, "scope": str(assignment.scope)}
-            health = None
-        else:
-            credential_set = ResourceId.parse(action.resource)
-            with lease(ctx, action.resource):  # re-send what is there now, not what a rival moved
-                current = ctx.registry.get_credential_set(credential_set)
-                ctx.registry.update_credential_set(
-                    credential_set, username=current.username, password=current.password
-                )
-            health = ctx.registry.get_credential_set(credential_set).health.status.value
-            after = {"health": health}
-    except PermanentError as error:
-        return record_action(ctx, action, signal_id, error=error)
-    return record_action(ctx, action, signal_id, after=after, health=health)
-
-
-def apply_access_repair(ctx: Context, plan: Plan, *, signal_id: str) -> tuple[Outcome, ...]:
-    """Grants first (concurrently), then the refresh that makes ACR re-check, then read-back."""
-    grants = [a for a in plan.actions if a.kind is ActionKind.GRANT_SECRET_READ]
-    others = [a for a in plan.actions if a.kind is not ActionKind.GRANT_SECRET_READ]
-    outcomes = fan_out(lambda a: _apply(ctx, a, signal_id), grants)
-    outcomes += [_apply(ctx, a, signal_id) for a in others]
-    return tuple(outcomes)

@@ -1,4 +1,5 @@
-"""React to Key Vault events: rotation, near-expiry and expiry, access-policy changes.
+"""React to Key Vault secret events: rotation, near-expiry and expiry (access-policy changes are
+re-checked by `shared.services.access_checks`).
 
 Events are hints: the event names a secret; what to do is planned from the current state of every
 managed registry's credential sets and the secret's versions. A duplicate delivery is a no-op
@@ -9,86 +10,41 @@ nothing because state is already right.
 from __future__ import annotations
 
 import logging
-from collections import Counter
-from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
 
 from shared.domain.models import CredentialSet
-from shared.domain.plans import Finding, Outcome, OutcomeStatus, Plan, Severity
+from shared.domain.plans import Finding, Plan, Severity
 from shared.domain.rotation import plan_rotation
 from shared.domain.secrets import SecretRef
-from shared.errors import InvalidEventError
-from shared.events import Envelope, KeyVaultEventKind, KeyVaultSignal, parse_keyvault_signal
-from shared.services.access_checks import recheck_vault_access
+from shared.services.appliers import apply_actions
 from shared.services.context import Context
-from shared.services.credential_sets import (
-    apply_rotation,
-    last_refreshes,
-    observe_versions,
-    record_findings,
-    terminal_outcome,
-)
-from shared.services.once import event_id_of, handle_once, reject_event
-from shared.services.results import Reaction, ReactionStatus
+from shared.services.credential_sets import last_refreshes, observe_versions
+from shared.services.records import record_findings, record_terminal
+from shared.services.results import Ignored, Reaction, ReactionStatus
+from shared.signals.keyvault import KeyVaultEventKind, KeyVaultSignal
 
-__all__ = ["IGNORED_EVENTS", "react_to_keyvault_event"]
+__all__ = ["keyvault_scope", "rotate_secret"]
 
 log = logging.getLogger(__name__)
 
-IGNORED_EVENTS: Counter[str] = Counter()
-"""Events ignored as out of scope, by reason (exposed for metrics and tests)."""
 
-
-def react_to_keyvault_event(event: Mapping[str, Any], ctx: Context) -> Reaction:
-    """Handle one Key Vault event (Event Grid or CloudEvents JSON). Transient errors propagate."""
-    try:
-        signal = parse_keyvault_signal(Envelope.from_dict(event))
-    except InvalidEventError as error:
-        return reject_event(
-            ctx, event_id_of(event), "keyvault-event", f"malformed Key Vault event: {error}"
-        )
-    # claimed before the scope check, so a redelivered out-of-scope event is a duplicate too:
-    # every event id gets exactly one terminal outcome
-    return handle_once(
-        ctx,
-        key=f"keyvault:{signal.event_id}",
-        payload_hash=signal.payload_hash,
-        signal_id=signal.event_id,
-        resource=signal.topic,
-        handle=lambda: _in_scope(signal, ctx),
-    )
-
-
-def _in_scope(signal: KeyVaultSignal, ctx: Context) -> Reaction:
-    problem = _out_of_scope(signal, ctx)
-    if problem is None:
-        return _dispatch(signal, ctx)
-    code, reason = problem
-    IGNORED_EVENTS[code] += 1
-    log.warning("ignoring Key Vault event %s: %s", signal.event_id, reason)
-    ctx.journal.record_outcome(
-        Outcome(signal.event_id, signal.topic, OutcomeStatus.IGNORED, reason, ctx.clock.now())
-    )
-    return Reaction(ReactionStatus.IGNORED, reason)
-
-
-def _out_of_scope(signal: KeyVaultSignal, ctx: Context) -> tuple[str, str] | None:
+def keyvault_scope(ctx: Context, signal: KeyVaultSignal) -> Ignored | None:
+    """A Key Vault event is in scope when its topic is an allow-listed vault holding its secret."""
     if signal.vault is None or not signal.vault.is_type("Microsoft.KeyVault/vaults"):
-        return "topic-not-a-vault", f"topic {signal.topic!r} is not a Key Vault resource id"
+        reason = f"topic {signal.topic!r} is not a Key Vault resource id"
+        return Ignored("topic-not-a-vault", reason, signal.topic)
     if not ctx.settings.allows_vault(signal.vault):
-        return "vault-not-allowed", f"vault {signal.vault} is not in VAULT_ALLOWLIST"
+        reason = f"vault {signal.vault} is not in VAULT_ALLOWLIST"
+        return Ignored("vault-not-allowed", reason, signal.topic)
     if signal.secret is not None and signal.secret.vault_name != signal.vault.name.lower():
-        return (
-            "vault-mismatch",
-            f"secret {signal.secret} is not in the topic's vault {signal.vault.name}",
-        )
+        reason = f"secret {signal.secret} is not in the topic's vault {signal.vault.name}"
+        return Ignored("vault-mismatch", reason, signal.topic)
     return None
 
 
-def _dispatch(signal: KeyVaultSignal, ctx: Context) -> Reaction:
-    if signal.kind is KeyVaultEventKind.ACCESS_POLICY_CHANGED:
-        return recheck_vault_access(ctx, signal)
+def rotate_secret(ctx: Context, signal: KeyVaultSignal, signal_id: str) -> Reaction:
+    """A secret event (new version, near expiry, expired): move every managed credential set that
+    references the secret to its newest valid version; expiry events also report what breaks."""
     assert signal.secret is not None  # every secret event carries one (parse_keyvault_signal)
     return _rotate(ctx, signal, signal.secret.versionless())
 
@@ -111,14 +67,14 @@ def _rotate(ctx: Context, signal: KeyVaultSignal, secret: SecretRef) -> Reaction
     if signal.kind in (KeyVaultEventKind.SECRET_NEAR_EXPIRY, KeyVaultEventKind.SECRET_EXPIRED):
         findings.append(_expiry_finding(ctx, signal, secret, credential_sets))
     plan = Plan(plan.scope, plan.actions, tuple(findings), plan.state_fingerprint)
-    outcomes = apply_rotation(ctx, plan, signal_id=signal.event_id)
+    outcomes = apply_actions(ctx, plan.actions, signal_id=signal.event_id)
     record_findings(ctx, plan.findings, signal_id=signal.event_id)
     nothing = (
         "no credential set needed a change"
         if credential_sets
         else "no managed credential set uses this secret"
     )
-    status = terminal_outcome(ctx, signal.event_id, str(secret), outcomes, nothing=nothing)
+    status = record_terminal(ctx, signal.event_id, str(secret), outcomes, nothing=nothing)
     if (
         status is ReactionStatus.NO_CHANGE
         and signal.kind is not KeyVaultEventKind.SECRET_NEW_VERSION

@@ -1,8 +1,10 @@
-"""Handle a signal at most once per id: the idempotency claim every event reaction goes through.
+"""Handle a signal at most once per key: the one claim cycle every reaction goes through.
 
-A redelivery of a handled event is a duplicate (nothing recorded again); one being handled by
-another worker raises ConcurrencyError (transient: Event Grid redelivers later); a permanent error
-is recorded as the event's one terminal outcome and acknowledged; any other failure releases the
+A claim is a journal record keyed by the signal (an event id, or a credential set and a window
+when pull failures are coalesced) with a hash of its payload. A redelivery of a handled signal is
+a duplicate; one being handled by another worker raises ConcurrencyError (transient: Event Grid
+redelivers later); the same key with a different payload is rejected; a permanent error is
+recorded as the signal's one terminal outcome and acknowledged; any other failure releases the
 claim so the redelivery starts from scratch. A claim a crashed worker left behind expires after
 `IN_PROGRESS_TTL`.
 """
@@ -14,10 +16,11 @@ from collections.abc import Callable, Mapping
 from datetime import timedelta
 from typing import Any
 
-from shared.domain.plans import Outcome, OutcomeStatus
+from shared.domain.plans import OutcomeStatus
 from shared.errors import ConcurrencyError, PermanentError
 from shared.ports import ClaimStatus
 from shared.services.context import Context
+from shared.services.records import record_signal
 from shared.services.results import Reaction, ReactionStatus
 
 __all__ = ["COMPLETED_TTL", "IN_PROGRESS_TTL", "event_id_of", "handle_once", "reject_event"]
@@ -36,9 +39,7 @@ def event_id_of(event: Any) -> str:
 def reject_event(ctx: Context, event_id: str, resource: str, reason: str) -> Reaction:
     """Record an event that cannot be handled (malformed, or a reused id) and acknowledge it."""
     log.warning("rejecting event %s: %s", event_id, reason)
-    ctx.journal.record_outcome(
-        Outcome(event_id, resource, OutcomeStatus.REJECTED, reason, ctx.clock.now())
-    )
+    record_signal(ctx, event_id, resource, OutcomeStatus.REJECTED, reason)
     return Reaction(ReactionStatus.REJECTED, reason)
 
 
@@ -50,25 +51,37 @@ def handle_once(
     signal_id: str,
     resource: str,
     handle: Callable[[], Reaction],
+    keep: timedelta = COMPLETED_TTL,
+    duplicate: Callable[[], Reaction] | None = None,
+    busy: str | None = None,
+    record_permanent: bool = True,
 ) -> Reaction:
-    """Run `handle` unless the signal `key` was already handled (see the module docstring)."""
+    """Run `handle` unless the signal `key` was already handled (see the module docstring).
+
+    A completed claim is kept for `keep`; `duplicate` answers a repeat (default: a DUPLICATE
+    reaction, recording nothing), `busy` is the message of the ConcurrencyError while another
+    worker holds the claim. With `record_permanent=False` a permanent error releases the claim and
+    propagates to the caller (an outer claim, or an HTTP answer)."""
     claim = ctx.journal.claim(key, payload_hash, now=ctx.clock.now(), ttl=IN_PROGRESS_TTL)
     if claim.status is ClaimStatus.DUPLICATE:
+        if duplicate is not None:
+            return duplicate()
         return Reaction(ReactionStatus.DUPLICATE, f"event {signal_id} was already handled")
     if claim.status is ClaimStatus.IN_PROGRESS:
-        raise ConcurrencyError(f"event {signal_id} is being handled by another worker")
+        raise ConcurrencyError(busy or f"event {signal_id} is being handled by another worker")
     if claim.status is ClaimStatus.PAYLOAD_MISMATCH:
         reason = "an event with this id but a different payload was already handled"
         return reject_event(ctx, signal_id, resource, reason)
     try:
         reaction = handle()
     except PermanentError as error:
-        ctx.journal.record_outcome(
-            Outcome(signal_id, resource, OutcomeStatus.FAILED, str(error), ctx.clock.now())
-        )
+        if not record_permanent:
+            ctx.journal.release(key)
+            raise
+        record_signal(ctx, signal_id, resource, OutcomeStatus.FAILED, str(error))
         reaction = Reaction(ReactionStatus.REJECTED, str(error))
     except BaseException:
         ctx.journal.release(key)  # let the redelivery handle it from scratch
         raise
-    ctx.journal.complete(key, now=ctx.clock.now(), ttl=COMPLETED_TTL)
+    ctx.journal.complete(key, now=ctx.clock.now(), ttl=keep)
     return reaction

@@ -28,7 +28,7 @@ from shared.errors import ConflictError, InvalidInputError, NotFoundError
 from shared.observability import METRICS, log_fields
 from shared.services.audit import apply_plan, observe_and_plan
 from shared.services.context import Context
-from shared.services.credential_sets import terminal_outcome
+from shared.services.records import record_terminal
 from shared.services.repositories import request_target
 from shared.services.results import ReactionStatus
 
@@ -178,7 +178,7 @@ def _concerns(credential_set: str, item: Action | Finding) -> bool:
     expiry findings in evidence)."""
     key = credential_set.lower()
     if isinstance(item, Action):
-        named = [item.resource, item.changes.get("credentialSet")]
+        named = [item.resource, item.changes.credential_set]
     else:
         named = [item.resource, *(item.evidence.get("credentialSets") or [])]
     return any(isinstance(n, str) and n.lower() == key for n in named)
@@ -245,7 +245,7 @@ def apply_scope(ctx: Context, scope: Scope, plan_id: str) -> Applied:
         applied = Applied(current, reaction.status, signal_id, reaction.outcomes)
     else:
         outcomes = apply_plan(ctx, current.plan, signal_id=signal_id)
-        status = terminal_outcome(
+        status = record_terminal(
             ctx, signal_id, scope.label, outcomes, nothing="the plan had nothing to change"
         )
         applied = Applied(current, status, signal_id, outcomes)

@@ -28,8 +28,9 @@ from shared.errors import (
 )
 from shared.ports import StoredPolicy
 from shared.services.context import Context, fan_out
-from shared.services.repositories import RepositoryRequest, parse_repository_request, request
+from shared.services.repositories import parse_repository_request, request
 from shared.services.results import Reaction
+from shared.signals.repository_requests import RepositoryRequest
 
 __all__ = [
     "ExportFormat",

@@ -10,10 +10,10 @@ that assessment, and a real request applies exactly it, so their answers agree.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from shared.domain.actions import CacheRuleCreation
 from shared.domain.cache_rules import RuleSpec, check_new_rule, find_serving_rule
 from shared.domain.ids import ResourceId
 from shared.domain.models import CacheRule
@@ -21,7 +21,6 @@ from shared.domain.plans import (
     Action,
     ActionKind,
     Finding,
-    Outcome,
     OutcomeStatus,
     Plan,
     Severity,
@@ -30,33 +29,16 @@ from shared.domain.plans import (
 from shared.domain.policies import Decision, decide, upstream_for_target
 from shared.domain.repositories import TargetPath, Upstream
 from shared.errors import AccessDeniedError, InvalidInputError, PermanentError
-from shared.pull_events import PullFailure
+from shared.services.appliers.cache_rules import record_created, send_cache_rule
 from shared.services.context import Context
-from shared.services.credential_sets import record_findings
+from shared.services.records import record_findings, record_signal
 from shared.services.results import Reaction, ReactionStatus
+from shared.signals.repository_requests import RepositoryRequest, read_repository_request
 
-__all__ = [
-    "REPOSITORY_REQUESTED",
-    "RepositoryRequest",
-    "parse_repository_request",
-    "request",
-    "request_from_pull_failure",
-    "request_repository",
-    "request_target",
-]
+__all__ = ["parse_repository_request", "request", "request_repository", "request_target"]
 
 log = logging.getLogger(__name__)
-REPOSITORY_REQUESTED = "cachekeeper.RepositoryRequested"
 _ASK = "ask for a policy row that allows it"
-
-
-@dataclass(frozen=True, slots=True)
-class RepositoryRequest:
-    """A request for one repository in one managed registry, by upstream or by target path."""
-
-    registry: ResourceId
-    upstream: Upstream | None = None
-    target: TargetPath | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,37 +68,22 @@ class _Assessment:
 def parse_repository_request(ctx: Context, data: Any) -> RepositoryRequest:
     """`{"upstream": ...}` or `{"target": ...}` with `registry` (a managed registry's name or id;
     optional when only one registry is managed); InvalidInputError names the problem."""
-    if not isinstance(data, Mapping):
-        raise InvalidInputError("the request must be a JSON object")
-    unknown = sorted(str(k) for k in data if k not in {"upstream", "target", "registry"})
-    if unknown:
-        raise InvalidInputError(f"unknown field(s): {', '.join(unknown)}")
-    upstream, target = data.get("upstream"), data.get("target")
-    if (upstream is None) == (target is None):
-        raise InvalidInputError('give exactly one of "upstream" or "target"')
-    registry = data.get("registry")
-    if registry is None:
-        managed = ctx.settings.managed_registries
-        if len(managed) != 1:
-            raise InvalidInputError('"registry" is required when several registries are managed')
-        resolved = managed[0]
-    elif isinstance(registry, str) and registry.strip().lower().startswith("/subscriptions/"):
-        resolved = ResourceId.parse(registry.strip())
-    elif isinstance(registry, str):
-        resolved = ctx.managed_registry(registry.strip())
-    else:
+
+    def registry(value: Any) -> ResourceId:
+        if value is None:
+            managed = ctx.settings.managed_registries
+            if len(managed) != 1:
+                raise InvalidInputError(
+                    '"registry" is required when several registries are managed'
+                )
+            return managed[0]
+        if isinstance(value, str) and value.strip().lower().startswith("/subscriptions/"):
+            return ResourceId.parse(value.strip())
+        if isinstance(value, str):
+            return ctx.managed_registry(value.strip())
         raise InvalidInputError('"registry" must be a registry name or resource id')
-    if upstream is not None:
-        return RepositoryRequest(resolved, upstream=Upstream.parse(_text(upstream, "upstream")))
-    return RepositoryRequest(
-        resolved, target=TargetPath.parse(_text(target, "target"), allow_wildcard=False)
-    )
 
-
-def _text(value: Any, name: str) -> str:
-    if not isinstance(value, str):
-        raise InvalidInputError(f'"{name}" must be a string')
-    return value
+    return read_repository_request(data, registry=registry)
 
 
 def request(
@@ -165,20 +132,17 @@ def request_repository(
     assert spec is not None  # a planned assessment carries its rule and decision
     assert decision is not None
     where = assessment.plan.scope
+    (action,) = assessment.plan.actions
     try:
-        created = ctx.registry.create_cache_rule(registry, spec)
+        created = send_cache_rule(ctx, action)
     except PermanentError as error:
         # State moved between the checks and the PUT (or ACR knows a rule we do not): its refusal
         # is the reason.
         refused = _refusal(where, f"ACR refused rule {spec.name}: {error}", decision, spec)
         return _finish(ctx, refused, dry_run=False, signal_id=signal_id)
-    state = created.provisioning_state or "Unknown"
-    succeeded = state == "Succeeded"
-    (action,) = assessment.plan.actions
-    outcome = Outcome(signal_id, str(created.id), OutcomeStatus.SUCCEEDED if succeeded else OutcomeStatus.FAILED,
-                      decision.reason, ctx.clock.now(), ActionKind.CREATE_CACHE_RULE, {}, dict(action.changes), state)  # fmt: skip
-    ctx.journal.record_outcome(outcome)
-    log.info("created cache rule %s (%s -> %s): %s", created.id, spec.source, spec.target, state)
+    outcome = record_created(ctx, action, signal_id, created)
+    state = outcome.health
+    succeeded = outcome.status is OutcomeStatus.SUCCEEDED
     reason = f"created rule {spec.name}" if succeeded else f"rule {spec.name} ended {state}"
     status = ReactionStatus.APPLIED if succeeded else ReactionStatus.REJECTED
     return Reaction(status, reason, assessment.plan, (outcome,), assessment.details())
@@ -191,9 +155,7 @@ def _unmanaged(
         return None
     reason = f"registry {registry} is not managed"
     if not dry_run:
-        ctx.journal.record_outcome(
-            Outcome(signal_id, str(registry), OutcomeStatus.IGNORED, reason, ctx.clock.now())
-        )
+        record_signal(ctx, signal_id, str(registry), OutcomeStatus.IGNORED, reason)
     return Reaction(ReactionStatus.IGNORED, reason)
 
 
@@ -208,10 +170,9 @@ def _finish(ctx: Context, assessment: _Assessment, *, dry_run: bool, signal_id: 
     where = assessment.plan.scope
     if status is ReactionStatus.REJECTED:
         record_findings(ctx, assessment.plan.findings, signal_id=signal_id)
-        outcome = Outcome(signal_id, where, OutcomeStatus.REJECTED, reason, ctx.clock.now())
+        outcome = record_signal(ctx, signal_id, where, OutcomeStatus.REJECTED, reason)
     else:
-        outcome = Outcome(signal_id, where, OutcomeStatus.NO_CHANGE, reason, ctx.clock.now())
-    ctx.journal.record_outcome(outcome)
+        outcome = record_signal(ctx, signal_id, where, OutcomeStatus.NO_CHANGE, reason)
     return Reaction(status, reason, assessment.plan, (outcome,), assessment.details())
 
 
@@ -255,10 +216,8 @@ def _assess(ctx: Context, registry: ResourceId, upstream: Upstream) -> _Assessme
             where, f"cannot create rule {spec.name}: {'; '.join(reasons)}", decision, spec
         )
     rule_id = registry.child("cacheRules", spec.name)
-    action = Action(ActionKind.CREATE_CACHE_RULE, str(rule_id), decision.reason, {
-        "sourceRepository": str(spec.source), "targetRepository": str(spec.target),
-        "credentialSet": spec.credential_set, "policy": decision.policy.id if decision.policy else None,
-    })  # fmt: skip
+    creation = CacheRuleCreation(spec, decision.policy.id if decision.policy else None)
+    action = Action(ActionKind.CREATE_CACHE_RULE, str(rule_id), decision.reason, creation)
     state = fingerprint([str(upstream), sorted(r.name for r in rules)])
     return _Assessment(ReactionStatus.PLANNED, decision.reason, Plan(where, (action,), (), state), decision, spec)  # fmt: skip
 
@@ -298,8 +257,3 @@ def _serving(spec: RuleSpec, upstream: Upstream, rules: list[CacheRule]) -> Cach
     rest = spec.target.path[len(serving.target.prefix) :]
     mapped = (*serving.source.path[:-1], *rest)
     return serving if (serving.source.host, mapped) == (upstream.host, upstream.path) else None
-
-
-def request_from_pull_failure(ctx: Context, failure: PullFailure, *, signal_id: str) -> Reaction:
-    """A 404 for a repository no rule serves: treat it as a request for that target path."""
-    return request_target(ctx, failure.registry, failure.repository, signal_id=signal_id)

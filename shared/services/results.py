@@ -8,7 +8,7 @@ from typing import Any
 
 from shared.domain.plans import Outcome, Plan
 
-__all__ = ["Reaction", "ReactionStatus"]
+__all__ = ["Ignored", "Reaction", "ReactionStatus"]
 
 
 class ReactionStatus(StrEnum):
@@ -37,3 +37,13 @@ class Reaction:
             "outcomes": [o.to_dict() for o in self.outcomes],
             **self.details,
         }
+
+
+@dataclass(frozen=True, slots=True)
+class Ignored:
+    """Why a signal is out of scope: a reason code (for metrics), the reason, and the resource
+    the outcome is recorded against."""
+
+    code: str
+    reason: str
+    resource: str

@@ -16,10 +16,9 @@ from typing import Any
 
 import azure.functions as func
 
-from shared.events import KeyVaultEventKind
-from shared.pull_events import PULL_FAILED, parse_pull_failure_alert
-from shared.services.registry_events import RegistryEventKind
-from shared.services.repositories import REPOSITORY_REQUESTED
+from shared.services.reactions import REACTIONS
+from shared.signals import SOURCES
+from shared.signals.pull_failures import parse_pull_failure_alert
 from tests.conftest import load_event
 from tests.contract.test_infra_bicep import REGISTRIES, VAULTS, main_env
 from tests.contract.test_infra_evaluator import INFRA, Template, template
@@ -27,12 +26,7 @@ from tests.function_index import indexed_functions
 
 EVENTS = json.loads((INFRA / "events.json").read_text())
 TOPICS = ("keyVault", "registry", "custom")
-HANDLED = {
-    "on_keyvault_event": {k.value for k in KeyVaultEventKind},
-    "on_registry_event": {k.value for k in RegistryEventKind},
-    "on_pull_failure": {PULL_FAILED},
-    "on_repository_requested": {REPOSITORY_REQUESTED},
-}
+HANDLED = {source.function: set(source.event_types) for source in SOURCES}  # the signal table
 
 
 def _entries() -> list[dict[str, Any]]:
@@ -58,6 +52,15 @@ def test_each_subscription_filters_exactly_the_event_types_its_function_handles(
         types = entry["includedEventTypes"]
         assert len(types) == len(set(types)), entry["name"]
         assert set(types) == HANDLED[entry["function"]], entry["name"]
+
+
+def test_every_source_is_subscribed_on_its_kind_of_topic_and_every_type_has_a_reaction() -> None:
+    for source in SOURCES:
+        wired = {e["function"] for e in EVENTS[source.topic]["subscriptions"]}
+        assert source.function in wired, source.name
+    assert set(REACTIONS) == {t for source in SOURCES for t in source.event_types}
+    keys = [source.name for source in SOURCES]
+    assert len(keys) == len(set(keys))  # idempotency keys of two sources never collide
 
 
 def test_custom_events_are_cloudevents_end_to_end() -> None:

@@ -9,10 +9,11 @@ from typing import Any
 import pytest
 from jsonschema import Draft202012Validator
 
-from shared.events import Envelope
-from shared.pull_events import parse_pull_failed
 from shared.services import ReactionStatus
-from shared.services.registry_events import react_to_repository_requested_event
+from shared.services.reactions import react
+from shared.signals import REPOSITORY_REQUESTS
+from shared.signals.envelope import Envelope
+from shared.signals.pull_failures import parse_pull_failed
 from tests.conftest import ROOT
 from tests.fakes import CONTOSO, make_world
 
@@ -47,7 +48,7 @@ def test_the_repository_requested_example_is_handled() -> None:
     world = make_world()
     event = example("cachekeeper.RepositoryRequested")
     assert event["data"]["registry"] == str(CONTOSO)
-    reaction = react_to_repository_requested_event(event, world.ctx)
+    reaction = react(REPOSITORY_REQUESTS, event, world.ctx)
     assert reaction.status is ReactionStatus.REJECTED  # an empty policy table allows nothing
     assert "no policy row allows docker.io/library/busybox" in reaction.reason
 
@@ -65,7 +66,7 @@ def test_what_the_schema_refuses_the_handler_refuses(change: dict[str, Any]) -> 
     event["data"].update(change)
     event["data"] = {k: v for k, v in event["data"].items() if v is not None}
     assert not schema("cachekeeper.RepositoryRequested").is_valid(event)
-    reaction = react_to_repository_requested_event(event, make_world().ctx)
+    reaction = react(REPOSITORY_REQUESTS, event, make_world().ctx)
     assert reaction.status is ReactionStatus.REJECTED
     assert "malformed RepositoryRequested event" in reaction.reason
 

@@ -15,8 +15,10 @@ from typing import Any
 from sandbox import Sandbox
 from shared.adapters.memory import MemoryJournal
 from shared.domain.plans import OutcomeStatus
-from shared.services import Context, ReactionStatus, react_to_keyvault_event
+from shared.services import Context, ReactionStatus
+from shared.services.reactions import react
 from shared.services.results import Reaction
+from shared.signals import KEY_VAULT
 from tests.soak.checks import current_refs, downgrades
 from tests.soak.wiring import fast_context
 
@@ -48,7 +50,7 @@ def deliver_until_handled(event: dict[str, Any], ctx: Context, attempts: int = 2
     last: BaseException | None = None
     for _ in range(attempts):
         try:
-            return react_to_keyvault_event(event, ctx)
+            return react(KEY_VAULT, event, ctx)
         except Exception as error:
             last = error
     raise AssertionError(f"never handled: {last}")

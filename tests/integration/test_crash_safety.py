@@ -19,9 +19,11 @@ from shared.domain.ids import ResourceId
 from shared.domain.plans import OutcomeStatus
 from shared.errors import ConcurrencyError
 from shared.ports import Journal
-from shared.services import Context, ReactionStatus, react_to_keyvault_event
+from shared.services import Context, ReactionStatus
 from shared.services.leases import LEASE_TTL
 from shared.services.once import IN_PROGRESS_TTL
+from shared.services.reactions import react
+from shared.signals import KEY_VAULT
 from tests.integration.app_context import REGISTRIES
 from tests.integration.conftest_tables import service_fixture, table_fixture
 from tests.soak.checks import current_refs, downgrades, terminal_counts
@@ -52,17 +54,17 @@ def test_killed_before_recording_then_redelivered_converges_once(sandbox: Sandbo
     event = rotated["eventGrid"]
     first = Worker(soft=True)  # the exception unwinds: cleanup (release) runs
     with pytest.raises(Crash):
-        react_to_keyvault_event(event, worker_context(sandbox, journal, first, die_on_record=True))
+        react(KEY_VAULT, event, worker_context(sandbox, journal, first, die_on_record=True))
     assert ghcr_password(sandbox).endswith(rotated["version"])  # applied, not recorded
     assert journal.outcome_log == []
     patches = len(sandbox.log.writes("/credentialSets/"))
 
     second = fast_context(sandbox, journal=journal)
-    reaction = react_to_keyvault_event(event, second)
+    reaction = react(KEY_VAULT, event, second)
     assert reaction.status is ReactionStatus.NO_CHANGE  # state is already right
     assert len(sandbox.log.writes("/credentialSets/")) == patches  # nothing written twice
     assert terminal_counts(journal.outcome_log) == {event["id"]: 1}
-    assert react_to_keyvault_event(event, second).status is ReactionStatus.DUPLICATE
+    assert react(KEY_VAULT, event, second).status is ReactionStatus.DUPLICATE
     assert downgrades(sandbox, initial) == []
 
 
@@ -72,7 +74,7 @@ def hard_kill_then_recover(sandbox: Sandbox, journal: Journal) -> None:
     event = rotated["cloudEvent"]
     dead = Worker()  # killed outright: no finally runs, the claim and the lease stay behind
     with pytest.raises(Crash):
-        react_to_keyvault_event(event, worker_context(sandbox, journal, dead))
+        react(KEY_VAULT, event, worker_context(sandbox, journal, dead))
     assert dead.deaths == 1
     assert ghcr_password(sandbox).endswith(rotated["version"])
 
@@ -80,11 +82,11 @@ def hard_kill_then_recover(sandbox: Sandbox, journal: Journal) -> None:
     # Event Grid redelivers within minutes: the dead worker's claim still blocks, transiently
     sandbox.clock.advance(60)
     with pytest.raises(ConcurrencyError):
-        react_to_keyvault_event(event, live)
+        react(KEY_VAULT, event, live)
     assert terminal_counts(journal.outcomes(limit=1000)) == {}
     # later redeliveries find the claim (and the lease) expired and finish the job
     sandbox.clock.advance((max(IN_PROGRESS_TTL, LEASE_TTL) + timedelta(seconds=1)).total_seconds())
-    reaction = react_to_keyvault_event(event, live)
+    reaction = react(KEY_VAULT, event, live)
     assert reaction.status is ReactionStatus.NO_CHANGE
     assert terminal_counts(journal.outcomes(limit=1000)) == {event["id"]: 1}
     (closing,) = [o for o in journal.outcomes(limit=1000) if o.action is None]
@@ -92,7 +94,7 @@ def hard_kill_then_recover(sandbox: Sandbox, journal: Journal) -> None:
     # and the lease on the credential set is free again: another rotation goes straight through
     sandbox.clock.advance(5)
     newer = sandbox.add_secret_version(VAULT, "ghcr-password")
-    assert react_to_keyvault_event(newer["eventGrid"], live).status is ReactionStatus.APPLIED
+    assert react(KEY_VAULT, newer["eventGrid"], live).status is ReactionStatus.APPLIED
     assert ghcr_password(sandbox).endswith(newer["version"])
     assert downgrades(sandbox, initial) == []
 
@@ -120,8 +122,8 @@ def test_a_lease_held_by_a_dead_worker_blocks_only_until_it_expires(sandbox: San
     ctx = fast_context(sandbox, journal=journal)
     rotated = sandbox.add_secret_version(VAULT, "ghcr-password")
     with pytest.raises(ConcurrencyError):  # waits a few seconds, then asks for a redelivery
-        react_to_keyvault_event(rotated["eventGrid"], ctx)
+        react(KEY_VAULT, rotated["eventGrid"], ctx)
     assert sandbox.log.writes("/credentialSets/") == []
     sandbox.clock.advance(LEASE_TTL.total_seconds() + 1)
-    assert react_to_keyvault_event(rotated["eventGrid"], ctx).status is ReactionStatus.APPLIED
+    assert react(KEY_VAULT, rotated["eventGrid"], ctx).status is ReactionStatus.APPLIED
     assert ghcr_password(sandbox).endswith(rotated["version"])

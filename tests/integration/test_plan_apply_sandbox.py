@@ -22,11 +22,12 @@ from shared.domain.plans import ActionKind, Outcome, OutcomeStatus
 from shared.domain.policies import Policy
 from shared.domain.repositories import TargetPath
 from shared.errors import InvalidInputError, NotFoundError
-from shared.pull_events import PullFailure
-from shared.services import Context, ReactionStatus, react_to_keyvault_event
+from shared.services import Context, ReactionStatus
 from shared.services.audit import run_audit
 from shared.services.plans import StalePlanError, apply_scope, parse_scope, plan_scope
-from shared.services.pull_failures import react_to_pull_failure
+from shared.services.reactions import dispatch, react
+from shared.signals import KEY_VAULT
+from shared.signals.pull_failures import PULL_FAILED, PullFailure
 from tests.integration.app_context import REGISTRIES, SUB, demo_settings, sandbox_context
 from tests.integration.conftest import _demo_document
 
@@ -93,9 +94,7 @@ def plan_and_apply(ctx: Context, body: dict[str, str]) -> tuple[str, tuple[Outco
 def test_a_rotation_event_and_plan_apply_make_the_same_writes() -> None:
     event_side, event_ctx, plan_side, plan_ctx = twins(("kv-cache-policies", "ghcr-password"))
 
-    reaction = react_to_keyvault_event(
-        new_version_event("kv-cache-policies", "ghcr-password"), event_ctx
-    )
+    reaction = react(KEY_VAULT, new_version_event("kv-cache-policies", "ghcr-password"), event_ctx)
     _, outcomes = plan_and_apply(
         plan_ctx, {"registry": "contosocache", "credentialSet": "ghcr-acme"}
     )
@@ -116,7 +115,7 @@ def test_a_versionless_rotation_after_a_known_refresh_is_planned_like_the_event(
             ctx.journal.record_outcome(Outcome("earlier", resource, OutcomeStatus.SUCCEEDED, "refreshed",
                                                sandbox.clock.now() - timedelta(days=1), ActionKind.REFRESH_CREDENTIAL_SET))  # fmt: skip
 
-    react_to_keyvault_event(new_version_event("kv-cache-rbac", "dockerhub-password"), event_ctx)
+    react(KEY_VAULT, new_version_event("kv-cache-rbac", "dockerhub-password"), event_ctx)
     for registry in ("contosocache", "fabrikamcache"):
         plan_and_apply(plan_ctx, {"registry": registry, "credentialSet": "dockerhub"})
 
@@ -129,7 +128,7 @@ def test_an_access_repair_by_pull_failure_equals_plan_apply_of_the_repository() 
     event_side, event_ctx, plan_side, plan_ctx = twins(REMEDIATION_MODE="fix")
     failure = PullFailure(CONTOSO, TargetPath.parse("quay/prometheus/prometheus"), 401)
 
-    reaction = react_to_pull_failure(failure, event_ctx, signal_id="pull-1")
+    reaction = dispatch(event_ctx, PULL_FAILED, failure, signal_id="pull-1")
     _, outcomes = plan_and_apply(
         plan_ctx, {"registry": "contosocache", "repository": "quay/prometheus/prometheus"}
     )
@@ -146,7 +145,7 @@ def test_a_new_repository_by_404_equals_plan_apply_of_the_repository() -> None:
     event_side, event_ctx, plan_side, plan_ctx = twins()
     failure = PullFailure(FABRIKAM, TargetPath.parse("dockerhub/library/python"), 404)
 
-    reaction = react_to_pull_failure(failure, event_ctx, signal_id="pull-404")
+    reaction = dispatch(event_ctx, PULL_FAILED, failure, signal_id="pull-404")
     _, outcomes = plan_and_apply(
         plan_ctx, {"registry": "fabrikamcache", "repository": "dockerhub/library/python"}
     )
@@ -171,8 +170,8 @@ def test_a_stale_plan_is_refused_with_the_new_plan_and_nothing_is_written() -> N
     new = refused.value.current
     assert new.plan.id != old.plan.id
     assert (
-        new.plan.actions[0].changes["password"]["to"]
-        != old.plan.actions[0].changes["password"]["to"]
+        new.plan.actions[0].changes.to_dict()["password"]["to"]
+        != old.plan.actions[0].changes.to_dict()["password"]["to"]
     )
     applied = apply_scope(ctx, scope, new.plan.id)
     assert applied.status is ReactionStatus.APPLIED

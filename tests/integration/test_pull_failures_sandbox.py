@@ -13,9 +13,9 @@ from shared.domain.ids import ResourceId
 from shared.domain.models import KEY_VAULT_SECRETS_USER
 from shared.domain.plans import ActionKind, OutcomeStatus
 from shared.domain.repositories import TargetPath
-from shared.pull_events import PullFailure
 from shared.services import Context, ReactionStatus
-from shared.services.pull_failures import react_to_pull_failure
+from shared.services.reactions import dispatch
+from shared.signals.pull_failures import PULL_FAILED, PullFailure
 from tests.integration.app_context import REGISTRIES, SUB, demo_settings, sandbox_context
 from tests.integration.conftest import _demo_document
 
@@ -43,7 +43,7 @@ def findings(ctx: Context) -> list[Any]:
 
 def test_report_mode_records_the_fix_and_writes_nothing(sandbox: Sandbox) -> None:
     ctx = context(sandbox, "report")
-    reaction = react_to_pull_failure(failure(), ctx, signal_id="s1")
+    reaction = dispatch(ctx, PULL_FAILED, failure(), signal_id="s1")
     assert reaction.status is ReactionStatus.REPORTED
     denied = [f for f in findings(ctx) if f.kind == "access-denied"]
     assert len(denied) == 2  # quay-username and quay-password
@@ -58,7 +58,7 @@ def test_report_mode_records_the_fix_and_writes_nothing(sandbox: Sandbox) -> Non
 def test_fix_mode_grants_at_secret_scope_and_health_turns_healthy(sandbox: Sandbox) -> None:
     ctx = context(sandbox, "fix")
     assert sandbox.health("contosocache", "quay-io").status == "Unhealthy"
-    reaction = react_to_pull_failure(failure(), ctx, signal_id="s1")
+    reaction = dispatch(ctx, PULL_FAILED, failure(), signal_id="s1")
     assert reaction.status is ReactionStatus.APPLIED
     principal = sandbox.principal_of("contosocache", "quay-io")
     grants = sandbox.role_assignments_for(principal)
@@ -111,7 +111,7 @@ def test_resource_group_custom_role_counts_unless_not_data_actions_exclude_get_s
         principal, CUSTOM_ROLE, f"/subscriptions/{SUB}/resourceGroups/rg-secrets"
     )
     ctx = context(sandbox, "report")
-    react_to_pull_failure(failure(), ctx, signal_id="s1")
+    dispatch(ctx, PULL_FAILED, failure(), signal_id="s1")
     denied = [f for f in findings(ctx) if f.kind == "access-denied"]
     assert (denied == []) is granted
     assert (sandbox.health("contosocache", "quay-io").status == "Healthy") is granted
@@ -126,7 +126,7 @@ def test_conditional_assignments_are_reported_as_unverifiable(sandbox: Sandbox) 
         condition="@Resource[x] StringEquals 'y'",
     )
     ctx = context(sandbox, "fix")
-    react_to_pull_failure(failure(), ctx, signal_id="s1")
+    dispatch(ctx, PULL_FAILED, failure(), signal_id="s1")
     assert {f.kind for f in findings(ctx)} >= {"access-unverifiable"}
     assert not any(w for w in sandbox.log.writes() if "roleAssignments" in w.path)
 
@@ -138,7 +138,7 @@ def test_access_policy_vaults_are_checked_and_never_edited(sandbox: Sandbox, has
         "kv-cache-policies", principal, ["get", "list"] if has_get else ["list"]
     )
     ctx = context(sandbox, "fix")
-    react_to_pull_failure(failure("ghcr/acme/tools/cli"), ctx, signal_id="s1")
+    dispatch(ctx, PULL_FAILED, failure("ghcr/acme/tools/cli"), signal_id="s1")
     denied = [f for f in findings(ctx) if f.kind == "access-denied"]
     if has_get:
         assert denied == []
@@ -152,7 +152,7 @@ def test_a_burst_of_failures_is_diagnosed_once_with_at_most_one_grant_per_secret
     sandbox: Sandbox,
 ) -> None:
     ctx = context(sandbox, "fix")
-    statuses = [react_to_pull_failure(failure(), ctx, signal_id=f"s{i}").status for i in range(100)]
+    statuses = [dispatch(ctx, PULL_FAILED, failure(), signal_id=f"s{i}").status for i in range(100)]
     assert statuses.count(ReactionStatus.APPLIED) == 1
     assert statuses.count(ReactionStatus.DUPLICATE) == 99
     role_puts = [w for w in sandbox.log.writes() if "roleAssignments" in w.path]
@@ -163,7 +163,7 @@ def test_a_burst_of_failures_is_diagnosed_once_with_at_most_one_grant_per_secret
 
 def test_a_healthy_credential_set_reports_no_problem(sandbox: Sandbox) -> None:
     ctx = context(sandbox, "fix")
-    reaction = react_to_pull_failure(failure("dockerhub/library/nginx", 500), ctx, signal_id="s1")
+    reaction = dispatch(ctx, PULL_FAILED, failure("dockerhub/library/nginx", 500), signal_id="s1")
     assert reaction.status is ReactionStatus.NO_CHANGE
     assert findings(ctx) == []
     assert sandbox.log.writes() == []
@@ -175,13 +175,13 @@ def test_unmanaged_registries_and_uncached_repositories(sandbox: Sandbox) -> Non
         f"/subscriptions/{SUB}/resourceGroups/rg/providers/Microsoft.ContainerRegistry/registries/elsewhere"
     )
     assert (
-        react_to_pull_failure(
-            PullFailure(other, TargetPath.parse("a/b"), 401), ctx, signal_id="s1"
+        dispatch(
+            ctx, PULL_FAILED, PullFailure(other, TargetPath.parse("a/b"), 401), signal_id="s1"
         ).status
         is ReactionStatus.IGNORED
     )
     assert (
-        react_to_pull_failure(failure("team-a/api", 401), ctx, signal_id="s2").status
+        dispatch(ctx, PULL_FAILED, failure("team-a/api", 401), signal_id="s2").status
         is ReactionStatus.REPORTED
     )
     assert sandbox.log.writes() == []

@@ -15,12 +15,12 @@ from shared.domain.ids import ResourceId
 from shared.domain.plans import ActionKind, OutcomeStatus
 from shared.domain.policies import Policy
 from shared.domain.repositories import TargetPath, Upstream
-from shared.pull_events import PullFailure
 from shared.services import Context, ReactionStatus
 from shared.services.policies import explain_request
-from shared.services.pull_failures import react_to_pull_failure
-from shared.services.registry_events import react_to_repository_requested_event
+from shared.services.reactions import dispatch, react
 from shared.services.repositories import request_repository
+from shared.signals import REPOSITORY_REQUESTS
+from shared.signals.pull_failures import PULL_FAILED, PullFailure
 from tests.integration.app_context import REGISTRIES, sandbox_context
 from tests.integration.conftest import _demo_document
 
@@ -221,7 +221,7 @@ def test_explain_without_a_registry_answers_for_every_managed_registry(sandbox: 
 def test_a_404_pull_of_an_unserved_target_is_mapped_back_and_cached(sandbox: Sandbox) -> None:
     ctx = make_context(sandbox)
     failure = PullFailure(FABRIKAM, TargetPath.parse("dockerhub/library/busybox"), 404)
-    reaction = react_to_pull_failure(failure, ctx, signal_id="pull-1")
+    reaction = dispatch(ctx, PULL_FAILED, failure, signal_id="pull-1")
     assert reaction.status is ReactionStatus.APPLIED
     (put,) = rule_puts(sandbox)
     assert json.loads(put.body)["properties"]["sourceRepository"] == "docker.io/library/busybox"
@@ -235,9 +235,9 @@ def test_the_repository_requested_example_event_creates_the_rule(sandbox: Sandbo
     )
     event["data"]["registry"] = REGISTRIES["fabrikamcache"]
     ctx = make_context(sandbox)
-    assert react_to_repository_requested_event(event, ctx).status is ReactionStatus.APPLIED
+    assert react(REPOSITORY_REQUESTS, event, ctx).status is ReactionStatus.APPLIED
     # a redelivery of the same event id is a duplicate (one terminal outcome per event, issue 10)
-    assert react_to_repository_requested_event(event, ctx).status is ReactionStatus.DUPLICATE
+    assert react(REPOSITORY_REQUESTS, event, ctx).status is ReactionStatus.DUPLICATE
     assert len(rule_puts(sandbox)) == 1
 
 

@@ -11,7 +11,9 @@ from shared.adapters.memory import MemoryJournal
 from shared.domain.ids import ResourceId
 from shared.domain.plans import OutcomeStatus
 from shared.domain.secrets import SecretRef
-from shared.services import Context, ReactionStatus, react_to_keyvault_event
+from shared.services import Context, ReactionStatus
+from shared.services.reactions import react
+from shared.signals import KEY_VAULT
 from tests.conftest import load_event
 from tests.integration.app_context import REGISTRIES, SUB, sandbox_context
 
@@ -47,7 +49,7 @@ def test_rotation_moves_both_registries_and_reads_back_healthy(
     rotated = sandbox.add_secret_version(
         "kv-cache-rbac", "dockerhub-password", expires=sandbox.clock.now() + timedelta(days=90)
     )
-    reaction = react_to_keyvault_event(rotated["eventGrid"], ctx)
+    reaction = react(KEY_VAULT, rotated["eventGrid"], ctx)
     assert reaction.status is ReactionStatus.APPLIED
     for credential_set in SETS:
         current = ctx.registry.get_credential_set(credential_set)
@@ -63,13 +65,11 @@ def test_rotation_moves_both_registries_and_reads_back_healthy(
 def test_replaying_an_event_three_times_makes_no_writes(sandbox: Sandbox, ctx: Context) -> None:
     pin_to_current(sandbox, ctx)
     rotated = sandbox.add_secret_version("kv-cache-rbac", "dockerhub-password")
-    react_to_keyvault_event(rotated["cloudEvent"], ctx)
+    react(KEY_VAULT, rotated["cloudEvent"], ctx)
     after_first = writes(sandbox)
     assert after_first == 2
     for _ in range(3):
-        assert (
-            react_to_keyvault_event(rotated["cloudEvent"], ctx).status is ReactionStatus.DUPLICATE
-        )
+        assert react(KEY_VAULT, rotated["cloudEvent"], ctx).status is ReactionStatus.DUPLICATE
     assert writes(sandbox) == after_first
 
 
@@ -78,8 +78,8 @@ def test_v3_then_v2_leaves_the_sets_on_v3(sandbox: Sandbox, ctx: Context) -> Non
     v2 = sandbox.add_secret_version("kv-cache-rbac", "dockerhub-password")
     sandbox.clock.advance(60)
     v3 = sandbox.add_secret_version("kv-cache-rbac", "dockerhub-password")
-    react_to_keyvault_event(v3["eventGrid"], ctx)
-    react_to_keyvault_event(v2["eventGrid"], ctx)
+    react(KEY_VAULT, v3["eventGrid"], ctx)
+    react(KEY_VAULT, v2["eventGrid"], ctx)
     for credential_set in SETS:
         assert ctx.registry.get_credential_set(credential_set).password.version == v3["version"]
 
@@ -96,7 +96,7 @@ def test_unusable_versions_are_not_adopted_and_the_finding_says_why(
         "not yet valid": {"not_before": now + timedelta(days=1)},
     }[problem]
     rotated = sandbox.add_secret_version("kv-cache-rbac", "dockerhub-password", **options)  # type: ignore[arg-type]
-    reaction = react_to_keyvault_event(rotated["eventGrid"], ctx)
+    reaction = react(KEY_VAULT, rotated["eventGrid"], ctx)
     assert reaction.status is ReactionStatus.NO_CHANGE
     assert writes(sandbox) == 0
     assert all(ctx.registry.get_credential_set(s).password.version == current for s in SETS)
@@ -116,7 +116,7 @@ def test_events_from_a_vault_outside_the_allow_list_change_nothing(
     foreign["topic"] = (
         f"/subscriptions/{SUB}/resourceGroups/rg-secrets/providers/Microsoft.KeyVault/vaults/kv-elsewhere"
     )
-    assert react_to_keyvault_event(foreign, ctx).status is ReactionStatus.IGNORED
+    assert react(KEY_VAULT, foreign, ctx).status is ReactionStatus.IGNORED
     assert sandbox.log.all() == []
 
 
@@ -124,12 +124,10 @@ def test_malformed_events_are_recorded_and_write_nothing(sandbox: Sandbox, ctx: 
     event = load_event("keyvault.SecretNewVersionCreated.eventgrid.json")
     assert isinstance(event, dict)
     event["data"] = {"Id": "not a uri"}
-    assert react_to_keyvault_event(event, ctx).status is ReactionStatus.REJECTED
+    assert react(KEY_VAULT, event, ctx).status is ReactionStatus.REJECTED
     reference = load_event("keyvault.SecretNewVersionCreated.eventgrid.json")
     assert isinstance(reference, dict)
-    assert (
-        react_to_keyvault_event(reference, ctx).status is ReactionStatus.IGNORED
-    )  # placeholder topic
+    assert react(KEY_VAULT, reference, ctx).status is ReactionStatus.IGNORED  # placeholder topic
     assert sandbox.log.all() == []
 
 
@@ -139,7 +137,7 @@ def test_one_rotation_costs_exactly_the_minimum_calls(sandbox: Sandbox, ctx: Con
     read-back."""
     pin_to_current(sandbox, ctx)
     rotated = sandbox.add_secret_version("kv-cache-rbac", "dockerhub-password")
-    react_to_keyvault_event(rotated["eventGrid"], ctx)
+    react(KEY_VAULT, rotated["eventGrid"], ctx)
     calls = [r for r in sandbox.log.all() if not r.challenge]
     lists = [r for r in calls if r.method == "GET" and r.path.lower().endswith("/credentialsets")]
     versions = [r for r in calls if r.plane == "keyvault" and r.path.endswith("/versions")]

@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import json
 from collections.abc import Callable, Iterator
+from functools import partial
 from typing import Any
 
 import azure.functions as func
@@ -23,13 +24,9 @@ from shared import bootstrap
 from shared.adapters.memory import MemoryJournal
 from shared.domain.models import KEY_VAULT_SECRETS_USER
 from shared.errors import ConfigurationError
-from shared.services.keyvault_events import react_to_keyvault_event
-from shared.services.pull_failures import react_to_pull_failed_event
-from shared.services.registry_events import (
-    react_to_registry_event,
-    react_to_repository_requested_event,
-)
+from shared.services.reactions import react
 from shared.services.results import Reaction, ReactionStatus
+from shared.signals import KEY_VAULT, PULL_FAILURES, REGISTRY, REPOSITORY_REQUESTS
 from tests.conftest import ROOT
 from tests.function_index import indexed_functions
 from tests.integration.app_context import REGISTRIES, SUB, VAULTS, demo_settings
@@ -75,23 +72,23 @@ def _push(sandbox: Sandbox) -> dict[str, Any]:
 Build = Callable[[Sandbox], dict[str, Any]]
 FOREIGN: dict[str, tuple[Callable[..., Reaction], Build]] = {
     "a vault not on the allow-list": (
-        react_to_keyvault_event,
+        partial(react, KEY_VAULT),
         lambda sb: _rotation(sb, topic=FOREIGN_VAULT),
     ),
     "a registry id as a Key Vault topic": (
-        react_to_keyvault_event,
+        partial(react, KEY_VAULT),
         lambda sb: _rotation(sb, topic=REGISTRIES["contosocache"]),
     ),
     "an allowed topic naming another vault's secret": (
-        react_to_keyvault_event,
+        partial(react, KEY_VAULT),
         lambda sb: _rotation(sb, topic=VAULTS["kv-cache-policies"]),
     ),
-    "a pull failure in an unmanaged registry": (react_to_pull_failed_event, _pull),
+    "a pull failure in an unmanaged registry": (partial(react, PULL_FAILURES), _pull),
     "a repository request for an unmanaged registry": (
-        react_to_repository_requested_event,
+        partial(react, REPOSITORY_REQUESTS),
         _request,
     ),
-    "an image push to an unmanaged registry": (react_to_registry_event, _push),
+    "an image push to an unmanaged registry": (partial(react, REGISTRY), _push),
 }
 
 
@@ -125,7 +122,7 @@ def test_repairs_grant_only_secrets_user_at_secret_scope_to_the_sets_own_identit
             {"registry": REGISTRIES["contosocache"], "repository": repository, "status": 401},
         )
         event["id"] = f"grant-{repository}"
-        assert react_to_pull_failed_event(event, ctx).status is ReactionStatus.APPLIED
+        assert react(PULL_FAILURES, event, ctx).status is ReactionStatus.APPLIED
     puts = sandbox.log.matching("/roleAssignments/", method="PUT")
     assert len(puts) == 4  # two secrets each, one grant per secret
     assert grant_violations(sandbox) == []

@@ -20,16 +20,16 @@ from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 
 from sandbox import Sandbox
 from shared.errors import CachekeeperError
 from shared.ports import Journal
 from shared.services import Context
-from shared.services.keyvault_events import react_to_keyvault_event
-from shared.services.pull_failures import react_to_pull_failed_event
-from shared.services.registry_events import react_to_repository_requested_event
+from shared.services.reactions import react
 from shared.services.results import Reaction, ReactionStatus
+from shared.signals import KEY_VAULT, SOURCES
 from tests.integration.app_context import REGISTRIES, SUB, VAULTS, demo_settings
 from tests.integration.conftest import _demo_document
 from tests.soak.checks import current_refs, downgrades, grant_violations, normalized_state
@@ -204,20 +204,15 @@ def inject_faults(sandbox: Sandbox, seed: int) -> None:
 
 
 Handler = Callable[[Mapping[str, Any], Context], Reaction]
-HANDLERS: dict[str, Handler] = {
-    "Microsoft.KeyVault.": react_to_keyvault_event,
-    "cachekeeper.PullFailed": react_to_pull_failed_event,
-    "cachekeeper.RepositoryRequested": react_to_repository_requested_event,
-}
 
 
 def route(event: Mapping[str, Any]) -> Handler:
     """The reaction an Event Grid subscription would deliver this event to."""
     kind = str(event.get("eventType") or event.get("type") or "")
-    for prefix, handler in HANDLERS.items():
-        if kind.startswith(prefix):
-            return handler
-    return react_to_keyvault_event  # the malformed ones: the vault subscription gets them
+    for source in SOURCES:
+        if kind in source.event_types:
+            return partial(react, source)
+    return partial(react, KEY_VAULT)  # the malformed ones: the vault subscription gets them
 
 
 def run_script(

@@ -12,6 +12,7 @@ import copy
 import json
 import os
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from hypothesis import HealthCheck, given, settings
@@ -19,17 +20,14 @@ from hypothesis import strategies as st
 
 from shared.domain.policies import Policy
 from shared.errors import InvalidInputError
-from shared.events import Envelope, parse_keyvault_signal
-from shared.pull_events import parse_pull_failed, parse_pull_failure_alert
-from shared.services.keyvault_events import react_to_keyvault_event
 from shared.services.policies import load_document, parse_document
-from shared.services.pull_failures import react_to_pull_failed_event
-from shared.services.registry_events import (
-    parse_registry_event,
-    react_to_registry_event,
-    react_to_repository_requested_event,
-)
+from shared.services.reactions import react
 from shared.services.results import ReactionStatus
+from shared.signals import KEY_VAULT, PULL_FAILURES, REGISTRY, REPOSITORY_REQUESTS
+from shared.signals.envelope import Envelope
+from shared.signals.keyvault import parse_keyvault_signal
+from shared.signals.pull_failures import parse_pull_failed, parse_pull_failure_alert
+from shared.signals.registry import parse_registry_event
 from tests.conftest import EVENTS, ROOT, load_event
 from tests.fakes import CONTOSO, VAULT, make_world
 from tests.soak.checks import is_terminal
@@ -241,10 +239,10 @@ def test_policy_import_text(text: str | bytes, fmt: str) -> None:
 # ---- reactions: hostile events are recorded and acknowledged, never raised -------------------
 
 REACTIONS = {
-    "keyvault": react_to_keyvault_event,
-    "pull": react_to_pull_failed_event,
-    "request": react_to_repository_requested_event,
-    "registry": react_to_registry_event,
+    "keyvault": partial(react, KEY_VAULT),
+    "pull": partial(react, PULL_FAILURES),
+    "request": partial(react, REPOSITORY_REQUESTS),
+    "registry": partial(react, REGISTRY),
 }
 
 
@@ -263,15 +261,15 @@ def test_event_reactions_never_raise_on_hostile_events(case: tuple[str, Any]) ->
 @fuzz
 @given(JSON)
 def test_event_reactions_never_raise_on_any_json(event: Any) -> None:
-    for react in REACTIONS.values():
+    for handler in REACTIONS.values():
         world = make_world()
-        react(event, world.ctx)
+        handler(event, world.ctx)
 
 
 @fuzz
 @given(mutated("keyvault"))
 def test_a_rejected_event_changes_nothing(event: Any) -> None:
     world = make_world(remediation="fix")
-    reaction = react_to_keyvault_event(event, world.ctx)
+    reaction = react(KEY_VAULT, event, world.ctx)
     if reaction.status in (ReactionStatus.REJECTED, ReactionStatus.IGNORED):
         assert world.journal.outcome_log[-1].status.value in ("rejected", "ignored")

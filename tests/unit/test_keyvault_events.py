@@ -8,7 +8,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from shared.errors import InvalidEventError, InvalidInputError
-from shared.events import Envelope, KeyVaultEventKind, parse_keyvault_signal
+from shared.signals.envelope import Envelope
+from shared.signals.keyvault import KeyVaultEventKind, parse_keyvault_signal
 from tests.conftest import EVENTS, load_event
 
 FIXTURES = sorted(p.name for p in EVENTS.glob("keyvault.*.json"))

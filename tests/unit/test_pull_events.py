@@ -8,8 +8,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from shared.errors import InvalidEventError, InvalidInputError
-from shared.events import Envelope
-from shared.pull_events import parse_pull_failed, parse_pull_failure_alert
+from shared.signals.envelope import Envelope
+from shared.signals.pull_failures import parse_pull_failed, parse_pull_failure_alert
 from tests.conftest import load_event
 
 REGISTRY = "/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg-cache/providers/Microsoft.ContainerRegistry/registries/contosocache"

@@ -14,13 +14,11 @@ from shared.domain.plans import OutcomeStatus
 from shared.domain.policies import Policy
 from shared.domain.repositories import TargetPath, Upstream
 from shared.errors import InvalidEventError
-from shared.events import Envelope
 from shared.services import ReactionStatus
-from shared.services.registry_events import (
-    RegistryEventKind,
-    parse_registry_event,
-    react_to_registry_event,
-)
+from shared.services.reactions import react
+from shared.signals import REGISTRY
+from shared.signals.envelope import Envelope
+from shared.signals.registry import RegistryEventKind, parse_registry_event
 from tests.conftest import load_event
 from tests.fakes import CONTOSO, World, make_world
 
@@ -76,13 +74,13 @@ def reserved_world() -> World:
 def test_a_push_into_a_reserved_namespace_records_a_finding_once() -> None:
     world = reserved_world()
     event = sample("containerregistry.ImagePushed.cloudevents.json", repository="mcr/dotnet/sdk")
-    reaction = react_to_registry_event(event, world.ctx)
+    reaction = react(REGISTRY, event, world.ctx)
     assert reaction.status is ReactionStatus.REPORTED
     (finding,) = [f for _, _, f in world.journal.finding_log]
     assert finding.kind == "push-into-reserved-namespace"
     assert "mcr.microsoft.com/dotnet/sdk" in finding.message
     assert finding.resource == "contosocache/mcr/dotnet/sdk"
-    assert react_to_registry_event(event, world.ctx).status is ReactionStatus.DUPLICATE
+    assert react(REGISTRY, event, world.ctx).status is ReactionStatus.DUPLICATE
     assert len(world.journal.finding_log) == 1
     assert world.registry.writes == []
 
@@ -93,7 +91,7 @@ def test_a_push_that_a_cache_rule_serves_is_cached_content_not_a_finding() -> No
                      TargetPath.parse("mcr/*"))  # fmt: skip
     world.registry.cache_rules[rule.id] = rule
     event = sample("containerregistry.ImagePushed.eventgrid.json", repository="mcr/dotnet/sdk")
-    assert react_to_registry_event(event, world.ctx).status is ReactionStatus.NO_CHANGE
+    assert react(REGISTRY, event, world.ctx).status is ReactionStatus.NO_CHANGE
     assert world.journal.finding_log == []
 
 
@@ -106,7 +104,7 @@ def test_a_push_that_a_cache_rule_serves_is_cached_content_not_a_finding() -> No
 )
 def test_other_pushes_and_deletes_change_nothing(name: str, repository: str) -> None:
     world = reserved_world()
-    reaction = react_to_registry_event(sample(name, repository=repository), world.ctx)
+    reaction = react(REGISTRY, sample(name, repository=repository), world.ctx)
     assert reaction.status is ReactionStatus.NO_CHANGE
     assert world.journal.finding_log == []
     assert [o.status for o in world.journal.outcome_log] == [OutcomeStatus.NO_CHANGE]
@@ -116,7 +114,7 @@ def test_events_from_unmanaged_registries_are_ignored() -> None:
     world = reserved_world()
     event = load_event("containerregistry.ImagePushed.eventgrid.json")
     assert isinstance(event, dict)
-    assert react_to_registry_event(event, world.ctx).status is ReactionStatus.IGNORED
+    assert react(REGISTRY, event, world.ctx).status is ReactionStatus.IGNORED
 
 
 @pytest.mark.parametrize(
@@ -137,7 +135,7 @@ def test_malformed_events_are_rejected_and_recorded_never_raised(mutate: Any) ->
     world = reserved_world()
     event = sample("containerregistry.ImagePushed.eventgrid.json")
     mutate(event)
-    reaction = react_to_registry_event(event, world.ctx)
+    reaction = react(REGISTRY, event, world.ctx)
     assert reaction.status is ReactionStatus.REJECTED
     assert "malformed registry event" in reaction.reason
     assert [o.status for o in world.journal.outcome_log] == [OutcomeStatus.REJECTED]
@@ -166,7 +164,7 @@ def test_arbitrary_payloads_never_crash(data: Any, kind: str) -> None:
     world = reserved_world()
     event = {"id": "x", kind: "Microsoft.ContainerRegistry.ImagePushed", "topic": str(CONTOSO),
              "source": str(CONTOSO), "data": data}  # fmt: skip
-    reaction = react_to_registry_event(event, world.ctx)
+    reaction = react(REGISTRY, event, world.ctx)
     assert reaction.status in (
         ReactionStatus.REJECTED,
         ReactionStatus.NO_CHANGE,

@@ -65,8 +65,8 @@ def test_versioned_reference_moves_to_the_newest_valid_version() -> None:
     plan = plan_rotation(versions={TOKEN: [V1, V2, V3]}, credential_sets=[pinned], now=NOW)
     (action,) = plan.actions
     assert action.kind is ActionKind.UPDATE_CREDENTIAL_SET
-    assert action.changes["password"] == {"from": str(V1.ref), "to": str(V3.ref)}
-    assert action.changes["username"] == {"from": str(USER), "to": str(USER)}
+    assert action.changes.to_dict()["password"] == {"from": str(V1.ref), "to": str(V3.ref)}
+    assert action.changes.to_dict()["username"] == {"from": str(USER), "to": str(USER)}
 
 
 def test_already_current_means_nothing_to_do() -> None:
@@ -108,7 +108,11 @@ def test_a_set_referencing_the_secret_twice_gets_one_update() -> None:
     (action,) = plan_rotation(
         versions={TOKEN: [V1, V2, V3]}, credential_sets=[both], now=NOW
     ).actions
-    assert action.changes["username"]["to"] == str(V3.ref) == action.changes["password"]["to"]
+    assert (
+        action.changes.to_dict()["username"]["to"]
+        == str(V3.ref)
+        == action.changes.to_dict()["password"]["to"]
+    )
 
 
 def test_only_sets_that_reference_the_secret_are_touched() -> None:
@@ -166,12 +170,14 @@ def test_any_arrival_order_converges_on_the_newest_and_never_goes_back(
     for visible in itertools.accumulate([[v] for v in order[:seen]] + [[]]):
         plan = plan_rotation(versions={TOKEN: [V1, *visible]}, credential_sets=[current], now=NOW)
         for action in plan.actions:
-            new = SecretRef.parse(action.changes["password"]["to"])
+            new = SecretRef.parse(action.changes.to_dict()["password"]["to"])
             assert created[new] > created[current.password]  # type: ignore[operator]
             current = cset("hub-pinned", password=new)
     full = plan_rotation(versions={TOKEN: [V1, V2, V3]}, credential_sets=[current], now=NOW)
     for action in full.actions:
-        current = cset("hub-pinned", password=SecretRef.parse(action.changes["password"]["to"]))
+        current = cset(
+            "hub-pinned", password=SecretRef.parse(action.changes.to_dict()["password"]["to"])
+        )
     assert current.password == V3.ref
 
 
@@ -190,5 +196,5 @@ def test_username_and_password_in_different_secrets_are_decided_independently_in
         now=NOW,
     )
     (action,) = plan.actions
-    assert action.changes["username"]["to"] == str(new_user.ref)
-    assert action.changes["password"]["to"] == str(V3.ref)
+    assert action.changes.to_dict()["username"]["to"] == str(new_user.ref)
+    assert action.changes.to_dict()["password"]["to"] == str(V3.ref)

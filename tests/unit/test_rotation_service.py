@@ -11,8 +11,9 @@ from shared.domain.models import CredentialHealth, CredentialSet, HealthStatus, 
 from shared.domain.plans import OutcomeStatus
 from shared.domain.secrets import SecretRef
 from shared.errors import ConcurrencyError, UpstreamUnavailableError
-from shared.services import ReactionStatus, react_to_keyvault_event, sync_credential_set
-from shared.services.keyvault_events import IGNORED_EVENTS
+from shared.services import ReactionStatus, sync_credential_set
+from shared.services.reactions import IGNORED_SIGNALS, react
+from shared.signals import KEY_VAULT
 from tests.fakes import CONTOSO, FABRIKAM, NOW, OTHER_VAULT, VAULT, World, make_world
 
 TOKEN = SecretRef.parse("https://kv-cache.vault.azure.net/secrets/hub-token")
@@ -66,7 +67,7 @@ def event(
 def test_rotation_updates_every_registry_and_records_outcomes() -> None:
     world = make_world()
     _, v2 = seed(world)
-    reaction = react_to_keyvault_event(event(v2), world.ctx)
+    reaction = react(KEY_VAULT, event(v2), world.ctx)
     assert reaction.status is ReactionStatus.APPLIED
     for registry in (CONTOSO, FABRIKAM):
         assert (
@@ -87,14 +88,13 @@ def test_rotation_updates_every_registry_and_records_outcomes() -> None:
 def test_replays_make_no_writes() -> None:
     world = make_world()
     _, v2 = seed(world)
-    react_to_keyvault_event(event(v2), world.ctx)
+    react(KEY_VAULT, event(v2), world.ctx)
     writes = list(world.registry.writes)
     for _ in range(3):
-        assert react_to_keyvault_event(event(v2), world.ctx).status is ReactionStatus.DUPLICATE
+        assert react(KEY_VAULT, event(v2), world.ctx).status is ReactionStatus.DUPLICATE
     # a different delivery id for the same rotation plans nothing either: state is already right
     assert (
-        react_to_keyvault_event(event(v2, event_id="evt-2"), world.ctx).status
-        is ReactionStatus.NO_CHANGE
+        react(KEY_VAULT, event(v2, event_id="evt-2"), world.ctx).status is ReactionStatus.NO_CHANGE
     )
     assert world.registry.writes == writes
 
@@ -103,8 +103,8 @@ def test_out_of_order_events_never_downgrade() -> None:
     world = make_world()
     _, v2 = seed(world)
     v3 = world.secrets.add_version(TOKEN, created=NOW - timedelta(minutes=5))
-    react_to_keyvault_event(event(v3, event_id="evt-3"), world.ctx)
-    react_to_keyvault_event(event(v2, event_id="evt-2"), world.ctx)
+    react(KEY_VAULT, event(v3, event_id="evt-3"), world.ctx)
+    react(KEY_VAULT, event(v2, event_id="evt-2"), world.ctx)
     assert (
         world.registry.get_credential_set(CONTOSO.child("credentialSets", "dockerhub")).password
         == v3.ref
@@ -114,10 +114,10 @@ def test_out_of_order_events_never_downgrade() -> None:
 def test_events_outside_the_allow_list_change_nothing_and_are_counted() -> None:
     world = make_world()
     _, v2 = seed(world)
-    before = IGNORED_EVENTS["vault-not-allowed"]
-    reaction = react_to_keyvault_event(event(v2, topic=str(OTHER_VAULT)), world.ctx)
+    before = IGNORED_SIGNALS["vault-not-allowed"]
+    reaction = react(KEY_VAULT, event(v2, topic=str(OTHER_VAULT)), world.ctx)
     assert reaction.status is ReactionStatus.IGNORED
-    assert IGNORED_EVENTS["vault-not-allowed"] == before + 1
+    assert IGNORED_SIGNALS["vault-not-allowed"] == before + 1
     assert world.registry.writes == []
     assert world.journal.outcome_log[-1].status is OutcomeStatus.IGNORED
 
@@ -127,7 +127,7 @@ def test_malformed_events_are_recorded_and_acknowledged() -> None:
     _, v2 = seed(world)
     broken = event(v2)
     broken["data"]["Id"] = "https://example.com/not-a-vault"
-    reaction = react_to_keyvault_event(broken, world.ctx)
+    reaction = react(KEY_VAULT, broken, world.ctx)
     assert reaction.status is ReactionStatus.REJECTED
     assert world.journal.outcome_log[-1].status is OutcomeStatus.REJECTED
     assert world.registry.writes == []
@@ -151,8 +151,8 @@ def test_transient_failures_release_the_claim_so_redelivery_works() -> None:
 
     ctx = replace(world.ctx, secrets=Flaky())
     with pytest.raises(UpstreamUnavailableError):
-        react_to_keyvault_event(event(v2), ctx)
-    assert react_to_keyvault_event(event(v2), ctx).status is ReactionStatus.APPLIED
+        react(KEY_VAULT, event(v2), ctx)
+    assert react(KEY_VAULT, event(v2), ctx).status is ReactionStatus.APPLIED
 
 
 def test_a_claim_held_by_another_worker_asks_for_redelivery() -> None:
@@ -163,14 +163,14 @@ def test_a_claim_held_by_another_worker_asks_for_redelivery() -> None:
     world.journal.records.clear()
     world.journal.claim(
         "keyvault:evt-1",
-        __import__("shared.events", fromlist=["Envelope"])
+        __import__("shared.signals.envelope", fromlist=["Envelope"])
         .Envelope.from_dict(event(v2))
         .payload_hash,
         now=NOW,
         ttl=timedelta(minutes=10),
     )
     with pytest.raises(ConcurrencyError):
-        react_to_keyvault_event(event(v2), world.ctx)
+        react(KEY_VAULT, event(v2), world.ctx)
 
 
 def test_expiry_events_report_what_breaks_and_when() -> None:
@@ -190,7 +190,7 @@ def test_expiry_events_report_what_breaks_and_when() -> None:
     )
     near = event(v1, event_id="evt-near", kind="SecretNearExpiry")
     near["data"]["EXP"] = str(int((NOW + timedelta(days=20)).timestamp()))
-    reaction = react_to_keyvault_event(near, world.ctx)
+    reaction = react(KEY_VAULT, near, world.ctx)
     assert reaction.status is ReactionStatus.APPLIED  # the pinned v1 also moves to the newer v2
     (finding,) = [f for _, _, f in world.journal.finding_log if f.kind == "secret-near-expiry"]
     assert len(finding.evidence["credentialSets"]) == 2

@@ -16,7 +16,8 @@ from typing import Any
 from shared.domain.ids import ResourceId
 from shared.domain.repositories import TargetPath
 from shared.errors import InvalidEventError, InvalidInputError
-from shared.events import Envelope, parse_time
+from shared.signals.envelope import Envelope, parse_time
+from shared.signals.registry import REGISTRY_TYPE
 
 __all__ = [
     "PULL_FAILED",
@@ -27,7 +28,6 @@ __all__ = [
 ]
 
 PULL_FAILED = "cachekeeper.PullFailed"
-_REGISTRY_TYPE = "Microsoft.ContainerRegistry/registries"
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,7 +59,7 @@ def _registry(value: Any) -> ResourceId:
         registry = ResourceId.parse(value)
     except InvalidInputError as exc:
         raise InvalidEventError(f"registry: {exc}") from exc
-    if not registry.is_type(_REGISTRY_TYPE):
+    if not registry.is_type(REGISTRY_TYPE):
         raise InvalidEventError(f"registry {value!r} is not a container registry resource id")
     return registry
 
@@ -177,4 +177,4 @@ def _maybe_registry(value: Any) -> ResourceId | None:
         rid = ResourceId.parse(value)
     except InvalidInputError:
         return None
-    return rid if rid.is_type(_REGISTRY_TYPE) else None
+    return rid if rid.is_type(REGISTRY_TYPE) else None

@@ -1,0 +1,36 @@
+"""Event Grid triggers: one function per signal source in `shared.signals.SOURCES`.
+
+Each receives its source's events (Event Grid schema or CloudEvents 1.0, as its subscription in
+infra/events.json delivers them) and hands them to `react()`. Transient failures raise, so Event
+Grid redelivers; everything else is recorded and acknowledged.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+import azure.functions as func
+
+from functions._events import event_to_json
+from shared.signals import SOURCES, SignalSource
+
+bp = func.Blueprint()
+log = logging.getLogger(__name__)
+
+
+def _trigger(source: SignalSource) -> Callable[[func.EventGridEvent], None]:
+    def trigger(event: func.EventGridEvent) -> None:
+        from shared.bootstrap import context
+        from shared.observability import record_event
+        from shared.services.reactions import react
+
+        payload = event_to_json(event)
+        record_event(log, payload, react(source, payload, context()))
+
+    trigger.__name__ = trigger.__qualname__ = source.function
+    return trigger
+
+
+for _source in SOURCES:
+    bp.function_name(_source.function)(bp.event_grid_trigger(arg_name="event")(_trigger(_source)))

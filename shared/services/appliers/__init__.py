@@ -1,0 +1,47 @@
+"""Carry out planned actions: one applier per action kind, the same for every caller.
+
+A reaction (rotation, access repair, repository request), `POST /api/apply` and the audit's
+reconcile all apply through `apply_actions`, so an action does the same thing whoever planned it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from shared.domain.plans import Action, ActionKind, Outcome
+from shared.services.appliers.cache_rules import create_cache_rule
+from shared.services.appliers.credential_sets import refresh_credential_set, update_credential_set
+from shared.services.appliers.grants import grant_secret_read
+from shared.services.context import Context, fan_out
+
+__all__ = ["APPLIERS", "apply_actions"]
+
+Applier = Callable[[Context, Action, str], Outcome]
+
+APPLIERS: dict[ActionKind, Applier] = {
+    ActionKind.GRANT_SECRET_READ: grant_secret_read,
+    ActionKind.UPDATE_CREDENTIAL_SET: update_credential_set,
+    ActionKind.REFRESH_CREDENTIAL_SET: refresh_credential_set,
+    ActionKind.CREATE_CACHE_RULE: create_cache_rule,
+}
+
+
+def apply_actions(
+    ctx: Context, actions: Sequence[Action], *, signal_id: str
+) -> tuple[Outcome, ...]:
+    """Grants first (so a refresh that follows lets ACR see them), then one write per credential
+    set (an update re-sends the identifiers, so it also refreshes: a refresh of the same set is
+    dropped), then new rules; each step's actions run concurrently."""
+
+    def run(batch: Sequence[Action]) -> list[Outcome]:
+        return fan_out(lambda a: APPLIERS[a.kind](ctx, a, signal_id), batch)
+
+    grants = [a for a in actions if a.kind is ActionKind.GRANT_SECRET_READ]
+    per_set: dict[str, Action] = {}
+    for action in actions:
+        if action.kind is ActionKind.UPDATE_CREDENTIAL_SET or (
+            action.kind is ActionKind.REFRESH_CREDENTIAL_SET and action.resource not in per_set
+        ):
+            per_set[action.resource] = action
+    rules = [a for a in actions if a.kind is ActionKind.CREATE_CACHE_RULE]
+    return (*run(grants), *run(list(per_set.values())), *run(rules))

@@ -1,0 +1,81 @@
+"""Every journal write of a reaction: the outcomes of actions and signals, and findings.
+
+Services never build an `Outcome` themselves: an applied action's outcome comes from
+`record_action`, a signal's closing outcome from `record_terminal` (after actions) or
+`record_signal` (ignored, rejected, failed, nothing to change), and findings from
+`record_findings`. One place, so every record of one kind looks alike.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from shared.domain.plans import Action, Finding, Outcome, OutcomeStatus
+from shared.services.context import Context
+from shared.services.results import ReactionStatus
+
+__all__ = ["record_action", "record_findings", "record_signal", "record_terminal"]
+
+log = logging.getLogger(__name__)
+
+
+def record_action(
+    ctx: Context,
+    action: Action,
+    signal_id: str,
+    *,
+    error: Exception | None = None,
+    failed: bool = False,
+    resource: str | None = None,
+    reason: str | None = None,
+    before: Mapping[str, Any] | None = None,
+    after: Mapping[str, Any] | None = None,
+    health: str | None = None,
+) -> Outcome:
+    """Journal the outcome of `action` (failed when `error` is given, or `failed` when it ran but
+    did not reach its goal) and return it."""
+    status = OutcomeStatus.FAILED if error is not None or failed else OutcomeStatus.SUCCEEDED
+    text = f"{action.reason}; failed: {error}" if error is not None else (reason or action.reason)
+    outcome = Outcome(
+        signal_id, resource or action.resource, status, text, ctx.clock.now(), action.kind,
+        dict(before or {}), dict(after or {}), None if error is not None else health,
+    )  # fmt: skip
+    ctx.journal.record_outcome(outcome)
+    log.info("%s %s: %s", action.kind.value, outcome.resource, status.value)
+    return outcome
+
+
+def record_signal(
+    ctx: Context, signal_id: str, resource: str, status: OutcomeStatus, reason: str
+) -> Outcome:
+    """Journal the one outcome that closes a signal which applied no action."""
+    outcome = Outcome(signal_id, resource, status, reason, ctx.clock.now())
+    ctx.journal.record_outcome(outcome)
+    return outcome
+
+
+def record_findings(ctx: Context, findings: Sequence[Finding], *, signal_id: str) -> None:
+    """Write findings to the journal."""
+    now = ctx.clock.now()
+    for finding in findings:
+        ctx.journal.record_finding(finding, signal_id=signal_id, at=now)
+
+
+def record_terminal(
+    ctx: Context, signal_id: str, resource: str, outcomes: Sequence[Outcome], *, nothing: str
+) -> ReactionStatus:
+    """Record the one outcome that closes a signal after its actions (`nothing` says why there
+    were none); returns the reaction status it stands for."""
+    failed = [o for o in outcomes if o.status is OutcomeStatus.FAILED]
+    if not outcomes:
+        record_signal(ctx, signal_id, resource, OutcomeStatus.NO_CHANGE, nothing)
+        return ReactionStatus.NO_CHANGE
+    if failed:
+        reason = f"{len(failed)} of {len(outcomes)} changes failed"
+        record_signal(ctx, signal_id, resource, OutcomeStatus.FAILED, reason)
+    else:
+        reason = f"{len(outcomes)} change(s) applied"
+        record_signal(ctx, signal_id, resource, OutcomeStatus.SUCCEEDED, reason)
+    return ReactionStatus.APPLIED
