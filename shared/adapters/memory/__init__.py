@@ -4,10 +4,14 @@ Used by unit tests (hand-written fakes that record end state, not mocks of our o
 """
 
 from shared.adapters.memory.access import MemoryAccess
-from shared.adapters.memory.clock import FixedClock, SystemClock
+from shared.adapters.memory.clock import FixedClock
 from shared.adapters.memory.registry import MemoryRegistry
 from shared.adapters.memory.secrets import MemorySecrets
 from shared.adapters.memory.stores import MemoryJournal, MemoryPolicyStore, MemoryReportStore
+
+# Transitional: bench/wiring.py still imports the production clock from here; once it imports
+# shared.adapters.system_clock, drop this re-export (SystemClock is not a fake).
+from shared.adapters.system_clock import SystemClock
 
 __all__ = [
     "FixedClock",
