@@ -47,6 +47,8 @@ functions = function_app.app.get_functions()
 _FIRST_EVENT = """
 import function_app, resource, azure.functions as func
 from sandbox.embedded import get_sandbox
+from sandbox.wiring import wire_sandbox_mode
+wire_sandbox_mode()
 sb = get_sandbox()
 index_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 rotated = sb.add_secret_version("kv-cache-rbac", "dockerhub-password")

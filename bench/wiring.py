@@ -9,7 +9,8 @@ from typing import Any
 from sandbox import ForwardingPoolManager, Sandbox, StaticTokenCredential
 from shared.adapters.azure import AzureAccess, AzureClients, AzureRegistry, KeyVaultSecrets
 from shared.adapters.azure.transport import PooledTransport
-from shared.adapters.memory import MemoryJournal, MemoryPolicyStore, SystemClock
+from shared.adapters.memory import MemoryJournal, MemoryPolicyStore
+from shared.adapters.system_clock import SystemClock
 from shared.domain.policies import Policy
 from shared.ports import Clock
 from shared.services.context import Context

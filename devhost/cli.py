@@ -28,7 +28,7 @@ from devhost.settings_file import (
     load_settings_file,
 )
 from devhost.timers import ScheduleError, Timers, plan_timers
-from shared.errors import ConfigurationError
+from shared.errors import CachekeeperError, ConfigurationError
 
 __all__ = ["main"]
 
@@ -75,6 +75,8 @@ def _run(args: argparse.Namespace, workdir: Path, cleanup: ExitStack) -> None:
         os.environ["STORAGE_CONNECTION"] = azurite.connection_string
         log.info("Azurite table service started on port %d", azurite.port)
     specs = _index(args.app, workdir)
+    if sandbox:
+        _wire_sandbox()
     try:
         router = Router((s.route or "", s.methods, s) for s in specs if s.kind == "http")
         plans = [] if args.no_timers else plan_timers(specs, os.environ)
@@ -146,6 +148,19 @@ def _index(reference: str, workdir: Path) -> list[FunctionSpec]:
     except (AppLoadError, ValueError) as exc:
         # ValueError: the library's own indexing checks (duplicate names, two triggers).
         raise _StartupError(str(exc)) from None
+
+
+def _wire_sandbox() -> None:
+    """Sandbox mode: the app's Context reaches the sandbox served at /_sandbox; it is built now,
+    before any function runs (the app itself never wires the sandbox)."""
+    from sandbox.wiring import wire_sandbox_mode  # the emulation loads only in sandbox mode
+
+    try:
+        wire_sandbox_mode()
+    except ConfigurationError as exc:
+        raise _StartupError(exc.message) from None
+    except CachekeeperError as exc:  # the stores could not be read (Azurite, Table Storage)
+        raise _StartupError(f"sandbox mode: {exc.message}", START_ERROR) from None
 
 
 def _route_prefix(host_json: Path) -> str:

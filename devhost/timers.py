@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 from azure.functions.timer import TimerRequest
 
 from devhost.app_index import FunctionSpec, run_logged
-from shared.domain.ncrontab import NCrontabSchedule, parse_ncrontab
+from shared.hosting.ncrontab import NCrontabSchedule, parse_ncrontab
 
 __all__ = ["ScheduleError", "TimerPlan", "Timers", "plan_timers", "resolve_schedule"]
 

@@ -1,9 +1,10 @@
 """Wires the product once per worker: settings at start-up, adapters lazily on first use.
 
-In Azure the SDK clients use DefaultAzureCredential (managed identity); in sandbox mode the same
-SDK clients talk to the embedded sandbox through its in-process transport. Tests and the local
-host call `configure(...)` to supply settings or a ready-made Context instead of monkeypatching;
-`reset()` forgets everything.
+In Azure the SDK clients use DefaultAzureCredential (managed identity). Sandbox mode is not wired
+here: the local host (`devhost`), the CLI and tests give this module a ready-made Context over
+the sandbox with `configure(context=...)` (see `sandbox/wiring.py`); without one, `context()`
+refuses rather than talk to real Azure. Tests also `configure(...)` settings or their own
+Context instead of monkeypatching; `reset()` forgets everything.
 """
 
 from __future__ import annotations
@@ -12,13 +13,14 @@ import logging
 import threading
 from typing import TYPE_CHECKING
 
+from shared.errors import ConfigurationError
 from shared.settings import Settings, load_settings
 
 if TYPE_CHECKING:
-    from shared.ports import Clock, Journal, PolicyStore, ReportStore
+    from shared.ports import Journal, PolicyStore, ReportStore
     from shared.services.context import Context
 
-__all__ = ["configure", "context", "reset", "settings"]
+__all__ = ["configure", "context", "has_context", "reset", "settings", "stores"]
 
 log = logging.getLogger(__name__)
 _lock = threading.RLock()
@@ -36,12 +38,21 @@ def settings() -> Settings:
 
 
 def context() -> Context:
-    """The ports and settings the services use, built on first use and then reused."""
+    """The ports and settings the services use, built on first use and then reused.
+
+    In sandbox mode the context must have been configured (by the local host, the CLI or a
+    test); otherwise ConfigurationError."""
     global _context
     with _lock:
         if _context is None:
             _context = _build(settings())
         return _context
+
+
+def has_context() -> bool:
+    """Whether a context was configured or built already (`context()` would not build one)."""
+    with _lock:
+        return _context is not None
 
 
 def configure(*, settings: Settings | None = None, context: Context | None = None) -> None:
@@ -58,29 +69,21 @@ def reset() -> None:
 
 
 def _build(current: Settings) -> Context:
+    if current.mode == "sandbox":
+        raise ConfigurationError(
+            "CACHEKEEPER_MODE",
+            "sandbox mode is wired by the local host (python -m devhost), the cachekeeper CLI "
+            "or the tests, and nothing configured it in this process",
+            "run through one of those (they configure shared.bootstrap with a sandbox Context), "
+            "or set CACHEKEEPER_MODE=azure",
+        )
     from shared.adapters.azure import AzureAccess, AzureClients, AzureRegistry, KeyVaultSecrets
+    from shared.adapters.azure.clients import default_credential
+    from shared.adapters.system_clock import SystemClock
     from shared.services.context import Context
 
-    clock: Clock
-    if current.mode == "sandbox":
-        from sandbox.embedded import get_sandbox  # dev and test only; never deployed
-
-        sandbox = get_sandbox()
-        clients = AzureClients(
-            sandbox.credential(),
-            transport=sandbox.transport(),
-            async_transport=sandbox.async_transport,
-        )
-        clock = sandbox.clock
-    else:
-        from shared.adapters.azure.clients import default_credential
-        from shared.adapters.memory import SystemClock
-
-        clients = AzureClients(default_credential(current.managed_identity_client_id))
-        clock = SystemClock()
-    policies, journal, reports = _stores(current)
-    if current.mode == "sandbox":
-        _seed_policies(policies, sandbox.scenario.policies)
+    clients = AzureClients(default_credential(current.managed_identity_client_id))
+    policies, journal, reports = stores(current)
     return Context(
         settings=current,
         registry=AzureRegistry(clients),
@@ -88,24 +91,15 @@ def _build(current: Settings) -> Context:
         access=AzureAccess(clients),
         policies=policies,
         journal=journal,
-        clock=clock,
+        clock=SystemClock(),
         reports=reports,
     )
 
 
-def _seed_policies(store: PolicyStore, rows: list[dict[str, object]]) -> None:
-    """A sandbox run starts with the scenario's policy rows when the table is still empty, so the
-    local run shows the demo as designed rather than every rule as unmanaged."""
-    from shared.domain.policies import Policy
-
-    if rows and not store.list_policies():
-        store.replace_all([Policy.from_dict(row) for row in rows])
-        log.info("seeded the policy table with %d row(s) from the sandbox scenario", len(rows))
-
-
-def _stores(current: Settings) -> tuple[PolicyStore, Journal, ReportStore]:
+def stores(current: Settings) -> tuple[PolicyStore, Journal, ReportStore]:
+    """The policy table, journal and report store these settings name (Table Storage; in
+    memory when there is no STORAGE_CONNECTION, which only sandbox mode allows)."""
     if current.storage_connection is None:
-        # only sandbox mode gets here (settings require storage in Azure)
         from shared.adapters.memory import MemoryJournal, MemoryPolicyStore, MemoryReportStore
 
         log.warning("no STORAGE_CONNECTION: policy table, journal and reports are kept in memory")

@@ -17,19 +17,19 @@ import os
 import re
 import threading
 from collections import Counter
-from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING, Any
+from collections.abc import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Protocol
 
 from shared.errors import ConfigurationError
 
 if TYPE_CHECKING:
     from shared.domain.plans import Outcome
-    from shared.services.results import Reaction
 
 __all__ = [
     "CONNECTION_SETTING",
     "METRICS",
     "Metrics",
+    "Reacted",
     "configure_telemetry",
     "log_fields",
     "record_event",
@@ -45,6 +45,22 @@ _RESOURCE = re.compile(
 _SAFE_VALUE = re.compile(r"^[\w.:/@+-]*$")
 _lock = threading.Lock()
 _otel: dict[str, Any] | None = None  # OpenTelemetry instruments, once configured
+
+
+class Reacted(Protocol):
+    """What is logged and counted of a reaction to an event (a service's `Reaction` is one)."""
+
+    @property
+    def status(self) -> str:
+        """The reaction's status ("applied", "no-change", ...)."""
+
+    @property
+    def reason(self) -> str:
+        """Why, in a sentence."""
+
+    @property
+    def outcomes(self) -> Sequence[Outcome]:
+        """One outcome per action carried out (or refused)."""
 
 
 def resource_names(resource: str) -> tuple[str | None, str | None]:
@@ -131,10 +147,11 @@ METRICS = Metrics()
 
 
 def record_reaction(
-    logger: logging.Logger, *, event_type: str, event_id: str | None, reaction: Reaction
+    logger: logging.Logger, *, event_type: str, event_id: str | None, reaction: Reacted
 ) -> None:
     """Count a reaction to an event and log it as one structured line per resource touched."""
-    METRICS.count_event(event_type, reaction.status.value)
+    status = str(reaction.status)
+    METRICS.count_event(event_type, status)
     METRICS.count_outcomes(reaction.outcomes)
     touched: list[Outcome | None] = [o for o in reaction.outcomes if o.action is not None]
     for outcome in touched or [None]:
@@ -147,11 +164,11 @@ def record_reaction(
             registry=registry,
             credential_set=child,
             action=outcome.action.value if outcome and outcome.action else None,
-            outcome=outcome.status.value if outcome else reaction.status.value,
+            outcome=outcome.status.value if outcome else status,
         )
 
 
-def record_event(logger: logging.Logger, event: Mapping[str, Any], reaction: Reaction) -> None:
+def record_event(logger: logging.Logger, event: Mapping[str, Any], reaction: Reacted) -> None:
     """`record_reaction` for an event in Event Grid or CloudEvents JSON (type and id read from it)."""
     kind = event.get("eventType") or event.get("type") or "unknown"
     record_reaction(logger, event_type=str(kind)[:200], event_id=str(event.get("id"))[:128],

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from typing import Literal
 
 from shared.domain.ids import ResourceId
-from shared.domain.ncrontab import parse_ncrontab
 from shared.errors import ConfigurationError, InvalidInputError
+from shared.hosting.ncrontab import parse_ncrontab
 
 __all__ = ["Mode", "RemediationMode", "Settings", "load_settings"]
 

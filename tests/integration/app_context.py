@@ -1,9 +1,8 @@
-"""The product's Context over a sandbox: the real SDK adapters, in-memory or Azurite stores."""
+"""The product's Context over a test's sandbox: the demo settings, in-memory or Azurite stores."""
 
 from __future__ import annotations
 
-from sandbox import Sandbox
-from shared.adapters.azure import AzureAccess, AzureClients, AzureRegistry, KeyVaultSecrets
+from sandbox import Sandbox, wiring
 from shared.adapters.memory import MemoryJournal, MemoryPolicyStore
 from shared.ports import Journal, PolicyStore
 from shared.services import Context
@@ -38,19 +37,13 @@ def sandbox_context(
     journal: Journal | None = None,
     sleep_scale: float = 1.0,
 ) -> Context:
-    """What shared.bootstrap builds in sandbox mode, for one test's sandbox (`sleep_scale`
-    scales the SDK's retry back-off and LRO polling: 0 makes them instant)."""
-    clients = AzureClients(
-        sandbox.credential(),
-        transport=sandbox.transport(sleep_scale=sleep_scale),
-        async_transport=lambda: sandbox.async_transport(sleep_scale=sleep_scale),
-    )
-    return Context(
-        settings=settings or demo_settings(),
-        registry=AzureRegistry(clients),
-        secrets=KeyVaultSecrets(clients),
-        access=AzureAccess(clients),
+    """What the local host wires in sandbox mode (sandbox/wiring.py), for one test's sandbox,
+    with the demo settings and in-memory stores unless given (`sleep_scale` scales the SDK's
+    retry back-off and LRO polling: 0 makes them instant)."""
+    return wiring.sandbox_context(
+        sandbox,
+        settings or demo_settings(),
         policies=policies or MemoryPolicyStore(),
         journal=journal or MemoryJournal(),
-        clock=sandbox.clock,
+        sleep_scale=sleep_scale,
     )

@@ -17,11 +17,11 @@ from typing import Any
 
 import pytest
 
+from cli.main import main
 from sandbox import Sandbox
 from sandbox.embedded import set_sandbox
 from shared import bootstrap
 from shared.adapters.memory import MemoryJournal, MemoryPolicyStore, MemoryReportStore
-from shared.cli import main
 from shared.domain.policies import Policy
 from shared.services import Context
 from tests.conftest import EVENTS, ROOT
@@ -116,7 +116,7 @@ def test_errors_exit_2_with_a_message(sandbox: Sandbox, argv: tuple[str, ...]) -
 def test_sandbox_mode_with_in_memory_stores_starts_from_the_scenarios_policies(
     sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # bootstrap builds the context itself (sandbox mode, no STORAGE_CONNECTION: in-memory stores)
+    # the CLI wires sandbox mode itself (no STORAGE_CONNECTION: in-memory stores)
     for name, value in {**{"CACHEKEEPER_MODE": "sandbox"}, **_demo_env()}.items():
         monkeypatch.setenv(name, value)
     monkeypatch.delenv("STORAGE_CONNECTION", raising=False)
@@ -211,8 +211,8 @@ def test_events_send_failures_exit_2(receiver: tuple[str, type[_Recorder]], tmp_
 
 def test_the_console_script_is_declared_and_the_module_runs() -> None:
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())
-    assert project["project"]["scripts"]["cachekeeper"] == "shared.cli:main"
-    result = subprocess.run([sys.executable, "-m", "shared.cli", "--help"], cwd=ROOT,
+    assert project["project"]["scripts"]["cachekeeper"] == "cli.main:main"
+    result = subprocess.run([sys.executable, "-m", "cli", "--help"], cwd=ROOT,
                             capture_output=True, text=True, timeout=60, check=True)  # fmt: skip
     for command in ("audit", "plan", "apply", "status", "events", "sandbox", "policy"):
         assert command in result.stdout
@@ -220,7 +220,7 @@ def test_the_console_script_is_declared_and_the_module_runs() -> None:
 
 def test_sandbox_serve_serves_the_control_surface() -> None:
     port = free_port()
-    process = subprocess.Popen([sys.executable, "-m", "shared.cli", "sandbox", "serve", "--port", str(port)],
+    process = subprocess.Popen([sys.executable, "-m", "cli", "sandbox", "serve", "--port", str(port)],
                                cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)  # fmt: skip
     try:
         assert process.stdout is not None

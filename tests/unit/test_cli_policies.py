@@ -1,4 +1,4 @@
-"""`python -m shared.cli policy ...` over in-memory stores: same validation as the admin API."""
+"""`python -m cli policy ...` over in-memory stores: same validation as the admin API."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from cli.main import main
 from shared import bootstrap
-from shared.cli import main
 from tests.conftest import ROOT
 from tests.fakes import CONTOSO, World, make_world
 
@@ -84,7 +84,7 @@ def test_test_answers_per_registry_and_exits_1_when_refused(world: World) -> Non
 
 
 def test_python_dash_m_runs_the_cli() -> None:
-    result = subprocess.run([sys.executable, "-m", "shared", "policy", "--help"], cwd=ROOT,
+    result = subprocess.run([sys.executable, "-m", "cli", "policy", "--help"], cwd=ROOT,
                             capture_output=True, text=True, timeout=60, check=False)  # fmt: skip
     assert result.returncode == 0
     assert "import" in result.stdout and "export" in result.stdout

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from shared.domain.ncrontab import NCrontabSchedule, parse_ncrontab
+from shared.hosting.ncrontab import NCrontabSchedule, parse_ncrontab
 
 
 def at(  # noqa: PLR0917 - reads like the datetime constructor

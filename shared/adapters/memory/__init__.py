@@ -4,7 +4,7 @@ Used by unit tests (hand-written fakes that record end state, not mocks of our o
 """
 
 from shared.adapters.memory.access import MemoryAccess
-from shared.adapters.memory.clock import FixedClock, SystemClock
+from shared.adapters.memory.clock import FixedClock
 from shared.adapters.memory.registry import MemoryRegistry
 from shared.adapters.memory.secrets import MemorySecrets
 from shared.adapters.memory.stores import MemoryJournal, MemoryPolicyStore, MemoryReportStore
@@ -17,5 +17,4 @@ __all__ = [
     "MemoryRegistry",
     "MemoryReportStore",
     "MemorySecrets",
-    "SystemClock",
 ]

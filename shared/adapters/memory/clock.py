@@ -1,17 +1,10 @@
-"""Clocks: the real one, and a fixed one tests move by hand."""
+"""A fixed clock tests move by hand (the real one is shared/adapters/system_clock.py)."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-__all__ = ["FixedClock", "SystemClock"]
-
-
-class SystemClock:
-    """The real time."""
-
-    def now(self) -> datetime:
-        return datetime.now(UTC)
+__all__ = ["FixedClock"]
 
 
 class FixedClock:

@@ -1,20 +1,20 @@
 """The `cachekeeper` command line: the policy table from a terminal or a pipeline.
 
-    python -m shared.cli policy import policies.yaml [--dry-run] [--changed-by NAME]
-    python -m shared.cli policy export [--format yaml] [--output policies.yaml]
-    python -m shared.cli policy test docker.io/library/nginx [--registry contosocache]
-    python -m shared.cli policy test --target dockerhub/library/nginx --registry contosocache
-    python -m shared.cli audit [--registry R] [--reconcile] [--output table|json]
-    python -m shared.cli plan [--registry R [--credential-set C | --repository P]]
-    python -m shared.cli apply --plan-id ID [the same scope options]
-    python -m shared.cli status [R]
-    python -m shared.cli events send FILE [--url http://127.0.0.1:7071]
-    python -m shared.cli sandbox serve [--port 7072]
+    python -m cli policy import policies.yaml [--dry-run] [--changed-by NAME]
+    python -m cli policy export [--format yaml] [--output policies.yaml]
+    python -m cli policy test docker.io/library/nginx [--registry contosocache]
+    python -m cli policy test --target dockerhub/library/nginx --registry contosocache
+    python -m cli audit [--registry R] [--reconcile] [--output table|json]
+    python -m cli plan [--registry R [--credential-set C | --repository P]]
+    python -m cli apply --plan-id ID [the same scope options]
+    python -m cli status [R]
+    python -m cli events send FILE [--url http://127.0.0.1:7071]
+    python -m cli sandbox serve [--port 7072]
 
-(`cachekeeper ...` once installed; operator commands: shared/cli_ops.py, exit 0 clean, 1
+(`cachekeeper ...` once installed; operator commands: cli/ops.py, exit 0 clean, 1
 findings, 2 error.)
 
-It talks to the configured stores and registries (shared.bootstrap, the same settings as the app)
+It talks to the configured stores and registries (cli/wiring.py: the same settings as the app)
 and runs the same services as the admin API, so validation and answers are identical. Results are
 JSON on stdout; errors go to stderr. Exit status: 0 done, 1 refused or failed, 2 bad input.
 """
@@ -29,7 +29,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Literal, TextIO
 
-from shared.cli_ops import COMMANDS, add_commands, run_command
+from cli.ops import COMMANDS, add_commands, run_command
+from cli.wiring import context
 from shared.errors import CachekeeperError, InvalidInputError
 
 __all__ = ["main"]
@@ -67,7 +68,6 @@ def _format(explicit: str | None, path: str | None) -> Literal["json", "yaml"]:
 
 
 def _import(args: argparse.Namespace, stdin: TextIO) -> Any:
-    from shared.bootstrap import context
     from shared.services import policies
 
     fmt = _format(args.format, args.file)
@@ -84,7 +84,6 @@ def _import(args: argparse.Namespace, stdin: TextIO) -> Any:
 
 
 def _export(args: argparse.Namespace, out: TextIO) -> None:
-    from shared.bootstrap import context
     from shared.services import policies
 
     fmt = _format(args.format, args.output)
@@ -96,7 +95,6 @@ def _export(args: argparse.Namespace, out: TextIO) -> None:
 
 
 def _test(args: argparse.Namespace) -> tuple[Any, bool]:
-    from shared.bootstrap import context
     from shared.services import policies
 
     if (args.upstream is None) == (args.target is None):

@@ -1,7 +1,7 @@
 """The operator commands of `cachekeeper`: audit, plan, apply, status, events send, sandbox serve.
 
 They run the same services as the admin API against the configured stores and registries
-(shared.bootstrap; in sandbox mode, the embedded sandbox). `--output table` (default) or `json`.
+(cli/wiring.py; in sandbox mode, the embedded sandbox). `--output table` (default) or `json`.
 Exit status: 0 clean / done, 1 findings (or something to change, or a failed action), 2 error
 (bad input, stale plan, unreachable host, Azure errors).
 """
@@ -17,6 +17,8 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, TextIO
 
+from cli import tables
+from cli.wiring import context
 from shared.errors import CachekeeperError, InvalidInputError
 
 __all__ = ["COMMANDS", "add_commands", "run_command"]
@@ -92,12 +94,6 @@ def _load_settings(path: Path | None) -> None:
     bootstrap.reset()
 
 
-def _context() -> Any:
-    from shared.bootstrap import context
-
-    return context()  # in sandbox mode bootstrap seeds the scenario's policy rows
-
-
 def _progress(err: TextIO, total: int) -> Callable[[str], None] | None:
     if total < 2:
         return None
@@ -116,7 +112,7 @@ def _progress(err: TextIO, total: int) -> Callable[[str], None] | None:
 def _audit(args: argparse.Namespace, err: TextIO) -> tuple[dict[str, Any], int]:
     from shared.services.reports import audit_now
 
-    ctx = _context()
+    ctx = context()
     total = 1 if args.registry else len(ctx.settings.managed_registries)
     report = audit_now(ctx, registry=args.registry, reconcile=args.reconcile,
                        progress=_progress(err, total))  # fmt: skip
@@ -135,7 +131,7 @@ def _plan(args: argparse.Namespace) -> tuple[dict[str, Any], int]:
     from shared.domain.plans import Severity
     from shared.services.plans import plan_scope
 
-    ctx = _context()
+    ctx = context()
     scoped = plan_scope(ctx, _scope(args, ctx))
     serious = any(f.severity is not Severity.INFO for f in scoped.plan.findings)
     return scoped.to_dict(), FINDINGS if scoped.plan.actions or serious else CLEAN
@@ -145,7 +141,7 @@ def _apply(args: argparse.Namespace, err: TextIO) -> tuple[dict[str, Any], int]:
     from shared.domain.plans import OutcomeStatus
     from shared.services.plans import StalePlanError, apply_scope
 
-    ctx = _context()
+    ctx = context()
     try:
         applied = apply_scope(ctx, _scope(args, ctx), args.plan_id)
     except StalePlanError as stale:
@@ -158,7 +154,7 @@ def _apply(args: argparse.Namespace, err: TextIO) -> tuple[dict[str, Any], int]:
 def _status(args: argparse.Namespace) -> tuple[dict[str, Any], int]:
     from shared.services.status import registry_status
 
-    ctx = _context()
+    ctx = context()
     names = [args.registry] if args.registry else [r.name for r in ctx.settings.managed_registries]
     statuses = [registry_status(ctx, name) for name in names]
     troubled = any(
@@ -219,8 +215,6 @@ def _serve(args: argparse.Namespace) -> int:
 
 def run_command(args: argparse.Namespace, *, out: TextIO, err: TextIO) -> int:
     """Run one operator command; returns the exit status."""
-    from shared import cli_tables
-
     try:
         if args.command == "sandbox":
             return _serve(args)
@@ -242,11 +236,11 @@ def run_command(args: argparse.Namespace, *, out: TextIO, err: TextIO) -> int:
     if args.output == "json":
         out.write(json.dumps(result, indent=2, sort_keys=True, default=str) + "\n")
     elif args.command == "status":
-        out.write("\n\n".join(cli_tables.render_status(s) for s in result["registries"]) + "\n")
+        out.write("\n\n".join(tables.render_status(s) for s in result["registries"]) + "\n")
     else:
-        render = {"audit": cli_tables.render_audit, "plan": cli_tables.render_plan,
-                  "apply": cli_tables.render_apply}[args.command]  # fmt: skip
+        render = {"audit": tables.render_audit, "plan": tables.render_plan,
+                  "apply": tables.render_apply}[args.command]  # fmt: skip
         if result.get("stale"):  # the new plan, for the operator to review and apply
-            render, result = cli_tables.render_plan, result["plan"]
+            render, result = tables.render_plan, result["plan"]
         out.write(render(result) + "\n")
     return code

@@ -1,0 +1,1 @@
+"""What the Azure Functions platform defines and the product must honour (timer schedules)."""
