@@ -1,30 +1,34 @@
-"""HTTP helpers shared by the admin blueprints: JSON bodies in, JSON and problem+json out."""
+"""HTTP helpers shared by the admin blueprints: JSON bodies in, JSON out, the App-role check."""
 
 from __future__ import annotations
 
 import json
-import logging
-from collections.abc import Callable
 from typing import Any
 
 import azure.functions as func
 
-from shared.errors import CachekeeperError, PayloadTooLargeError, UnsupportedMediaTypeError
+from shared.errors import (
+    InvalidInputError,
+    PayloadTooLargeError,
+    RoleDeniedError,
+    UnsupportedMediaTypeError,
+)
 
 __all__ = [
     "MAX_BODY_BYTES",
+    "WRITE_METHODS",
     "flag",
-    "guarded",
     "json_response",
     "principal_roles",
-    "problem",
-    "problem_from_error",
     "read_json",
+    "read_object",
     "require_app_role",
 ]
 
 MAX_BODY_BYTES = 256 * 1024
-log = logging.getLogger(__name__)
+WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+PRINCIPAL_HEADER = "x-ms-client-principal"
+_ROLE_CLAIMS = {"roles", "http://schemas.microsoft.com/ws/2008/06/identity/claims/role"}
 
 
 def json_response(body: Any, *, status_code: int = 200) -> func.HttpResponse:
@@ -34,26 +38,6 @@ def json_response(body: Any, *, status_code: int = 200) -> func.HttpResponse:
         status_code=status_code,
         mimetype="application/json",
     )
-
-
-def problem(status: int, title: str, detail: str, *, code: str | None = None) -> func.HttpResponse:
-    """An RFC 9457 problem details response."""
-    body: dict[str, Any] = {
-        "type": "about:blank",
-        "title": title,
-        "status": status,
-        "detail": detail,
-    }
-    if code is not None:
-        body["code"] = code
-    return func.HttpResponse(
-        json.dumps(body, sort_keys=True), status_code=status, mimetype="application/problem+json"
-    )
-
-
-def problem_from_error(error: CachekeeperError) -> func.HttpResponse:
-    """Map one of our errors to problem+json; messages never carry secret material."""
-    return problem(error.http_status, type(error).__name__, error.message, code=error.code)
 
 
 def read_json(req: func.HttpRequest) -> Any:
@@ -72,19 +56,22 @@ def read_json(req: func.HttpRequest) -> Any:
         raise UnsupportedMediaTypeError("request body is not valid JSON") from None
 
 
+def read_object(req: func.HttpRequest) -> dict[str, Any]:
+    """The request body as a JSON object; no body is an empty one."""
+    body = read_json(req)
+    if body is None:
+        return {}
+    if not isinstance(body, dict):
+        raise InvalidInputError("the request body must be a JSON object")
+    return body
+
+
 def flag(req: func.HttpRequest, name: str) -> bool:
     """A boolean query parameter (`?dry_run=true`); anything but true/false/1/0 is a 400."""
-    from shared.errors import InvalidInputError
-
     value = req.params.get(name, "false").strip().lower()
     if value not in ("true", "false", "1", "0"):
         raise InvalidInputError(f"{name} must be true or false")
     return value in ("true", "1")
-
-
-WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
-PRINCIPAL_HEADER = "x-ms-client-principal"
-_ROLE_CLAIMS = {"roles", "http://schemas.microsoft.com/ws/2008/06/identity/claims/role"}
 
 
 def principal_roles(header: str) -> set[str] | None:
@@ -108,49 +95,18 @@ def principal_roles(header: str) -> set[str] | None:
     }
 
 
-def require_app_role(req: func.HttpRequest) -> func.HttpResponse | None:
+def require_app_role(req: func.HttpRequest) -> None:
     """When Entra ID authentication fronts the app (the principal header is present), a write
-    needs the ADMIN_APP_ROLE app role; a 403 problem otherwise, None when the call may proceed.
-    Without the header the function key (AuthLevel.FUNCTION) is the gate."""
+    needs the ADMIN_APP_ROLE app role: RoleDeniedError otherwise. Without the header the
+    function key (AuthLevel.FUNCTION) is the gate."""
     header = req.headers.get(PRINCIPAL_HEADER)
     if (req.method or "").upper() not in WRITE_METHODS or header is None:
-        return None
+        return
     from shared.bootstrap import settings
 
     role = settings().admin_app_role
     roles = principal_roles(header)
     if roles is None:
-        return problem(
-            403, "Forbidden", "the client principal header is not readable", code="Forbidden"
-        )
+        raise RoleDeniedError("the client principal header is not readable")
     if role not in roles:
-        return problem(403, "Forbidden", f"this change needs the app role {role}", code="Forbidden")
-    return None
-
-
-def guarded(
-    handler: Callable[[], func.HttpResponse], req: func.HttpRequest | None = None
-) -> func.HttpResponse:
-    """Run a handler: our permanent errors become problem+json; transient ones become 503 with
-    Retry-After; anything unexpected is logged and answered 500 without details. Given the
-    request, a write first passes `require_app_role`."""
-    try:
-        if req is not None:
-            denied = require_app_role(req)
-            if denied is not None:
-                return denied
-        return handler()
-    except CachekeeperError as error:
-        response = problem_from_error(error)
-        if error.transient:
-            retry = str(int(getattr(error, "retry_after", None) or 5))
-            response.headers["Retry-After"] = retry
-        return response
-    except Exception:
-        log.exception("unhandled error in an admin endpoint")
-        return problem(
-            500,
-            "Internal Server Error",
-            "an unexpected error occurred; see the logs",
-            code="Internal",
-        )
+        raise RoleDeniedError(f"this change needs the app role {role}")

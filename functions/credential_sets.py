@@ -6,45 +6,51 @@ GET  /api/credential-sets/{registry}/{name}/access               can its identit
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 import azure.functions as func
 
-from functions._http import flag, guarded, json_response
+from functions._http import flag
+from functions._routes import Op, admin_route
+from functions._schemas import DRY_RUN, REGISTRY, path_param
+
+if TYPE_CHECKING:
+    from shared.services import Context
 
 bp = func.Blueprint()
+_NAME = path_param("name")
 
 
-@bp.function_name("sync_credential_set")
-@bp.route(
-    route="credential-sets/{registry}/{name}/sync",
-    methods=["POST"],
-    auth_level=func.AuthLevel.FUNCTION,
+@admin_route(
+    bp,
+    "credential-sets/{registry}/{name}/sync",
+    name="sync_credential_set",
+    post=Op(
+        "Move a credential set to the newest valid secret versions",
+        params=(REGISTRY, _NAME, DRY_RUN),
+        responses={"200": "the reaction", "404": "not found"},
+    ),
 )
-def sync_credential_set(req: func.HttpRequest) -> func.HttpResponse:
-    def handle() -> func.HttpResponse:
-        from shared.bootstrap import context
-        from shared.services import sync_credential_set as sync
+def sync_credential_set(req: func.HttpRequest, ctx: Context) -> dict[str, Any]:
+    from shared.services import sync_credential_set as sync
 
-        dry_run = flag(req, "dry_run")
-        reaction = sync(
-            context(), req.route_params["registry"], req.route_params["name"], dry_run=dry_run
-        )
-        return json_response(reaction.to_dict())
-
-    return guarded(handle, req)
+    dry_run = flag(req, "dry_run")
+    reaction = sync(ctx, req.route_params["registry"], req.route_params["name"], dry_run=dry_run)
+    return reaction.to_dict()
 
 
-@bp.function_name("credential_set_access")
-@bp.route(
-    route="credential-sets/{registry}/{name}/access",
-    methods=["GET"],
-    auth_level=func.AuthLevel.FUNCTION,
+@admin_route(
+    bp,
+    "credential-sets/{registry}/{name}/access",
+    name="credential_set_access",
+    get=Op(
+        "Can the credential set's identity read its secrets",
+        params=(REGISTRY, _NAME),
+        responses={"200": "the diagnosis", "404": "not found"},
+    ),
 )
-def credential_set_access(req: func.HttpRequest) -> func.HttpResponse:
-    def handle() -> func.HttpResponse:
-        from shared.bootstrap import context
-        from shared.services.pull_failures import access_report
+def credential_set_access(req: func.HttpRequest, ctx: Context) -> dict[str, Any]:
+    from shared.services.pull_failures import access_report
 
-        reaction = access_report(context(), req.route_params["registry"], req.route_params["name"])
-        return json_response(reaction.to_dict())
-
-    return guarded(handle, req)
+    reaction = access_report(ctx, req.route_params["registry"], req.route_params["name"])
+    return reaction.to_dict()

@@ -16,6 +16,8 @@ from pathlib import Path
 
 import azure.functions as func
 
+from functions._routes import Op, admin_route
+
 bp = func.Blueprint()
 _PAGE = Path(__file__).with_name("dashboard.html")
 
@@ -38,8 +40,12 @@ def page() -> tuple[bytes, str]:
     return html.encode("utf-8"), policy
 
 
-@bp.function_name("dashboard")
-@bp.route(route="dashboard", methods=["GET"], auth_level=func.AuthLevel.FUNCTION)
+@admin_route(
+    bp,
+    "dashboard",
+    name="dashboard",
+    get=Op("The cache-health dashboard (HTML)", responses={"200": "the page"}, media="text/html"),
+)
 def dashboard(req: func.HttpRequest) -> func.HttpResponse:
     body, policy = page()
     return func.HttpResponse(

@@ -1,5 +1,5 @@
-"""GET /api/openapi.json: the admin API as OpenAPI 3.0, built from the one route table
-(functions/_api_spec.py) that a contract test keeps equal to the indexed functions."""
+"""GET /api/openapi.json: the admin API as OpenAPI 3.0, built from the operations every
+`@admin_route` records, so a route is described where it is declared."""
 
 from __future__ import annotations
 
@@ -8,43 +8,48 @@ from typing import Any
 
 import azure.functions as func
 
-from functions._api_spec import OPERATIONS, SCHEMAS, Operation
-from functions._http import json_response
+from functions._routes import Op, Operation, admin_route, operations
+from functions._schemas import SCHEMAS
 
 bp = func.Blueprint()
 ROUTE_PREFIX = "/api"
+_PROBLEM = {"$ref": "#/components/responses/Problem"}
 
 
-def _operation(op: Operation) -> dict[str, Any]:
+def _responses(op: Op) -> dict[str, Any]:
     responses: dict[str, Any] = {}
     for status, description in op.responses.items():
         if status == "204":
             responses[status] = {"description": description}
         elif status.startswith("2"):
+            schema = {"type": "string"} if op.media == "text/html" else {}
             responses[status] = {
                 "description": description,
-                "content": {
-                    op.media: {"schema": {"type": "string"} if op.media == "text/html" else {}}
-                },
+                "content": {op.media: {"schema": schema}},
             }
         else:
-            responses[status] = {"$ref": "#/components/responses/Problem"}
-    responses.setdefault("400", {"$ref": "#/components/responses/Problem"})
-    responses["503"] = {"$ref": "#/components/responses/Problem"}
+            responses[status] = dict(_PROBLEM)
+    responses.setdefault("400", dict(_PROBLEM))
+    responses["503"] = dict(_PROBLEM)
+    return responses
+
+
+def _operation(operation: Operation) -> dict[str, Any]:
+    op = operation.op
     document: dict[str, Any] = {
-        "operationId": f"{op.function}_{op.method.lower()}",
+        "operationId": f"{operation.function}_{operation.method.lower()}",
         "summary": op.summary,
-        "tags": [op.route.split("/")[0].replace(".json", "")],
-        "responses": responses,
+        "tags": [operation.route.split("/")[0].replace(".json", "")],
+        "responses": _responses(op),
     }
-    if op.parameters:
-        document["parameters"] = [dict(p) for p in op.parameters]
-    if op.body is not None:
+    if op.params:
+        document["parameters"] = [dict(p) for p in op.params]
+    if op.request is not None:
         document["requestBody"] = {
-            "required": op.body_required,
-            "content": {"application/json": {"schema": op.body}},
+            "required": op.request_required,
+            "content": {"application/json": {"schema": op.request}},
         }
-    if op.anonymous:
+    if operation.anonymous:
         document["security"] = []
     return document
 
@@ -52,11 +57,13 @@ def _operation(op: Operation) -> dict[str, Any]:
 @cache
 def openapi_document() -> dict[str, Any]:
     """The OpenAPI document for every HTTP route of the app."""
+    from functions import blueprints
     from shared import __version__
 
     paths: dict[str, dict[str, Any]] = {}
-    for op in OPERATIONS:
-        paths.setdefault(f"{ROUTE_PREFIX}/{op.route}", {})[op.method.lower()] = _operation(op)
+    for operation in operations(blueprints()):
+        path = f"{ROUTE_PREFIX}/{operation.route}"
+        paths.setdefault(path, {})[operation.method.lower()] = _operation(operation)
     return {
         "openapi": "3.0.3",
         "info": {
@@ -89,7 +96,6 @@ def openapi_document() -> dict[str, Any]:
     }
 
 
-@bp.function_name("openapi")
-@bp.route(route="openapi.json", methods=["GET"], auth_level=func.AuthLevel.FUNCTION)
-def openapi(req: func.HttpRequest) -> func.HttpResponse:
-    return json_response(openapi_document())
+@admin_route(bp, "openapi.json", name="openapi", get=Op("This document"))
+def openapi(req: func.HttpRequest) -> dict[str, Any]:
+    return openapi_document()

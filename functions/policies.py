@@ -11,12 +11,14 @@ POST   /api/policies/test                 {"upstream"|"target", "registry"?}: de
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import azure.functions as func
 
-from functions._http import flag, guarded, json_response, problem, read_json
+from functions._http import flag, json_response, read_json
+from functions._problems import ErrorTable
+from functions._routes import PRECONDITION_FAILED, Op, admin_route
+from functions._schemas import DRY_RUN, IF_MATCH, POLICY, REPOSITORY_REQUEST, path_param
 from shared.errors import (
     ConcurrencyError,
     InvalidInputError,
@@ -24,9 +26,14 @@ from shared.errors import (
     UnsupportedMediaTypeError,
 )
 
+if TYPE_CHECKING:
+    from shared.services import Context
+
 bp = func.Blueprint()
 MAX_IMPORT_BYTES = 1024 * 1024  # a full table (2,000 rows) fits; anything bigger is a mistake
 _YAML_TYPES = {"application/yaml", "application/x-yaml", "text/yaml", "text/x-yaml"}
+_ID = path_param("id")
+_STALE_ETAG: ErrorTable = {ConcurrencyError: PRECONDITION_FAILED}
 
 
 def _changed_by(req: func.HttpRequest) -> str:
@@ -45,56 +52,49 @@ def _row(stored: Any, **extra: Any) -> func.HttpResponse:
     return response
 
 
-def _concurrency_guarded(
-    handler: Callable[[], func.HttpResponse], req: func.HttpRequest | None = None
-) -> func.HttpResponse:
-    def run() -> func.HttpResponse:
-        try:
-            return handler()
-        except ConcurrencyError as error:
-            # An ETag mismatch is the caller's precondition failing, not a reason to retry blindly.
-            return problem(412, "PreconditionFailed", error.message, code=error.code)
+@admin_route(bp, "policies", name="list_policies", get=Op("Every policy row with its ETag"))
+def list_policies(req: func.HttpRequest, ctx: Context) -> dict[str, Any]:
+    from shared.services import policies
 
-    return guarded(run, req)
+    rows = policies.list_policies(ctx)
+    return {"policies": [{**r.policy.to_dict(), "etag": r.etag} for r in rows]}
 
 
-@bp.function_name("list_policies")
-@bp.route(route="policies", methods=["GET"], auth_level=func.AuthLevel.FUNCTION)
-def list_policies(req: func.HttpRequest) -> func.HttpResponse:
-    def handle() -> func.HttpResponse:
-        from shared.bootstrap import context
-        from shared.services import policies
-
-        rows = policies.list_policies(context())
-        return json_response({"policies": [{**r.policy.to_dict(), "etag": r.etag} for r in rows]})
-
-    return guarded(handle, req)
-
-
-@bp.function_name("policy")
-@bp.route(
-    route="policies/{id}", methods=["GET", "PUT", "DELETE"], auth_level=func.AuthLevel.FUNCTION
+@admin_route(
+    bp,
+    "policies/{id}",
+    name="policy",
+    get=Op("One policy row", params=(_ID,), responses={"200": "the row", "404": "no such row"}),
+    put=Op(
+        "Create or replace a policy row",
+        params=(_ID, IF_MATCH),
+        request=POLICY,
+        request_required=True,
+        responses={"200": "the stored row", "400": "invalid row", "412": "stale ETag"},
+    ),
+    delete=Op(
+        "Delete a policy row",
+        params=(_ID, IF_MATCH),
+        responses={"204": "deleted", "404": "no such row", "412": "stale ETag"},
+    ),
+    errors=_STALE_ETAG,
 )
-def policy(req: func.HttpRequest) -> func.HttpResponse:
-    def handle() -> func.HttpResponse:
-        from shared.bootstrap import context
-        from shared.services import policies
+def policy(req: func.HttpRequest, ctx: Context) -> func.HttpResponse:
+    from shared.services import policies
 
-        ctx, policy_id = context(), req.route_params["id"]
-        if_match = _if_match(req)
-        if if_match == "*":  # "any current version": the row must exist
-            if_match = policies.get_policy(ctx, policy_id).etag
-        if req.method == "GET":
-            return _row(policies.get_policy(ctx, policy_id))
-        if req.method == "DELETE":
-            policies.delete_policy(ctx, policy_id, if_match=if_match)
-            return func.HttpResponse(status_code=204)
-        stored, warnings = policies.put_policy(
-            ctx, policy_id, read_json(req), if_match=if_match, changed_by=_changed_by(req)
-        )
-        return _row(stored, warnings=warnings)
-
-    return _concurrency_guarded(handle, req)
+    policy_id = req.route_params["id"]
+    if_match = _if_match(req)
+    if if_match == "*":  # "any current version": the row must exist
+        if_match = policies.get_policy(ctx, policy_id).etag
+    if req.method == "GET":
+        return _row(policies.get_policy(ctx, policy_id))
+    if req.method == "DELETE":
+        policies.delete_policy(ctx, policy_id, if_match=if_match)
+        return func.HttpResponse(status_code=204)
+    stored, warnings = policies.put_policy(
+        ctx, policy_id, read_json(req), if_match=if_match, changed_by=_changed_by(req)
+    )
+    return _row(stored, warnings=warnings)
 
 
 def _read_document(req: func.HttpRequest) -> Any:
@@ -114,49 +114,62 @@ def _read_document(req: func.HttpRequest) -> Any:
     raise UnsupportedMediaTypeError(f"content type {kind!r} is neither JSON nor YAML")
 
 
-@bp.function_name("import_policies")
-@bp.route(route="policies/import", methods=["POST"], auth_level=func.AuthLevel.FUNCTION)
-def import_policies(req: func.HttpRequest) -> func.HttpResponse:
-    def handle() -> func.HttpResponse:
-        from shared.bootstrap import context
-        from shared.services import policies
-
-        result = policies.import_policies(
-            context(),
-            _read_document(req),
-            dry_run=flag(req, "dry_run"),
-            changed_by=_changed_by(req),
-        )
-        return json_response(result.to_dict())
-
-    return _concurrency_guarded(handle, req)
+_IMPORT_BODY = {"type": "object", "properties": {"policies": {"type": "array", "items": POLICY}}}
 
 
-@bp.function_name("export_policies")
-@bp.route(route="policies/export", methods=["GET"], auth_level=func.AuthLevel.FUNCTION)
-def export_policies(req: func.HttpRequest) -> func.HttpResponse:
-    def handle() -> func.HttpResponse:
-        from shared.bootstrap import context
-        from shared.services import policies
+@admin_route(
+    bp,
+    "policies/import",
+    name="import_policies",
+    post=Op(
+        "Replace the whole policy table",
+        params=(DRY_RUN,),
+        request=_IMPORT_BODY,
+        request_required=True,
+        responses={"200": "what changed", "400": "invalid document"},
+    ),
+    errors=_STALE_ETAG,
+)
+def import_policies(req: func.HttpRequest, ctx: Context) -> dict[str, Any]:
+    from shared.services import policies
 
-        asked = (req.params.get("format") or "json").strip().lower()
-        if asked not in ("json", "yaml"):
-            raise InvalidInputError("format must be json or yaml")
-        fmt: policies.ExportFormat = "yaml" if asked == "yaml" else "json"
-        text = policies.dump_document(policies.export_policies(context()), fmt)
-        mimetype = f"application/{fmt}"
-        return func.HttpResponse(text, status_code=200, mimetype=mimetype)
-
-    return guarded(handle, req)
+    result = policies.import_policies(
+        ctx, _read_document(req), dry_run=flag(req, "dry_run"), changed_by=_changed_by(req)
+    )
+    return result.to_dict()
 
 
-@bp.function_name("test_policies")
-@bp.route(route="policies/test", methods=["POST"], auth_level=func.AuthLevel.FUNCTION)
-def test_policies(req: func.HttpRequest) -> func.HttpResponse:
-    def handle() -> func.HttpResponse:
-        from shared.bootstrap import context
-        from shared.services import policies
+_FORMAT = {"name": "format", "in": "query", "schema": {"type": "string", "enum": ["json", "yaml"]}}
 
-        return json_response(policies.explain_request(context(), read_json(req)))
 
-    return guarded(handle, req)
+@admin_route(
+    bp,
+    "policies/export",
+    name="export_policies",
+    get=Op("The whole policy table", params=(_FORMAT,)),
+)
+def export_policies(req: func.HttpRequest, ctx: Context) -> func.HttpResponse:
+    from shared.services import policies
+
+    asked = (req.params.get("format") or "json").strip().lower()
+    if asked not in ("json", "yaml"):
+        raise InvalidInputError("format must be json or yaml")
+    fmt: policies.ExportFormat = "yaml" if asked == "yaml" else "json"
+    text = policies.dump_document(policies.export_policies(ctx), fmt)
+    return func.HttpResponse(text, status_code=200, mimetype=f"application/{fmt}")
+
+
+@admin_route(
+    bp,
+    "policies/test",
+    name="test_policies",
+    post=Op(
+        "Which row decides a request, and what it would do",
+        request=REPOSITORY_REQUEST,
+        request_required=True,
+    ),
+)
+def test_policies(req: func.HttpRequest, ctx: Context) -> dict[str, Any]:
+    from shared.services import policies
+
+    return policies.explain_request(ctx, read_json(req))

@@ -9,30 +9,43 @@ from __future__ import annotations
 
 import logging
 import uuid
+from typing import TYPE_CHECKING
 
 import azure.functions as func
 
-from functions._http import flag, guarded, json_response, read_json
+from functions._http import flag, json_response, read_json
+from functions._routes import Op, admin_route
+from functions._schemas import DRY_RUN, REPOSITORY_REQUEST
+
+if TYPE_CHECKING:
+    from shared.services import Context
 
 bp = func.Blueprint()
 log = logging.getLogger(__name__)
 _STATUS = {"applied": 201, "planned": 200, "no-change": 200, "rejected": 422, "ignored": 403}
 
 
-@bp.function_name("request_repository")
-@bp.route(route="repositories", methods=["POST"], auth_level=func.AuthLevel.FUNCTION)
-def request_repository(req: func.HttpRequest) -> func.HttpResponse:
-    def handle() -> func.HttpResponse:
-        from shared.bootstrap import context
-        from shared.services.repositories import parse_repository_request, request
+@admin_route(
+    bp,
+    "repositories",
+    name="request_repository",
+    post=Op(
+        "Request a cache rule for an upstream repository (policy table decides)",
+        params=(DRY_RUN,),
+        request=REPOSITORY_REQUEST,
+        request_required=True,
+        responses={
+            "200": "planned or already served",
+            "201": "rule created",
+            "422": "refused by policy or ACR",
+        },
+    ),
+)
+def request_repository(req: func.HttpRequest, ctx: Context) -> func.HttpResponse:
+    from shared.services.repositories import parse_repository_request, request
 
-        ctx = context()
-        wanted = parse_repository_request(ctx, read_json(req))
-        reaction = request(
-            ctx, wanted, dry_run=flag(req, "dry_run"), signal_id=f"api-{uuid.uuid4().hex[:16]}"
-        )
-        return json_response(
-            reaction.to_dict(), status_code=_STATUS.get(reaction.status.value, 200)
-        )
-
-    return guarded(handle, req)
+    wanted = parse_repository_request(ctx, read_json(req))
+    reaction = request(
+        ctx, wanted, dry_run=flag(req, "dry_run"), signal_id=f"api-{uuid.uuid4().hex[:16]}"
+    )
+    return json_response(reaction.to_dict(), status_code=_STATUS.get(reaction.status.value, 200))

@@ -19,6 +19,7 @@ Event Grid redelivers the event.
     │   ├── PolicyViolationError          policy or ACR rules refuse the change; .reason says why
     │   ├── OutOfScopeError               the registry or vault is not managed by this app
     │   ├── AccessDeniedError             Azure refused the app's own identity (403)
+    │   ├── RoleDeniedError               the caller lacks the app role a change needs (403)
     │   ├── NotFoundError                 the resource does not exist
     │   └── ConflictError                 the resource exists or conflicts with another
     └── TransientError                    retrying later can succeed
@@ -48,6 +49,7 @@ __all__ = [
     "PayloadTooLargeError",
     "PermanentError",
     "PolicyViolationError",
+    "RoleDeniedError",
     "ThrottledError",
     "TransientError",
     "UnsupportedMediaTypeError",
@@ -157,6 +159,14 @@ class AccessDeniedError(PermanentError):
     """Azure refused the app's identity; the fix is a role assignment for the app, not a retry."""
 
     code = "AccessDenied"
+    http_status = 403
+
+
+class RoleDeniedError(PermanentError):
+    """Entra ID fronts the app and the caller may not make this change: its client principal
+    lacks the admin app role, or cannot be read."""
+
+    code = "Forbidden"
     http_status = 403
 
 
