@@ -43,7 +43,7 @@ run: bootstrap
 clean:
 	rm -rf $(VENV) node_modules .tools .pytest_cache .mypy_cache .ruff_cache .hypothesis
 
-# ---- benchmarks (DESIGN §8, issue 9) ---------------------------------------------------------
+# ---- benchmarks --------------------------------------------------------------------------------
 # `make bench` prints one table of ratios and writes bench/results.json (docs/performance.md).
 # Cloud Custodian's c7n-azure, the cold-start peer, goes only into its own venv under .tools/;
 # when it cannot be installed the figure is reported as unavailable (rm -rf .tools/bench-venv
@@ -62,7 +62,7 @@ $(BENCH_STAMP):
 bench: bootstrap $(BENCH_STAMP)
 	$(BIN)/python -m bench
 
-# ---- infra scanning (issue 8) ----------------------------------------------------------------
+# ---- infra scanning ------------------------------------------------------------------------
 # checkov scans infra/ in tests/contract/test_infra_checkov.py. It goes into its own venv under
 # .tools/ because its dependency pins (packaging, boto3, ...) clash with the app's.
 CHECKOV_VERSION := 3.3.30
@@ -82,7 +82,7 @@ $(CHECKOV_STAMP):
 checkov: $(CHECKOV_STAMP)
 	$(CHECKOV_VENV)/bin/checkov --directory infra --framework bicep --skip-download --compact
 
-# ---- reliability and security soak (issue 10) ------------------------------------------------
+# ---- reliability and security soak -------------------------------------------------------
 # `make soak`: 1,000 mixed events under injected faults (~10 % 429, 5 % 500, 2 % timeouts) and a
 # 300-event run on the Azurite journal, each compared with a fault-free run of the same events;
 # the parsers fuzzed with 10,000 cases; schemathesis with a larger budget; crash, concurrency and

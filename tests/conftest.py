@@ -31,5 +31,5 @@ def load_event(name: str) -> object:
 # One Azurite table service for the whole session, shared by every test that asks for it.
 from tests.azurite_fixture import azurite  # noqa: E402, F401
 
-# After every sandbox-backed test: no secret value was served (issue 10, DESIGN §6).
+# After every sandbox-backed test: no secret value was served (the safety rules in docs/architecture.md).
 from tests.security_fixtures import no_secret_value_is_ever_served  # noqa: E402, F401

@@ -1,7 +1,7 @@
-"""Session-wide security checks (issue 10), imported by tests/conftest.py.
+"""Session-wide security checks, imported by tests/conftest.py.
 
 After every test that uses the `sandbox` fixture, the sandbox must not have served a single secret
-value: cachekeeper reads version metadata only (DESIGN §6). The sandbox's own tests
+value: cachekeeper reads version metadata only (the safety rules in docs/architecture.md). The sandbox's own tests
 (`test_sandbox_*.py`) read values on purpose to test the emulation, so they are exempt.
 """
 

@@ -192,7 +192,7 @@ class Decision:
 class PolicyIndex:
     """A policy table indexed by host and pattern, so that finding the rows that match an
     upstream costs the upstream's depth instead of the table's size: the audit judges every rule
-    of every registry (20,000 rules against the table in DESIGN §8's fleet).
+    of every registry (20,000 rules against the table, in the fleet docs/performance.md describes).
 
     `winner` is the row `decide` would pick: the same rows match (`Policy.matches`) and the
     smallest `Policy.rank` wins, ties going to the earlier row of the table."""

@@ -1,6 +1,6 @@
 """Plan how credential sets follow a rotated secret: pure, from observed state only.
 
-Rules (DESIGN §2, §6):
+Rules (the safety rules in docs/architecture.md):
 - a versioned reference moves to the newest valid version (enabled, nbf <= now, exp > now), and
   only forward: never to a version created before the one it points at now, whatever the event
   said or in whatever order events arrived;

@@ -19,7 +19,7 @@ __all__ = ["Context", "fan_out"]
 _T = TypeVar("_T")
 _R = TypeVar("_R")
 # Calls in flight per fan-out. 16 lets a rotation touching up to 16 registries read and patch them
-# in one round (DESIGN §8 latency budget; see bench/latency.py) while staying far below ARM's
+# in one round (the latency budget in docs/performance.md; see bench/latency.py) while staying far below ARM's
 # per-subscription read and write throttling limits.
 MAX_CONCURRENCY = 16
 

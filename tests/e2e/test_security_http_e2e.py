@@ -1,4 +1,4 @@
-"""Hostile HTTP input against the admin API on the local host (issue 10).
+"""Hostile HTTP input against the admin API on the local host.
 
 schemathesis drives every operation of /api/openapi.json (the admin OpenAPI another part of the
 app serves) with generated and boundary input: no 5xx and no stack trace in any response. Budget:

@@ -1,4 +1,4 @@
-"""Call economy (DESIGN §8): the call-count figures of `make bench` as plain assertions on a small
+"""Call economy (docs/performance.md): the call-count figures of `make bench` as plain assertions on a small
 fleet. Counts come from the sandbox's request log; minimums from its state (bench/economy.py)."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Two workers handling events for the same credential set at once converge (issue 10).
+"""Two workers handling events for the same credential set at once converge.
 
 The race: both workers observe the credential set before either writes. Worker A rotates the
 username, worker B the password, of `contosocache/ghcr-acme` (both references are versioned). A

@@ -1,4 +1,4 @@
-"""Crash safety (issue 10): a worker killed between applying a change and recording it.
+"""Crash safety: a worker killed between applying a change and recording it.
 
 Redelivery converges on the same state with exactly one terminal outcome, and a claim (or lease)
 a dead worker left "in progress" expires instead of blocking the event forever.

@@ -236,7 +236,7 @@ def test_the_repository_requested_example_event_creates_the_rule(sandbox: Sandbo
     event["data"]["registry"] = REGISTRIES["fabrikamcache"]
     ctx = make_context(sandbox)
     assert react(REPOSITORY_REQUESTS, event, ctx).status is ReactionStatus.APPLIED
-    # a redelivery of the same event id is a duplicate (one terminal outcome per event, issue 10)
+    # a redelivery of the same event id is a duplicate (one terminal outcome per event)
     assert react(REPOSITORY_REQUESTS, event, ctx).status is ReactionStatus.DUPLICATE
     assert len(rule_puts(sandbox)) == 1
 

@@ -132,8 +132,8 @@ def test_malformed_events_are_recorded_and_write_nothing(sandbox: Sandbox, ctx: 
 
 
 def test_one_rotation_costs_exactly_the_minimum_calls(sandbox: Sandbox, ctx: Context) -> None:
-    """DESIGN §8: one list per registry page, one versions list, and per set one read under the
-    lease (compare-before-write, issue 10: no lost update between workers), one PATCH, one
+    """The call budget (docs/performance.md): one list per registry page, one versions list, and per set one read under the
+    lease (compare-before-write: no lost update between workers), one PATCH, one
     read-back."""
     pin_to_current(sandbox, ctx)
     rotated = sandbox.add_secret_version("kv-cache-rbac", "dockerhub-password")

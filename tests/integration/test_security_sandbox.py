@@ -1,4 +1,4 @@
-"""Security checks as tests (issue 10), against the sandbox and the admin routes.
+"""Security checks as tests, against the sandbox and the admin routes.
 
 - events whose topic is not an allowed vault or a managed registry change nothing (not one ARM or
   Key Vault request), whatever they name inside;

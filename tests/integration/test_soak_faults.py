@@ -1,4 +1,4 @@
-"""Soak under faults (issue 10): mixed events, injected faults, redelivery; nothing lost, nothing
+"""Soak under faults: mixed events, injected faults, redelivery; nothing lost, nothing
 downgraded, nothing widened, and the same end state as a fault-free run.
 
 Sizes come from the environment so `make soak` can run the large version:

@@ -1,3 +1,3 @@
-"""Helpers for the reliability suite (issue 10): a seeded event generator, an Event Grid-like
+"""Helpers for the reliability suite: a seeded event generator, an Event Grid-like
 driver that redelivers on transient errors, and the invariants checked on the sandbox's
 request log and the journal."""

@@ -1,4 +1,4 @@
-"""Hostile input (issue 10): property-based fuzzing of every envelope parser and the policy
+"""Hostile input: property-based fuzzing of every envelope parser and the policy
 importer. Whatever arrives, the parsers raise nothing but InvalidInputError subclasses, and the
 event reactions (what the Event Grid triggers call) record and acknowledge it without raising.
 

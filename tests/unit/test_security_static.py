@@ -1,6 +1,6 @@
-"""Security checks as tests (issue 10), static part: no code path can read a secret value.
+"""Security checks as tests, static part: no code path can read a secret value.
 
-The product's Key Vault access is version metadata only (DESIGN §6). Every module under `shared/`
+The product's Key Vault access is version metadata only (the safety rules in docs/architecture.md). Every module under `shared/`
 and `functions/` (and the app entry point) is parsed, and no call, attribute or string names an
 operation of `SecretClient` that returns, writes or exports secret material.
 """

@@ -47,7 +47,7 @@ def read_claim(key: str, entity: Any) -> IdempotencyRecord | None:
             as_utc(expires),
         )
     except (KeyError, TypeError, ValueError) as exc:
-        # An unreadable claim is treated as expired: reactions are safe to repeat (DESIGN §3),
+        # An unreadable claim is treated as expired: reactions are safe to repeat (events are hints, state is truth: docs/architecture.md),
         # while a claim nobody can ever take would block the signal forever.
         _log.warning("claim row %s is unreadable (%s); taking it over", claim_row(key), exc)
         return None

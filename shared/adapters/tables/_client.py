@@ -1,7 +1,7 @@
 """The table service factory, lazy table creation and the SDK-to-cachekeeper error mapping.
 
 `azure.data.tables` and `azure.core` are imported inside functions only: importing this package at
-indexing time must not load an SDK (DESIGN §8, cold start).
+indexing time must not load an SDK (the cold-start budget in docs/performance.md).
 """
 
 from __future__ import annotations
