@@ -37,15 +37,14 @@ from shared.domain.plans import (
 )
 from shared.domain.policies import Policy, PolicyIndex
 from shared.domain.repositories import TargetPath
-from shared.domain.rotation import plan_rotation
 from shared.domain.secrets import SecretRef
 from shared.errors import PermanentError
 from shared.services.access_checks import RoleAssignmentLists
 from shared.services.appliers import apply_actions
 from shared.services.context import MAX_CONCURRENCY, Context
-from shared.services.credential_sets import last_refreshes, observe_versions
 from shared.services.diagnosis import diagnose_credential_set, vault_id_for
 from shared.services.gc_pause import cyclic_gc_paused
+from shared.services.rotations import observe_versions, plan_rotations
 
 __all__ = ["AuditReport", "apply_plan", "observe_and_plan", "run_audit"]
 
@@ -333,13 +332,7 @@ def _observe_and_plan(
         expiring = expiry_findings(
             versions, sets, now=now, horizon=timedelta(days=ctx.settings.expiry_horizon_days)
         )
-        rotation = plan_rotation(
-            versions=versions,
-            credential_sets=sets,
-            now=now,
-            last_refresh=last_refreshes(ctx, sets),
-            refresh_when_unknown=False,
-        )
+        rotation = plan_rotations(ctx, sets, versions, refresh_when_unknown=False)
         create_rules = _missing_rules(observed, policies)
         rule_ids = fingerprint(sorted(rule.id.key for r in observed for rule in r.rules))
         diagnoses = [plan for r in observed for plan in r.plans()]  # the last to come in

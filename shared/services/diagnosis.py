@@ -17,7 +17,7 @@ from shared.domain.plans import Plan
 from shared.domain.secrets import SecretRef
 from shared.services.access_checks import RoleAssignmentLists, check_secret_access
 from shared.services.context import Context, fan_out
-from shared.services.credential_sets import observe_versions
+from shared.services.rotations import observe_versions
 
 __all__ = ["diagnose_credential_set", "vault_id_for"]
 

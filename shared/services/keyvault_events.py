@@ -14,13 +14,12 @@ from concurrent.futures import ThreadPoolExecutor
 
 from shared.domain.models import CredentialSet
 from shared.domain.plans import Finding, Plan, Severity
-from shared.domain.rotation import plan_rotation
 from shared.domain.secrets import SecretRef
 from shared.services.appliers import apply_actions
 from shared.services.context import Context
-from shared.services.credential_sets import last_refreshes, observe_versions
 from shared.services.records import record_findings, record_terminal
 from shared.services.results import Ignored, Reaction, ReactionStatus
+from shared.services.rotations import observe_versions, plan_rotations
 from shared.signals.keyvault import KeyVaultEventKind, KeyVaultSignal
 
 __all__ = ["keyvault_scope", "rotate_secret"]
@@ -56,14 +55,8 @@ def _rotate(ctx: Context, signal: KeyVaultSignal, secret: SecretRef) -> Reaction
         reading = pool.submit(observe_versions, ctx, [secret])
     credential_sets = [c for c in listing.result() if c.references(secret)]
     versions, missing = reading.result()
-    plan = plan_rotation(
-        versions=versions,
-        credential_sets=credential_sets,
-        now=ctx.clock.now(),
-        last_refresh=last_refreshes(ctx, credential_sets),
-        scope=str(secret),
-    )
-    findings = [*missing, *plan.findings]
+    plan = plan_rotations(ctx, credential_sets, versions, missing, scope=str(secret))
+    findings = list(plan.findings)
     if signal.kind in (KeyVaultEventKind.SECRET_NEAR_EXPIRY, KeyVaultEventKind.SECRET_EXPIRED):
         findings.append(_expiry_finding(ctx, signal, secret, credential_sets))
     plan = Plan(plan.scope, plan.actions, tuple(findings), plan.state_fingerprint)

@@ -17,7 +17,7 @@ from shared.domain.plans import Outcome
 from shared.domain.rotation import newest_valid
 from shared.domain.secrets import SecretRef
 from shared.services.context import Context, fan_out
-from shared.services.credential_sets import observe_versions
+from shared.services.rotations import observe_versions
 
 __all__ = ["registry_status", "secret_state"]
 
