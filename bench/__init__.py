@@ -1,2 +1,2 @@
-"""cachekeeper's benchmark suite (`make bench`, or `python -m bench`): the DESIGN §8 budget,
+"""cachekeeper's benchmark suite (`make bench`, or `python -m bench`): the performance budget,
 measured as ratios against baselines in the same run. See docs/performance.md."""

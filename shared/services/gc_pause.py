@@ -3,7 +3,7 @@
 A full audit reads tens of thousands of cache rules, ids and findings that live until its
 report is built. CPython's cyclic collector is triggered by allocation counts and walks every
 live container object each time it reaches the oldest generation, so it kept re-walking the
-audit's own results: about 8 % of the audit's CPU in DESIGN §8's fleet (figure 5 in
+audit's own results: about 8 % of the audit's CPU in the benchmark fleet (figure 5 in
 `docs/performance.md`). Reference counting still frees everything that is not in a cycle while
 the collector is paused; it resumes, with its usual thresholds, when the last pause ends.
 """

@@ -3,7 +3,7 @@
 A batch of chained reads (every registry's cache-rule pages, each page's `nextLink` leading to the
 next) is sent from one event loop instead of one thread per chain: the calls still overlap on
 the network, and their CPU is spent in one thread instead of thirty contending for the
-interpreter, which is what limited the full audit (DESIGN §8; figure 5 in `docs/performance.md`).
+interpreter, which is what limited the full audit (figure 5 in `docs/performance.md`).
 The synchronous ports stay the only interface: `run_coroutine` runs a batch to completion.
 """
 

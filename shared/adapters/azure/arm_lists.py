@@ -3,7 +3,7 @@ Key Vault's secret versions, which page the same way).
 
 `send_request` keeps the client's authentication, retries and logging, and skips its model
 deserialization, which costs several times the request itself on a page of cache rules or role
-assignments; a full audit lists thousands of pages (DESIGN §8; bench/scale.py).
+assignments; a full audit lists thousands of pages (bench/scale.py).
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ class ListIds:
     """`ResourceId.parse` for the ids of one list: every item of a collection has the same parent
     (`{registry}/cacheRules/{name}`) and the rules of a registry point at a few credential sets,
     so parents and repeated ids are parsed once. A list of 1,000 rules parsed each id in full,
-    about a third of the adapter's time on the audit's hottest path (DESIGN §8; bench/scale.py).
+    about a third of the adapter's time on the audit's hottest path (bench/scale.py).
 
     The result is the id `ResourceId.parse` returns (same segments, so same `str()`, equality and
     hash): the shortcut is taken only when the parent is a valid resource (it has a provider) and

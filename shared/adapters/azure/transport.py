@@ -2,7 +2,7 @@
 
 azure-core's default transport sends through `requests`, whose per-call bookkeeping (merging
 session settings, cookie jars, environment lookups) costs about three times the HTTP exchange
-itself on a small ARM response, and an audit lists thousands of pages (DESIGN §8, figure 5 in
+itself on a small ARM response, and an audit lists thousands of pages (figure 5 in
 `docs/performance.md`). `PooledTransport` keeps the SDK's whole pipeline (auth, retries,
 logging, tracing: the policies are azure-core's) and replaces only the last step, the socket
 exchange, with urllib3, which `requests` itself runs on.
