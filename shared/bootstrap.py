@@ -66,11 +66,7 @@ def _build(current: Settings) -> Context:
         from sandbox.embedded import get_sandbox  # dev and test only; never deployed
 
         sandbox = get_sandbox()
-        clients = AzureClients(
-            sandbox.credential(),
-            transport=sandbox.transport(),
-            async_transport=sandbox.async_transport,
-        )
+        clients = AzureClients(sandbox.credential(), transport=sandbox.transport())
         clock = sandbox.clock
     else:
         from shared.adapters.azure.clients import default_credential

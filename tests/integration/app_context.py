@@ -41,9 +41,7 @@ def sandbox_context(
     """What shared.bootstrap builds in sandbox mode, for one test's sandbox (`sleep_scale`
     scales the SDK's retry back-off and LRO polling: 0 makes them instant)."""
     clients = AzureClients(
-        sandbox.credential(),
-        transport=sandbox.transport(sleep_scale=sleep_scale),
-        async_transport=lambda: sandbox.async_transport(sleep_scale=sleep_scale),
+        sandbox.credential(), transport=sandbox.transport(sleep_scale=sleep_scale)
     )
     return Context(
         settings=settings or demo_settings(),
