@@ -134,6 +134,7 @@ def test_over_http_the_same_rules_as_in_process(sandbox: Sandbox, server: str) -
 PAGES: dict[str, tuple[str, bytes]] = {
     "notjson": ("text/html", b"<html><body>502 Bad Gateway</body></html>"),
     "garbled": ("application/json", b'{"value": [{"id": '),
+    "array": ("application/json", b'[{"id": "a"}]'),
     "bom": (
         "application/json",
         b'\xef\xbb\xbf{"value": [], "nextLink": "https://management.azure.com/x/registries/last/cacheRules"}',
@@ -175,12 +176,12 @@ def odd_pages() -> Iterator[AzureRegistry]:
         yield AzureRegistry(remote_clients(url))
 
 
-@pytest.mark.parametrize("name", ["notjson", "garbled", "thengarbage"])
+@pytest.mark.parametrize("name", ["notjson", "garbled", "array", "thengarbage"])
 def test_an_unreadable_page_is_a_transient_upstream_error(
     odd_pages: AzureRegistry, name: str
 ) -> None:
-    """A garbled answer (a proxy's error page, a cut body) is worth retrying: Event Grid
-    redelivers."""
+    """A garbled answer (a proxy's error page, a cut body, not a JSON object) is worth
+    retrying: Event Grid redelivers."""
     with pytest.raises(UpstreamUnavailableError) as caught:
         odd_pages.list_cache_rules(ResourceId.parse(registry_id(name)))
     assert caught.value.transient

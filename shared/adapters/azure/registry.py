@@ -9,6 +9,13 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from shared.adapters.azure.arm_json import (
+    CREDENTIAL_NAME,
+    HEALTH_STATUSES,
+    cache_rule_from_json,
+    credential_set_from_json,
+    list_json,
+)
 from shared.adapters.azure.clients import AzureClients
 from shared.adapters.azure.errors import translate_errors
 from shared.domain.cache_rules import RuleSpec
@@ -21,8 +28,6 @@ from shared.errors import InvalidInputError, NotFoundError
 __all__ = ["AzureRegistry"]
 
 log = logging.getLogger(__name__)
-_CREDENTIAL_NAME = "Credential1"  # the only credential name ACR defines
-_HEALTH_STATUSES = {s.value.lower(): s for s in HealthStatus}  # ACR's wire values, any case
 
 
 def _parts(resource: ResourceId) -> tuple[str, str, str]:
@@ -38,6 +43,13 @@ def _parts(resource: ResourceId) -> tuple[str, str, str]:
     return subscription, group, registry.name
 
 
+def _registry_path(resource: ResourceId, group: str, name: str) -> str:
+    return (
+        f"/subscriptions/{resource.subscription_id}/resourceGroups/{group}"
+        f"/providers/Microsoft.ContainerRegistry/registries/{name}"
+    )
+
+
 def _enum_text(value: Any) -> str | None:
     """The wire value of an SDK enum (str() of a str-enum gives 'Class.MEMBER' on 3.11)."""
     if value is None:
@@ -51,7 +63,7 @@ def _health(credential: Any) -> CredentialHealth:
         return CredentialHealth()
     status = _enum_text(getattr(health, "status", None)) or ""
     return CredentialHealth(
-        _HEALTH_STATUSES.get(status.lower(), HealthStatus.UNKNOWN),
+        HEALTH_STATUSES.get(status.lower(), HealthStatus.UNKNOWN),
         getattr(health, "error_code", None),
         getattr(health, "error_message", None),
     )
@@ -61,7 +73,7 @@ def to_credential_set(item: Any) -> CredentialSet | None:
     """Domain credential set from an SDK one; None (logged) when ACR holds something we can't use."""
     credentials = list(item.auth_credentials or [])
     primary = next(
-        (c for c in credentials if c.name == _CREDENTIAL_NAME),
+        (c for c in credentials if c.name == CREDENTIAL_NAME),
         credentials[0] if credentials else None,
     )
     try:
@@ -101,7 +113,7 @@ def to_cache_rule(item: Any) -> CacheRule | None:
 def _auth_credentials(username: SecretRef, password: SecretRef) -> list[dict[str, str]]:
     return [
         {
-            "name": _CREDENTIAL_NAME,
+            "name": CREDENTIAL_NAME,
             "usernameSecretIdentifier": str(username),
             "passwordSecretIdentifier": str(password),
         }
@@ -123,8 +135,8 @@ class AzureRegistry:
     def list_credential_sets(self, registry: ResourceId) -> list[CredentialSet]:
         client, group, name = self._client(registry)
         with translate_errors(f"listing credential sets of {registry}"):
-            items = list(client.credential_sets.list(group, name))  # every page
-        return [c for c in map(to_credential_set, items) if c is not None]
+            items = list_json(client, _registry_path(registry, group, name) + "/credentialSets")
+        return [c for c in map(credential_set_from_json, items) if c is not None]
 
     def get_credential_set(self, credential_set: ResourceId) -> CredentialSet:
         client, group, name = self._client(credential_set)
@@ -178,8 +190,8 @@ class AzureRegistry:
     def list_cache_rules(self, registry: ResourceId) -> list[CacheRule]:
         client, group, name = self._client(registry)
         with translate_errors(f"listing cache rules of {registry}"):
-            items = list(client.cache_rules.list(group, name))  # every page
-        return [r for r in map(to_cache_rule, items) if r is not None]
+            items = list_json(client, _registry_path(registry, group, name) + "/cacheRules")
+        return [r for r in map(cache_rule_from_json, items) if r is not None]
 
     def get_cache_rule(self, rule: ResourceId) -> CacheRule:
         client, group, name = self._client(rule)
