@@ -6,9 +6,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sandbox import ForwardingPoolManager, Sandbox, StaticTokenCredential
+from sandbox import ForwardingTransport, Sandbox, StaticTokenCredential
 from shared.adapters.azure import AzureAccess, AzureClients, AzureRegistry, KeyVaultSecrets
-from shared.adapters.azure.transport import PooledTransport
 from shared.adapters.memory import MemoryJournal, MemoryPolicyStore
 from shared.adapters.system_clock import SystemClock
 from shared.domain.policies import Policy
@@ -45,11 +44,7 @@ def bench_settings(registries: Sequence[str], vaults: Sequence[str], **overrides
 def sandbox_context(sandbox: Sandbox, settings: Settings, *, policies: bool = True) -> Context:
     """What shared.bootstrap builds in sandbox mode: one AzureClients (clients built once and
     reused), the real SDK adapters, in-memory policy table (seeded from the scenario) and journal."""
-    clients = AzureClients(
-        sandbox.credential(),
-        transport=sandbox.transport(),
-        async_transport=sandbox.async_transport,
-    )
+    clients = AzureClients(sandbox.credential(), transport=sandbox.transport())
     rows = [Policy.from_dict(p) for p in sandbox.scenario.policies] if policies else []
     return _context(clients, settings, rows, sandbox.clock)
 
@@ -67,16 +62,9 @@ def remote_context(
 
 
 def remote_clients(base_url: str) -> AzureClients:
-    """SDK clients that reach `python -m sandbox` at `base_url` over HTTP: synchronous ones through
-    `PooledTransport` over `ForwardingPoolManager`, asyncio ones through azure-core's aiohttp
-    transport (`ForwardingAioHttpTransport`)."""
-    from sandbox.aio_transport import ForwardingAioHttpTransport
-
-    return AzureClients(
-        StaticTokenCredential(),
-        transport=PooledTransport(ForwardingPoolManager(base_url)),
-        async_transport=lambda: ForwardingAioHttpTransport(base_url),
-    )
+    """SDK clients that reach `python -m sandbox` at `base_url` over HTTP, through azure-core's
+    own `requests` transport (`ForwardingTransport` only rewrites each URL to the server)."""
+    return AzureClients(StaticTokenCredential(), transport=ForwardingTransport(base_url))
 
 
 def _context(

@@ -11,12 +11,7 @@ from sandbox.faults import FaultRule, Faults
 from sandbox.health import Health
 from sandbox.requestlog import RequestLog, RequestRecord
 from sandbox.scenario import Scenario, ScenarioError
-from sandbox.transport import (
-    ForwardingPoolManager,
-    ForwardingTransport,
-    SandboxTransport,
-    StaticTokenCredential,
-)
+from sandbox.transport import ForwardingTransport, SandboxTransport, StaticTokenCredential
 
 
 def credential() -> StaticTokenCredential:
@@ -28,7 +23,6 @@ __all__ = [
     "Clock",
     "FaultRule",
     "Faults",
-    "ForwardingPoolManager",
     "ForwardingTransport",
     "Health",
     "RequestLog",

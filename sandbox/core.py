@@ -20,7 +20,6 @@ from sandbox.scenario import Scenario, build_state, read_document
 from sandbox.wire import Request, Response, error_response
 
 if TYPE_CHECKING:
-    from sandbox.aio_transport import SandboxAsyncTransport
     from sandbox.transport import SandboxTransport, StaticTokenCredential
 
 _FAULT_ERRORS = {
@@ -190,12 +189,6 @@ class Sandbox(SandboxControls):
         from sandbox.transport import SandboxTransport
 
         return SandboxTransport(self, **kwargs)
-
-    def async_transport(self, *, sleep_scale: float = 1.0) -> SandboxAsyncTransport:
-        """A new azure-core asyncio transport into this sandbox, in-process (for `aio` clients)."""
-        from sandbox.aio_transport import SandboxAsyncTransport
-
-        return SandboxAsyncTransport(self, sleep_scale=sleep_scale)
 
     @staticmethod
     def credential() -> StaticTokenCredential:

@@ -4,6 +4,9 @@
 that answers in-process, so responses are the very types `RequestsTransport` returns (legacy
 `RequestsTransportResponse` and `azure.core.rest` `RestRequestsTransportResponse`), streaming
 included. `ForwardingTransport` sends the same requests to `python -m sandbox` over HTTP.
+
+This module knows the sandbox only as something that answers a `Request` (`Answers`), so it
+imports nothing of `sandbox.core`: the core makes transports, never the other way round.
 """
 
 from __future__ import annotations
@@ -12,11 +15,10 @@ import io
 import time
 from collections.abc import Callable, Mapping
 from http import HTTPStatus
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 import requests
-import urllib3
 from azure.core.credentials import AccessToken, AccessTokenInfo
 from azure.core.pipeline.transport import RequestsTransport
 from requests.adapters import HTTPAdapter
@@ -25,11 +27,16 @@ from urllib3 import HTTPResponse
 from sandbox.errors import HostNotFoundError, SimulatedTimeoutError
 from sandbox.wire import Request, Response
 
-if TYPE_CHECKING:
-    from sandbox.core import Sandbox
-
 FAKE_TOKEN = "sandbox-token"
 _TOKEN_LIFETIME_S = 3600
+
+
+class Answers(Protocol):
+    """What a transport sends into: the Sandbox (`Sandbox.handle`)."""
+
+    def handle(self, request: Request) -> Response:
+        """Answer one request (raises SimulatedTimeoutError / HostNotFoundError)."""
+        ...
 
 
 class StaticTokenCredential:
@@ -138,7 +145,7 @@ class SandboxTransport(RequestsTransport):  # type: ignore[misc]
     instant, 1 (default) keeps real timing for latency measurements.
     """
 
-    def __init__(self, sandbox: Sandbox, *, sleep_scale: float = 1.0, **kwargs: Any) -> None:
+    def __init__(self, sandbox: Answers, *, sleep_scale: float = 1.0, **kwargs: Any) -> None:
         kwargs.setdefault("use_env_settings", False)
         super().__init__(**kwargs)
         self._sandbox = sandbox
@@ -189,22 +196,3 @@ class ForwardingTransport(RequestsTransport):  # type: ignore[misc]
         adapter = _ForwardingAdapter(self._base_url, self._pool_maxsize)
         for prefix in ("http://", "https://"):
             session.mount(prefix, adapter)
-
-
-class ForwardingPoolManager(urllib3.PoolManager):
-    """A urllib3 pool that sends every `https://{azure host}/path` request to `python -m sandbox`
-    over HTTP, keeping the Azure host in `Host` and `X-Forwarded-Host`: for transports built on
-    urllib3 directly (as ForwardingTransport is for those built on requests)."""
-
-    def __init__(self, base_url: str, *, maxsize: int = 64) -> None:
-        # one host (the server): size its pool for the caller's concurrency
-        super().__init__(num_pools=1, maxsize=maxsize)
-        self._base = base_url.rstrip("/")
-
-    def urlopen(  # type: ignore[override]
-        self, method: str, url: str, redirect: bool = True, **kw: Any
-    ) -> urllib3.BaseHTTPResponse:
-        target, host = forwarded(self._base, url)
-        headers = dict(kw.pop("headers", None) or {})
-        headers["Host"] = headers["X-Forwarded-Host"] = host
-        return super().urlopen(method, target, redirect=redirect, headers=headers, **kw)

@@ -84,13 +84,6 @@ class Registry(Protocol):
         """Every cache rule of the registry."""
         ...
 
-    def list_cache_rules_of(
-        self, registries: Sequence[ResourceId], *, limit: int
-    ) -> list[list[CacheRule]]:
-        """Every cache rule of each registry, up to `limit` registries listed at once; in input
-        order. The first error (in input order) is raised after every listing has finished."""
-        ...
-
     def get_cache_rule(self, rule: ResourceId) -> CacheRule:
         """One cache rule; NotFoundError when absent."""
         ...

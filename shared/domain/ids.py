@@ -112,11 +112,6 @@ class ResourceId:
 
     def is_type(self, full_type: str) -> bool:
         """True when the resource type equals `full_type`, ignoring case."""
-        # the type's last component is always the id's second-to-last segment (a valid id ends
-        # in type/name pairs, or is a subscription or resource group): a cheap first test
-        last = full_type.rpartition("/")[2].lower()
-        if len(self.segments) >= 2 and self.segments[-2].lower() != last:
-            return False
         return self.full_type.lower() == full_type.lower()
 
     @property
@@ -142,22 +137,7 @@ class ResourceId:
             raise InvalidResourceIdError(
                 f"{self} is a scope, not a resource; it has no child types"
             )
-        if (
-            _SEGMENT.match(child_type)
-            and _SEGMENT.match(name)
-            and child_type.lower() != "providers"
-            and len(self._key) + len(child_type) + len(name) + 2 <= _MAX_LENGTH
-        ):  # a type/name pair appended to a valid resource: what parse would return
-            return self.extended(child_type, name)
         return ResourceId.parse(f"{self}/{child_type}/{name}")
-
-    def extended(self, child_type: str, name: str) -> ResourceId:
-        """This id with a type/name pair appended, unchecked: for callers that checked both
-        segments as `child` does (a list's items share their parent)."""
-        extended = object.__new__(ResourceId)
-        object.__setattr__(extended, "segments", (*self.segments, child_type, name))
-        object.__setattr__(extended, "_key", f"{self._key}/{child_type.lower()}/{name.lower()}")
-        return extended
 
     def contains(self, other: ResourceId) -> bool:
         """True when `other` is this scope or lies below it (a role assigned here applies there)."""

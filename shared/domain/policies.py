@@ -192,7 +192,7 @@ class Decision:
 class PolicyIndex:
     """A policy table indexed by host and pattern, so that finding the rows that match an
     upstream costs the upstream's depth instead of the table's size: the audit judges every rule
-    of every registry (20,000 rules against the table, in the fleet docs/performance.md describes).
+    of every registry (20,000 rules against the table in bench/scale.py's fleet).
 
     `winner` is the row `decide` would pick: the same rows match (`Policy.matches`) and the
     smallest `Policy.rank` wins, ties going to the earlier row of the table."""
@@ -200,15 +200,9 @@ class PolicyIndex:
     def __init__(self, policies: Iterable[Policy]) -> None:
         self._exact: dict[tuple[str, tuple[str, ...]], list[tuple[Any, Policy]]] = {}
         self._prefix: dict[tuple[str, tuple[str, ...]], list[tuple[Any, Policy]]] = {}
-        # Answers are remembered: a fleet's registries repeat the same upstreams (the policy table
-        # gives them the same rules), and unless a row names a registry, the answer is the same
-        # in every registry.
-        self._winners: dict[tuple[Upstream, str], Policy | None] = {}
-        self._per_registry = False
         for order, policy in enumerate(policies):
             if not policy.enabled:
                 continue
-            self._per_registry = self._per_registry or policy.registry != "*"
             pattern = policy.upstream
             ranked = ((*policy.rank(), order), policy)
             if pattern.is_wildcard:
@@ -222,11 +216,8 @@ class PolicyIndex:
 
     def winner(self, upstream: Upstream, registry: str) -> Policy | None:
         """The row that decides `upstream` in `registry` (None: no row matches)."""
-        key = (upstream, registry.lower() if self._per_registry else "")
-        if key not in self._winners:
-            ranked = self._ranked(upstream, registry)
-            self._winners[key] = min(ranked, key=_first)[1] if ranked else None
-        return self._winners[key]
+        ranked = self._ranked(upstream, registry)
+        return min(ranked, key=_first)[1] if ranked else None
 
     def _ranked(self, upstream: Upstream, registry: str) -> list[tuple[Any, Policy]]:
         host, path = upstream.host, upstream.path

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import lru_cache
 
 from shared.errors import InvalidRepositoryError
 
@@ -22,11 +21,7 @@ _DOCKER_HUB_ALIASES = {
     "registry-1.docker.io",
     "registry.hub.docker.com",
 }
-_COMPONENT_TEXT = r"[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*"
-_COMPONENT = re.compile(rf"^{_COMPONENT_TEXT}$")
-# A whole path of valid components, optionally ending in a wildcard: one match instead of one
-# per component on the common (valid) path; anything else is checked part by part for the error.
-_VALID_PATH = re.compile(rf"{_COMPONENT_TEXT}(?:/{_COMPONENT_TEXT})*(/\*)?|(\*)")
+_COMPONENT = re.compile(r"^[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*$")
 _HOST = re.compile(
     r"^(?=.{1,253}(?::\d{1,5})?$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)"
     r"(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)+(?::\d{1,5})?$"
@@ -34,16 +29,7 @@ _HOST = re.compile(
 _MAX_LENGTH = 255
 
 
-@lru_cache(maxsize=1024)
-def _valid_host(host: str) -> bool:
-    """Upstream hosts are few and repeat on every rule: check each once per worker."""
-    return _HOST.match(host) is not None
-
-
 def _components(path: str, text: str, *, allow_wildcard: bool) -> tuple[str, ...]:
-    valid = _VALID_PATH.fullmatch(path)
-    if valid is not None and (allow_wildcard or valid.lastindex is None):
-        return tuple(path.split("/"))
     parts = tuple(path.split("/")) if path else ()
     if not parts:
         raise InvalidRepositoryError(f"{text!r} has no repository path")
@@ -76,7 +62,7 @@ class Upstream:
                 f"{text!r} is not an upstream repository: use lower case, at most 255 characters"
             )
         host, _, path = value.partition("/")
-        if not _valid_host(host):
+        if not _HOST.match(host):
             raise InvalidRepositoryError(
                 f"{text!r} must start with the upstream registry host, e.g. docker.io/library/nginx"
             )

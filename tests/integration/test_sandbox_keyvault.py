@@ -122,8 +122,8 @@ def test_access_policy_vault_client(sdk_clients: SdkClients, sandbox: Sandbox) -
 def test_the_adapter_lists_what_the_sdk_lists_from_the_versions_endpoint_only(
     sdk_clients: SdkClients, sandbox: Sandbox
 ) -> None:
-    """KeyVaultSecrets pages the versions list as raw JSON through the SecretClient's pipeline:
-    the same versions and attributes as the SDK's own listing, from /versions requests only."""
+    """KeyVaultSecrets lists the versions through the SecretClient: the same versions and
+    attributes as the SDK's own listing, from /versions requests only."""
 
     sandbox.options.kv_page_size = 2
     sandbox.add_secret_version("kv-cache-rbac", "quay-password", enabled=False)

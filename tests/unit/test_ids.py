@@ -144,7 +144,7 @@ _PARENTS = [
     name=st.one_of(_name, st.text(max_size=12), st.just("x" * 2100)),
 )
 def test_child_is_what_parse_returns(parent: str, child_type: str, name: str) -> None:
-    """child() builds the id directly when it can; it must answer exactly as parse does."""
+    """child() answers exactly as parse does for the joined text."""
     scope = ResourceId.parse(parent)
     try:
         expected: ResourceId | type[Exception] = ResourceId.parse(f"{scope}/{child_type}/{name}")

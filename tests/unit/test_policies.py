@@ -242,8 +242,8 @@ def test_the_index_picks_the_row_a_scan_of_every_row_picks(
 def test_one_index_answers_every_registry_as_a_scan_does(
     rows: list[dict[str, Any]], queries: list[tuple[str, str]]
 ) -> None:
-    """The audit asks one index about every registry's rules: remembered answers must stay
-    right when the same upstream comes back for another registry (rows may name registries)."""
+    """The audit asks one index about every registry's rules: its answers must stay right when
+    the same upstream comes back for another registry (rows may name registries)."""
     policies = [Policy.from_dict({"id": f"r{i}", **r}) for i, r in enumerate(rows)]
     index = PolicyIndex(policies)
     for upstream, registry in queries * 2:

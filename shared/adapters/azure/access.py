@@ -12,10 +12,8 @@ import re
 import threading
 import time
 import uuid
-from collections.abc import Mapping
 from typing import Any
 
-from shared.adapters.azure.arm_lists import ListIds, list_json
 from shared.adapters.azure.clients import AzureClients
 from shared.adapters.azure.errors import translate_errors
 from shared.domain.ids import ResourceId
@@ -32,7 +30,6 @@ __all__ = ["AzureAccess", "role_guid"]
 
 _GUID = re.compile(r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
 _ROLE_CACHE_SECONDS = 300.0
-AUTHORIZATION_API_VERSION = "2022-04-01"
 
 
 def role_guid(role_definition_id: str) -> str:
@@ -58,16 +55,16 @@ def _as_tuple(values: Any) -> tuple[str, ...]:
     return tuple(str(getattr(v, "value", v)) for v in (values or ()))
 
 
-def _assignment_from_json(item: Mapping[str, Any], scopes: ListIds) -> RoleAssignment:
-    """A role assignment from its REST JSON (api-version 2022-04-01)."""
-    properties = item["properties"]
+def _assignment(item: Any) -> RoleAssignment:
+    """A role assignment from the SDK's model (api-version 2022-04-01)."""
     return RoleAssignment(
-        id=str(item["name"]),
-        scope=scopes.parse(properties["scope"]),
-        role_definition_id=role_guid(properties["roleDefinitionId"]),
-        principal_id=str(properties["principalId"]).lower(),
-        principal_type=properties.get("principalType") or None,
-        condition=properties.get("condition") or None,
+        id=str(item.name),
+        scope=ResourceId.parse(item.scope),
+        role_definition_id=role_guid(item.role_definition_id),
+        principal_id=str(item.principal_id).lower(),
+        principal_type=str(getattr(item.principal_type, "value", item.principal_type) or "")
+        or None,
+        condition=item.condition or None,
     )
 
 
@@ -112,18 +109,12 @@ class AzureAccess:
     ) -> list[RoleAssignment]:
         client = self._clients.authorization(_subscription_of(scope))
         with translate_errors(f"listing {what}"):
-            items = list_json(
-                client,
-                f"{scope}/providers/Microsoft.Authorization/roleAssignments",
-                api_version=AUTHORIZATION_API_VERSION,
-                params={"$filter": odata} if odata else None,
-            )
-        scopes = ListIds()  # a list repeats a few scopes many times
+            items = list(client.role_assignments.list_for_scope(str(scope), filter=odata))
         assignments: list[RoleAssignment] = []
         for item in items:
             try:
-                assignments.append(_assignment_from_json(item, scopes))
-            except (InvalidInputError, KeyError, TypeError, AttributeError):
+                assignments.append(_assignment(item))
+            except (InvalidInputError, TypeError, AttributeError):
                 continue  # a scope we can't parse can't cover a secret either
         return assignments
 

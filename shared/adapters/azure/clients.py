@@ -1,13 +1,9 @@
 """SDK clients, built once per worker and reused (the Functions docs' advice for warm calls).
 
-In Azure the credential is `DefaultAzureCredential` (managed identity, with an optional client id);
-in the sandbox it is the sandbox's static credential plus its in-process transport. Either way the
-same SDK clients run: only the credential and the transport differ. By default every client
-shares one `PooledTransport` (azure-core's pipeline over a urllib3 pool; see transport.py).
-
-Batches of chained reads use the SDKs' asyncio clients (see aio.py). An asyncio client belongs to
-the event loop of its batch, so it is built for the batch and closed after it, over a transport
-from `async_transport` (default: azure-core's aiohttp transport).
+In Azure the credential is `DefaultAzureCredential` (managed identity, with an optional client id)
+and the SDKs' default transport (azure-core over `requests`); in the sandbox it is the sandbox's
+static credential plus its in-process transport. Either way the same SDK clients run: only the
+credential and the transport differ.
 """
 
 from __future__ import annotations
@@ -19,13 +15,9 @@ from typing import TYPE_CHECKING, Any, cast
 if TYPE_CHECKING:
     from azure.containerregistry import ContainerRegistryClient
     from azure.core.credentials import TokenCredential
-    from azure.core.pipeline.transport import AsyncHttpTransport
     from azure.keyvault.secrets import SecretClient
     from azure.mgmt.authorization import AuthorizationManagementClient
     from azure.mgmt.containerregistry import ContainerRegistryManagementClient
-    from azure.mgmt.containerregistry.aio import (
-        ContainerRegistryManagementClient as AsyncContainerRegistryManagementClient,
-    )
     from azure.mgmt.keyvault import KeyVaultManagementClient
 
 __all__ = ["AzureClients", "default_credential"]
@@ -46,32 +38,14 @@ def default_credential(client_id: str | None) -> TokenCredential:
 class AzureClients:
     """Caches one client per (kind, subscription or vault) for the life of the worker."""
 
-    def __init__(
-        self,
-        credential: TokenCredential,
-        *,
-        transport: Any | None = None,
-        async_transport: Callable[[], AsyncHttpTransport[Any, Any]] | None = None,
-    ) -> None:
-        """`transport`: the synchronous clients' (default: `default_transport()`);
-        `async_transport`: makes one for each batch of asyncio calls (default: the SDK's). A
-        custom `transport` needs its `async_transport` too: asyncio clients are refused rather
-        than sent to the real endpoints behind it."""
+    def __init__(self, credential: TokenCredential, *, transport: Any | None = None) -> None:
+        """`transport`: an azure-core transport shared by every client (default: the SDK's own)."""
         self._credential = credential
         self._transport = transport
-        self._transport_chosen = transport is not None
-        self._custom_transport = transport is not None
-        self._async_transport = async_transport
         self._lock = threading.Lock()
         self._cache: dict[tuple[str, str], Any] = {}
 
     def _options(self) -> dict[str, Any]:
-        # called under self._lock; the default transport is built once, with the first client
-        if not self._transport_chosen:
-            from shared.adapters.azure.transport import default_transport
-
-            self._transport = default_transport()
-            self._transport_chosen = True
         options: dict[str, Any] = dict(_RETRY)
         if self._transport is not None:
             options["transport"] = self._transport
@@ -95,27 +69,6 @@ class AzureClients:
             )
 
         return cast("ContainerRegistryManagementClient", self._get("acr", subscription_id, build))
-
-    def container_registry_async(
-        self, subscription_id: str
-    ) -> AsyncContainerRegistryManagementClient:
-        """A new asyncio ACR management client for one batch (`async with` it, in its loop)."""
-        from azure.mgmt.containerregistry.aio import (
-            ContainerRegistryManagementClient as AsyncContainerRegistryManagementClient,
-        )
-
-        from shared.adapters.azure.aio import AsyncCredential
-
-        options: dict[str, Any] = dict(_RETRY)
-        if self._async_transport is not None:
-            options["transport"] = self._async_transport()
-        elif self._custom_transport:
-            raise RuntimeError(
-                "these clients send through a custom transport but have no async_transport"
-            )
-        return AsyncContainerRegistryManagementClient(
-            AsyncCredential(self._credential), subscription_id, **options
-        )
 
     def authorization(self, subscription_id: str) -> AuthorizationManagementClient:
         """The authorization client (role assignments and definitions, api 2022-04-01)."""

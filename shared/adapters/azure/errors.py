@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from json import JSONDecodeError
 
 from shared.errors import (
     AccessDeniedError,
@@ -40,7 +41,8 @@ def translate_errors(what: str) -> Iterator[None]:
 
     try:
         yield
-    except DecodeError as exc:  # a garbled answer (a proxy's error page, a cut body): try again
+    except (DecodeError, JSONDecodeError) as exc:  # a garbled answer (a proxy's error page, a
+        # cut body): try again. The generated clients decode some pages themselves (JSONDecodeError)
         raise UpstreamUnavailableError(f"{what}: unreadable answer ({exc})") from exc
     except ResourceNotFoundError as exc:
         raise NotFoundError(f"{what}: not found") from exc

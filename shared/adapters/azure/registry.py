@@ -7,10 +7,15 @@ Bodies are sent as REST-shaped mappings so a PATCH carries only the updatable fi
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
 from typing import Any
 
-from shared.adapters.azure.arm_lists import ListIds, get_json, list_json, list_json_async
+from shared.adapters.azure.arm_json import (
+    CREDENTIAL_NAME,
+    HEALTH_STATUSES,
+    cache_rule_from_json,
+    credential_set_from_json,
+    list_json,
+)
 from shared.adapters.azure.clients import AzureClients
 from shared.adapters.azure.errors import translate_errors
 from shared.domain.cache_rules import RuleSpec
@@ -20,16 +25,9 @@ from shared.domain.repositories import TargetPath, Upstream
 from shared.domain.secrets import SecretRef
 from shared.errors import InvalidInputError, NotFoundError
 
-__all__ = [
-    "AzureRegistry",
-    "ListIds",
-    "RepositoryFields",
-]
+__all__ = ["AzureRegistry"]
 
 log = logging.getLogger(__name__)
-_CREDENTIAL_NAME = "Credential1"  # the only credential name ACR defines
-_HEALTH_STATUSES = {s.value.lower(): s for s in HealthStatus}  # ACR's wire values, any case
-API_VERSION = "2025-11-01"  # the SDK's default; lists page raw JSON through the same client
 
 
 def _parts(resource: ResourceId) -> tuple[str, str, str]:
@@ -52,45 +50,6 @@ def _registry_path(resource: ResourceId, group: str, name: str) -> str:
     )
 
 
-def _rules_path(resource: ResourceId, group: str, name: str) -> str:
-    return _registry_path(resource, group, name) + "/cacheRules"
-
-
-class RepositoryFields:
-    """`Upstream.parse` and `TargetPath.parse` of the repositories of a batch of rule lists, each
-    text parsed once: the policy table gives every managed registry the same rules, so a fleet's
-    registries repeat each other's sources and targets (the results are immutable, so shared).
-    Texts that do not parse are not remembered: they raise every time, as the parsers do."""
-
-    def __init__(self) -> None:
-        self._sources: dict[str, Upstream] = {}
-        self._targets: dict[str, TargetPath] = {}
-
-    def source(self, text: str) -> Upstream:
-        """`Upstream.parse(text, allow_wildcard=True)`."""
-        found = self._sources.get(text)
-        if found is None:
-            found = self._sources[text] = Upstream.parse(text, allow_wildcard=True)
-        return found
-
-    def target(self, text: str) -> TargetPath:
-        """`TargetPath.parse(text)`."""
-        found = self._targets.get(text)
-        if found is None:
-            found = self._targets[text] = TargetPath.parse(text)
-        return found
-
-
-def _cache_rules(
-    items: list[Mapping[str, Any]], fields: RepositoryFields | None = None
-) -> list[CacheRule]:
-    ids = ListIds()  # the items of one list share a parent and a few credential sets
-    fields = fields or RepositoryFields()
-    return [
-        r for r in (cache_rule_from_json(i, ids=ids, fields=fields) for i in items) if r is not None
-    ]
-
-
 def _enum_text(value: Any) -> str | None:
     """The wire value of an SDK enum (str() of a str-enum gives 'Class.MEMBER' on 3.11)."""
     if value is None:
@@ -104,7 +63,7 @@ def _health(credential: Any) -> CredentialHealth:
         return CredentialHealth()
     status = _enum_text(getattr(health, "status", None)) or ""
     return CredentialHealth(
-        _HEALTH_STATUSES.get(status.lower(), HealthStatus.UNKNOWN),
+        HEALTH_STATUSES.get(status.lower(), HealthStatus.UNKNOWN),
         getattr(health, "error_code", None),
         getattr(health, "error_message", None),
     )
@@ -114,7 +73,7 @@ def to_credential_set(item: Any) -> CredentialSet | None:
     """Domain credential set from an SDK one; None (logged) when ACR holds something we can't use."""
     credentials = list(item.auth_credentials or [])
     primary = next(
-        (c for c in credentials if c.name == _CREDENTIAL_NAME),
+        (c for c in credentials if c.name == CREDENTIAL_NAME),
         credentials[0] if credentials else None,
     )
     try:
@@ -151,68 +110,10 @@ def to_cache_rule(item: Any) -> CacheRule | None:
         return None
 
 
-def credential_set_from_json(
-    item: Mapping[str, Any], *, ids: ListIds | None = None
-) -> CredentialSet | None:
-    """Domain credential set from its REST JSON (list pages); None (logged) when unusable."""
-    properties = item.get("properties") or {}
-    credentials = list(properties.get("authCredentials") or [])
-    primary = next(
-        (c for c in credentials if c.get("name") == _CREDENTIAL_NAME),
-        credentials[0] if credentials else None,
-    )
-    try:
-        if primary is None:
-            raise InvalidInputError("it has no authCredentials")
-        health = primary.get("credentialHealth") or {}
-        status = str(health.get("status") or "")
-        return CredentialSet(
-            id=(ids or ListIds()).parse(item["id"]),
-            login_server=properties["loginServer"],
-            username=SecretRef.parse(primary.get("usernameSecretIdentifier")),
-            password=SecretRef.parse(primary.get("passwordSecretIdentifier")),
-            principal_id=(item.get("identity") or {}).get("principalId"),
-            health=CredentialHealth(
-                _HEALTH_STATUSES.get(status.lower(), HealthStatus.UNKNOWN),
-                health.get("errorCode"),
-                health.get("errorMessage"),
-            )
-            if health
-            else CredentialHealth(),
-            provisioning_state=properties.get("provisioningState"),
-        )
-    except (InvalidInputError, KeyError, TypeError) as exc:
-        log.warning("skipping credential set %s: %s", item.get("id", "?"), exc)
-        return None
-
-
-def cache_rule_from_json(
-    item: Mapping[str, Any], *, ids: ListIds | None = None, fields: RepositoryFields | None = None
-) -> CacheRule | None:
-    """Domain cache rule from its REST JSON (list pages); None (logged) when fields don't parse.
-    `ids` shares parsed ids across the items of one list, `fields` parsed repositories across
-    the lists of a batch."""
-    properties = item.get("properties") or {}
-    ids = ids or ListIds()
-    fields = fields or RepositoryFields()
-    try:
-        credential = properties.get("credentialSetResourceId")
-        return CacheRule(
-            id=ids.parse(item["id"]),
-            source=fields.source(properties["sourceRepository"]),
-            target=fields.target(properties["targetRepository"]),
-            credential_set_id=ids.parse(credential) if credential else None,
-            provisioning_state=properties.get("provisioningState"),
-        )
-    except (InvalidInputError, KeyError, TypeError) as exc:
-        log.warning("skipping cache rule %s: %s", item.get("id", "?"), exc)
-        return None
-
-
 def _auth_credentials(username: SecretRef, password: SecretRef) -> list[dict[str, str]]:
     return [
         {
-            "name": _CREDENTIAL_NAME,
+            "name": CREDENTIAL_NAME,
             "usernameSecretIdentifier": str(username),
             "passwordSecretIdentifier": str(password),
         }
@@ -234,13 +135,8 @@ class AzureRegistry:
     def list_credential_sets(self, registry: ResourceId) -> list[CredentialSet]:
         client, group, name = self._client(registry)
         with translate_errors(f"listing credential sets of {registry}"):
-            items = list_json(
-                client,
-                _registry_path(registry, group, name) + "/credentialSets",
-                api_version=API_VERSION,
-            )
-        ids = ListIds()
-        return [c for c in (credential_set_from_json(i, ids=ids) for i in items) if c is not None]
+            items = list_json(client, _registry_path(registry, group, name) + "/credentialSets")
+        return [c for c in map(credential_set_from_json, items) if c is not None]
 
     def get_credential_set(self, credential_set: ResourceId) -> CredentialSet:
         client, group, name = self._client(credential_set)
@@ -294,34 +190,8 @@ class AzureRegistry:
     def list_cache_rules(self, registry: ResourceId) -> list[CacheRule]:
         client, group, name = self._client(registry)
         with translate_errors(f"listing cache rules of {registry}"):
-            items = list_json(client, _rules_path(registry, group, name), api_version=API_VERSION)
-        return _cache_rules(items)
-
-    def list_cache_rules_of(
-        self, registries: Sequence[ResourceId], *, limit: int
-    ) -> list[list[CacheRule]]:
-        """Every registry's rule pages from one event loop (aio.py): the chains overlap on the
-        network as they would in `limit` threads, without the threads."""
-        paths = [_rules_path(r, *_parts(r)[1:]) for r in registries]  # bad ids: before any call
-        if not registries:
-            return []
-        from shared.adapters.azure.aio import gather_in_order, run_coroutine
-
-        fields = RepositoryFields()  # one event loop: no lock needed
-
-        async def list_all() -> list[list[CacheRule]]:
-            subscription = _parts(registries[0])[0]  # pages are addressed by absolute path
-            async with self._clients.container_registry_async(subscription) as client:
-
-                async def rules(registry: ResourceId, path: str) -> list[CacheRule]:
-                    with translate_errors(f"listing cache rules of {registry}"):
-                        items = await list_json_async(client, path, api_version=API_VERSION)
-                    return _cache_rules(items, fields)
-
-                listings = (rules(r, p) for r, p in zip(registries, paths, strict=True))
-                return await gather_in_order(listings, limit=limit)
-
-        return run_coroutine(list_all)
+            items = list_json(client, _registry_path(registry, group, name) + "/cacheRules")
+        return [r for r in map(cache_rule_from_json, items) if r is not None]
 
     def get_cache_rule(self, rule: ResourceId) -> CacheRule:
         client, group, name = self._client(rule)
@@ -380,10 +250,7 @@ class AzureRegistry:
         if login_server is None:
             client, group, name = self._client(registry)
             with translate_errors(f"reading registry {registry}"):
-                item = get_json(
-                    client, _registry_path(registry, group, name), api_version=API_VERSION
-                )
-            login_server = (item.get("properties") or {}).get("loginServer")
+                login_server = client.registries.get(group, name).login_server
             if not isinstance(login_server, str) or not login_server:
                 raise InvalidInputError(f"registry {registry} has no login server")
             self._login_servers[registry] = login_server

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import threading
 import uuid
-from collections.abc import Sequence
 from dataclasses import replace
 
 from shared.domain.cache_rules import MAX_CACHE_RULES, RuleSpec, check_new_rule
@@ -109,11 +108,6 @@ class MemoryRegistry:
         return sorted(
             (r for r in self.cache_rules.values() if r.registry == registry), key=lambda r: r.name
         )
-
-    def list_cache_rules_of(
-        self, registries: Sequence[ResourceId], *, limit: int
-    ) -> list[list[CacheRule]]:
-        return [self.list_cache_rules(r) for r in registries]  # in memory: nothing to overlap
 
     def get_cache_rule(self, rule: ResourceId) -> CacheRule:
         try:

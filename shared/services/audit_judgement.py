@@ -1,0 +1,133 @@
+"""The audit's judgement: pure functions of what `audit_observation` read.
+
+`judge` applies the domain's judgements (`shared.domain.audit`, the rotation planner) to the
+observation; `audit_plan` joins them with the credential sets' diagnoses into the audit's findings
+and its plan of safe fixes, whose id fingerprints the state it was computed from.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from shared.domain.actions import CacheRuleCreation
+from shared.domain.audit import (
+    expiry_findings,
+    missing_wildcard_rules,
+    registry_findings,
+    squatting_findings,
+)
+from shared.domain.ids import ResourceId
+from shared.domain.plans import Action, ActionKind, Finding, Plan, Severity, fingerprint
+from shared.domain.policies import Policy, PolicyIndex
+from shared.domain.rotation import plan_rotation
+from shared.services.audit_observation import Observation, ObservedRegistry
+
+__all__ = ["Judgement", "audit_plan", "judge"]
+
+
+@dataclass(frozen=True, slots=True)
+class Judgement:
+    """What the observation alone says (the diagnoses are judged apart)."""
+
+    registry_findings: list[Finding]  # registry by registry
+    expiring: list[Finding]
+    rotation: Plan  # the rotation planner's, over every credential set
+    create_rules: list[Action]
+    rule_ids: str  # fingerprint of every rule id read
+
+
+def judge(
+    observation: Observation,
+    policies: Sequence[Policy],
+    *,
+    now: datetime,
+    horizon: timedelta,
+    progress: Callable[[str], None] | None = None,
+) -> Judgement:
+    """Judge the observation against the policy table; `progress` hears each registry's name."""
+    index = PolicyIndex(policies)  # one for every registry: they repeat their upstreams
+    findings: list[Finding] = []
+    for registry in observation.registries:
+        findings += registry_findings(
+            registry.id, registry.rules, registry.sets, policies, index=index
+        )
+        findings += registry.unreadable or squatting_findings(
+            registry.id, registry.repositories, registry.rules, policies
+        )
+        if progress:
+            progress(registry.id.name)
+    sets = observation.credential_sets
+    rotation = plan_rotation(
+        versions=observation.versions,
+        credential_sets=sets,
+        now=now,
+        last_refresh=observation.last_refresh,
+        refresh_when_unknown=False,
+    )
+    return Judgement(
+        findings,
+        expiry_findings(observation.versions, sets, now=now, horizon=horizon),
+        rotation,
+        _missing_rules(observation.registries, policies),
+        fingerprint(sorted(rule.id.key for r in observation.registries for rule in r.rules)),
+    )
+
+
+def _missing_rules(observed: list[ObservedRegistry], policies: Sequence[Policy]) -> list[Action]:
+    """Create-rule actions for the wildcard rules the policy table prescribes and ACR lacks."""
+    return [
+        Action(
+            kind=ActionKind.CREATE_CACHE_RULE,
+            resource=str(r.id.child("cacheRules", spec.name)),
+            reason=f"policy prescribes {spec.source} -> {spec.target}",
+            changes=CacheRuleCreation(spec),
+        )
+        for r in observed
+        for spec in missing_wildcard_rules(r.id, r.rules, policies)
+    ]
+
+
+def audit_plan(
+    registries: Sequence[ResourceId],
+    observation: Observation,
+    judgement: Judgement,
+    diagnoses: Sequence[Plan],
+) -> tuple[list[Finding], Plan]:
+    """Every finding, in a stable order, and the plan of safe fixes: access repairs, rotations
+    and missing wildcard rules, one action per kind and resource."""
+    rotation = judgement.rotation
+    findings: list[Finding] = [*observation.missing, *judgement.registry_findings]
+    findings += judgement.expiring
+    findings += rotation.findings
+    findings += (
+        Finding(
+            "credential-set-behind",
+            Severity.WARNING,
+            a.resource,
+            a.reason,
+            "POST /api/apply with this audit's plan",
+        )
+        for a in rotation.actions
+        if a.kind is ActionKind.UPDATE_CREDENTIAL_SET
+    )
+    access_actions: list[Action] = []
+    for diagnosis in diagnoses:
+        findings += (
+            f for f in diagnosis.findings if f.kind != "secret-unusable"
+        )  # expiry/rotation say it better
+        access_actions += diagnosis.actions
+    # a credential set is refreshed once even when both the rotation and the diagnosis ask for it
+    unique: dict[tuple[ActionKind, str], Action] = {}
+    for action in (*access_actions, *rotation.actions, *judgement.create_rules):
+        unique.setdefault((action.kind, action.resource.lower()), action)
+    state = {"rotation": rotation.state_fingerprint, "diagnoses": [d.state_fingerprint for d in diagnoses],
+             "rules": judgement.rule_ids}  # fmt: skip
+    plan = Plan(
+        "audit:" + ",".join(sorted(r.name.lower() for r in registries)),
+        tuple(unique.values()),
+        tuple(findings),
+        fingerprint(state),
+    )
+    return findings, plan
