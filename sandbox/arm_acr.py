@@ -9,7 +9,7 @@ from typing import Any
 from sandbox import acr_validate as rules
 from sandbox.acr_json import cache_rule_json, credential_set_json, registry_json, usages_json
 from sandbox.env import ARM_HOST, Env, format_time
-from sandbox.errors import ServiceError, bad_request, conflict, not_found
+from sandbox.errors import ServiceError, conflict, not_found
 from sandbox.health import assignments_by_principal
 from sandbox.paging import arm_list
 from sandbox.state import CacheRule, CredentialSet, Operation, Registry, new_guid, registry_key
@@ -124,8 +124,9 @@ def _put(env: Env, req: Request, registry: Registry, coll: str, name: str) -> Re
     else:
         rules.check_name("cache rule", name)
         source, target, cred_ref = rules.parse_cache_rule_put(
-            registry, name, body, env.options.max_cache_rules
-        )
+            registry, name, body, env.options.max_cache_rules,
+            enforce_auth_only=env.options.enforce_auth_only_upstreams,
+        )  # fmt: skip
         if isinstance(existing, CacheRule):
             existing.credential_set_id = cred_ref
             existing.provisioning_state = "Succeeded"
@@ -161,9 +162,9 @@ def _patch(env: Env, req: Request, registry: Registry, coll: str, name: str) -> 
         rules.check_patch_keys(body, set(), {"credentialSetResourceId"})
         if "credentialSetResourceId" in props:
             ref = rules.check_credential_set_ref(registry, props["credentialSetResourceId"])
-            if ref is None and item.source.lower().startswith(rules.DOCKER_HUB + "/"):
-                raise bad_request(
-                    "CredentialSetRequired", "Docker Hub cache rules need a credential set."
+            if ref is None:
+                rules.check_credentials_needed(
+                    item.source, enforce_auth_only=env.options.enforce_auth_only_upstreams
                 )
             item.credential_set_id = ref
     if env.options.async_patch:

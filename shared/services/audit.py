@@ -36,6 +36,7 @@ from shared.domain.plans import (
     fingerprint,
 )
 from shared.domain.policies import Policy, PolicyIndex
+from shared.domain.refusals import CreateGuard
 from shared.domain.repositories import TargetPath
 from shared.domain.rotation import plan_rotation
 from shared.domain.secrets import SecretRef
@@ -46,6 +47,7 @@ from shared.services.context import MAX_CONCURRENCY, Context
 from shared.services.credential_sets import last_refreshes, observe_versions
 from shared.services.diagnosis import diagnose_credential_set, vault_id_for
 from shared.services.gc_pause import cyclic_gc_paused
+from shared.services.rule_refusals import create_guard
 
 __all__ = ["AuditReport", "apply_plan", "observe_and_plan", "run_audit"]
 
@@ -99,6 +101,7 @@ class _Registry:
     sets: list[CredentialSet]
     findings: list[Finding] = field(default_factory=list)
     diagnoses: _Diagnoses | None = None
+    guard: CreateGuard | None = None  # catalog and remembered refusals, for wildcard creates
 
     def plans(self) -> list[Plan]:
         """The diagnoses of the registry's credential sets, in the sets' order (waits for them)."""
@@ -312,12 +315,15 @@ def _observe_and_plan(
         def judge(index: int, rules: list[CacheRule]) -> _Registry:
             registry = registries[index]
             sets, diagnoses = set_lists[index].result()
-            judged = registry_findings(registry, rules, sets, policies, index=policy_index)
             repositories, unreadable = catalogs[index].result()
+            guard = create_guard(ctx, registry, None if unreadable else repositories)
+            judged = registry_findings(
+                registry, rules, sets, policies, index=policy_index, guard=guard
+            )
             judged += unreadable or squatting_findings(registry, repositories, rules, policies)
             if progress:
                 progress(registry.name)
-            return _Registry(registry, rules, sets, judged, diagnoses)
+            return _Registry(registry, rules, sets, judged, diagnoses, guard)
 
         observed = [judge(index, rules) for index, rules in enumerate(rule_lists)]
         # what the versions answer is judged while the vaults' role-assignment lists (the
@@ -391,7 +397,7 @@ def _missing_rules(observed: list[_Registry], policies: list[Policy]) -> list[Ac
             changes=CacheRuleCreation(spec),
         )
         for r in observed
-        for spec in missing_wildcard_rules(r.id, r.rules, policies)
+        for spec in missing_wildcard_rules(r.id, r.rules, policies, guard=r.guard)
     ]
 
 
