@@ -23,6 +23,7 @@ _CREDSET_ID = re.compile(
     re.IGNORECASE,
 )
 DOCKER_HUB = "docker.io"
+PREFIX_REFUSAL = "TargetRepositoryPrefixMatchesExistingRegistries"
 # Upstreams the artifact-cache overview lists as "authenticated pulls only" (besides Docker Hub,
 # whose refusal code is known); whether ACR itself refuses them without credentials is not
 # documented, so it is an option (SandboxOptions.enforce_auth_only_upstreams).
@@ -222,7 +223,7 @@ def check_overlap(registry: Registry, name: str, target: str) -> None:
         # real code and text: Azure/ARO-HCP#5176; a `*` rule is blocked by any repository
         # (maintainer in Azure/acr#789)
         raise conflict(
-            "TargetRepositoryPrefixMatchesExistingRegistries",
+            PREFIX_REFUSAL,
             "There are one or more target repositories in the registry which match the target "
             f"repository prefix '{target}'.",
         )

@@ -123,10 +123,20 @@ def _put(env: Env, req: Request, registry: Registry, coll: str, name: str) -> Re
         items[name.lower()] = cred
     else:
         rules.check_name("cache rule", name)
-        source, target, cred_ref = rules.parse_cache_rule_put(
-            registry, name, body, env.options.max_cache_rules,
-            enforce_auth_only=env.options.enforce_auth_only_upstreams,
-        )  # fmt: skip
+        try:
+            source, target, cred_ref = rules.parse_cache_rule_put(
+                registry, name, body, env.options.max_cache_rules,
+                enforce_auth_only=env.options.enforce_auth_only_upstreams,
+            )  # fmt: skip
+        except ServiceError as refusal:
+            if not (env.options.prefix_refusal_in_lro and refusal.code == rules.PREFIX_REFUSAL):
+                raise
+            props = body["properties"]  # validated up to the refusal
+            rule = CacheRule(name, props["sourceRepository"], props["targetRepository"], None,
+                             env.now, "Creating")  # fmt: skip
+            items[name.lower()] = rule
+            return _started(env, req, registry, coll, name, kind="create", status=201,
+                            error=refusal.body()["error"])  # fmt: skip
         if isinstance(existing, CacheRule):
             existing.credential_set_id = cred_ref
             existing.provisioning_state = "Succeeded"
@@ -194,9 +204,11 @@ def _delete(env: Env, req: Request, registry: Registry, coll: str, name: str) ->
 
 
 def _started(
-    env: Env, req: Request, registry: Registry, coll: str, name: str, *, kind: str, status: int
-) -> Response:
-    """Record an LRO and answer 201 + Azure-AsyncOperation or 202 + Location."""
+    env: Env, req: Request, registry: Registry, coll: str, name: str, *, kind: str, status: int,
+    error: Any = None,
+) -> Response:  # fmt: skip
+    """Record an LRO (one that will fail with `error`, when given) and answer 201 +
+    Azure-AsyncOperation or 202 + Location."""
     prefix = "credentialsets" if coll == "credentialsets" else "cacherules"
     op = Operation(
         f"{prefix}-{new_guid()}",
@@ -206,6 +218,7 @@ def _started(
         name,
         env.now,
         env.options.lro_in_progress_polls,
+        error=error,
     )
     env.state.operations[op.op_id] = op
     segment = "credentialSets" if coll == "credentialsets" else "cacheRules"
@@ -245,6 +258,8 @@ def operation_status(env: Env, req: Request, p: dict[str, str]) -> Response:
     }
     if op.status != "InProgress":
         body["endTime"] = format_time(env.now)
+    if op.error is not None:
+        body["error"] = op.error
     return json_response(200, body, headers)
 
 
@@ -255,11 +270,11 @@ def _q(req: Request) -> str:
 def _finish(registry: Registry, op: Operation) -> None:
     items = _items(registry, op.collection)
     item = items.get(op.name.lower())
-    if op.kind == "delete":
-        items.pop(op.name.lower(), None)
+    if op.kind == "delete" or op.error is not None:
+        items.pop(op.name.lower(), None)  # a failed create leaves no rule behind
     elif item is not None:
         item.provisioning_state = "Succeeded"
-    op.status = "Succeeded"
+    op.status = "Succeeded" if op.error is None else "Failed"
 
 
 ROUTES: list[tuple[set[str], re.Pattern[str], Handler]] = [

@@ -24,6 +24,9 @@ class SandboxOptions:
     # refuse rules without credentials for the overview's other auth-only upstreams (dhi.io,
     # *.pkg.dev, registry.redhat.io) as for Docker Hub; whether ACR does is not documented
     enforce_auth_only_upstreams: bool = True
+    # refuse a wildcard over existing repositories through a Failed LRO (PUT 201, then the
+    # operation fails) instead of a 409 on the PUT; which one ACR does is not documented
+    prefix_refusal_in_lro: bool = False
 
 
 @dataclass

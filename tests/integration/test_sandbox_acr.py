@@ -431,3 +431,18 @@ def test_auth_only_upstream_without_credentials_is_an_option(
     else:
         rule = _create(sdk_clients, "dhi-python", "dhi.io/python", "dhi/python", None)
         assert rule.provisioning_state == "Succeeded"
+
+
+@pytest.mark.parametrize("in_lro", [False, True])
+def test_a_wildcard_over_repositories_is_refused_on_the_put_or_by_the_operation(
+    sdk_clients: SdkClients, sandbox: Sandbox, in_lro: bool
+) -> None:
+    # whether ACR answers the PUT with 409 or fails the operation is not documented: either
+    # way the SDK raises with ACR's code and no rule is left behind
+    sandbox.options.prefix_refusal_in_lro = in_lro
+    with pytest.raises(HttpResponseError) as info:
+        _create(sdk_clients, "team-a-all", "ghcr.io/team-a/*", "team-a/*", None)
+    assert info.value.error is not None
+    assert info.value.error.code == "TargetRepositoryPrefixMatchesExistingRegistries"
+    assert info.value.status_code == (200 if in_lro else 409)
+    assert "team-a-all" not in sandbox.registry("contosocache").cache_rules

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from sandbox import Sandbox
 from shared.adapters.memory import MemoryJournal, MemoryPolicyStore
 from shared.domain.ids import ResourceId
@@ -86,10 +88,12 @@ def test_a_request_under_a_blocked_wildcard_is_refused_with_the_blockers_before_
     assert sandbox.log.writes() == []
 
 
+@pytest.mark.parametrize("in_lro", [False, True])  # ACR refuses on the PUT, or the LRO fails
 def test_a_refused_create_is_not_planned_again_until_the_state_it_was_refused_for_changes(
-    sandbox: Sandbox,
+    sandbox: Sandbox, in_lro: bool
 ) -> None:
     # The app cannot read the catalog (no data-plane permission): only ARM can say no.
+    sandbox.options.prefix_refusal_in_lro = in_lro
     sandbox.faults.rate("403", 1.0, pattern="_catalog", host="contosocache.azurecr.io")
     journal = MemoryJournal()
     ctx = make_context(sandbox, journal)
@@ -115,7 +119,11 @@ def test_a_refused_create_is_not_planned_again_until_the_state_it_was_refused_fo
     assert len(rule_puts(sandbox)) == 1
 
 
-def test_a_request_refused_by_arm_is_remembered_and_not_sent_again(sandbox: Sandbox) -> None:
+@pytest.mark.parametrize("in_lro", [False, True])
+def test_a_request_refused_by_arm_is_remembered_and_not_sent_again(
+    sandbox: Sandbox, in_lro: bool
+) -> None:
+    sandbox.options.prefix_refusal_in_lro = in_lro
     sandbox.faults.rate("403", 1.0, pattern="_catalog", host="contosocache.azurecr.io")
     ctx = make_context(sandbox)
     upstream = Upstream.parse("ghcr.io/team-a/tool")
