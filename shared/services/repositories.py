@@ -229,7 +229,7 @@ def _assess(ctx: Context, registry: ResourceId, upstream: Upstream) -> _Assessme
     creation = CacheRuleCreation(spec, decision.policy.id if decision.policy else None)
     action = Action(ActionKind.CREATE_CACHE_RULE, str(rule_id), decision.reason, creation)
     state = fingerprint([str(upstream), sorted(r.name for r in rules)])
-    warnings = tuple(login_server_findings([_planned(rule_id, spec)], sets or []))
+    warnings = tuple(login_server_findings([_planned(registry, spec)], sets or []))
     return _Assessment(ReactionStatus.PLANNED, decision.reason, Plan(where, (action,), warnings, state), decision, spec)  # fmt: skip
 
 
@@ -242,10 +242,14 @@ def _guard(ctx: Context, registry: ResourceId, spec: RuleSpec, rule_id: str) -> 
     return CreateGuard(repositories, tuple(refusals))
 
 
-def _planned(rule_id: ResourceId, spec: RuleSpec) -> CacheRule:
-    credential_set = rule_id.parent.child("credentialSets", spec.credential_set) if (
-        rule_id.parent is not None and spec.credential_set) else None  # fmt: skip
-    return CacheRule(rule_id, spec.source, spec.target, credential_set, None)
+def _planned(registry: ResourceId, spec: RuleSpec) -> CacheRule:
+    """The rule as it will exist, for the checks that judge existing rules."""
+    credential_set = (
+        registry.child("credentialSets", spec.credential_set) if spec.credential_set else None
+    )
+    return CacheRule(
+        registry.child("cacheRules", spec.name), spec.source, spec.target, credential_set
+    )
 
 
 def _target_exists(ctx: Context, registry: ResourceId, spec: RuleSpec) -> list[str]:

@@ -108,3 +108,17 @@ def test_a_refusal_holds_for_the_same_state_only() -> None:
     known = CreateGuard(tuple(paths("team-a/api")), (refusal,))
     assert known.refusal(rule_id, wanted, rules) is None  # catalog now readable: another state
     assert known.blockers(wanted) == paths("team-a/api")
+
+
+def test_the_memory_registry_refuses_a_wildcard_over_existing_repositories_as_acr_does() -> None:
+    from shared.adapters.memory import MemoryRegistry
+    from shared.errors import PolicyViolationError
+
+    registry = MemoryRegistry([REGISTRY])
+    registry.repositories[REGISTRY].add(TargetPath.parse("team-a/api"))
+    with pytest.raises(PolicyViolationError, match="team-a/api"):
+        registry.create_cache_rule(REGISTRY, spec("team-a/*"))
+    registry.repositories[REGISTRY].clear()
+    assert registry.create_cache_rule(REGISTRY, spec("team-a/*")).target == TargetPath.parse(
+        "team-a/*"
+    )
