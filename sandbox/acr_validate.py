@@ -1,6 +1,7 @@
 """ACR's rules for credential sets and cache rules, enforced on PUT and PATCH.
 
-Error codes are sandbox-defined unless noted (ACR's are not documented); see README.md.
+Error codes are sandbox-defined unless noted (ACR's are not documented); see README.md and
+docs/fidelity.md for the real ones and where each was seen.
 """
 
 from __future__ import annotations
@@ -22,6 +23,12 @@ _CREDSET_ID = re.compile(
     re.IGNORECASE,
 )
 DOCKER_HUB = "docker.io"
+PREFIX_REFUSAL = "TargetRepositoryPrefixMatchesExistingRegistries"
+# Upstreams the artifact-cache overview lists as "authenticated pulls only" (besides Docker Hub,
+# whose refusal code is known); whether ACR itself refuses them without credentials is not
+# documented, so it is an option (SandboxOptions.enforce_auth_only_upstreams).
+AUTH_ONLY_HOSTS = ("dhi.io", "registry.redhat.io")
+AUTH_ONLY_SUFFIXES = (".pkg.dev",)
 
 
 def check_name(kind: str, name: str) -> None:
@@ -134,8 +141,29 @@ def check_credential_set_ref(registry: Registry, ref: Any) -> str | None:
     return str(ref)
 
 
+def check_credentials_needed(source: str, *, enforce_auth_only: bool) -> None:
+    """A rule without a credential set for an upstream that only allows authenticated pulls."""
+    host = source.split("/", 1)[0].lower()
+    if host in (DOCKER_HUB, "registry-1.docker.io", "index.docker.io"):
+        # real code and text: hashicorp/terraform-provider-azurerm#27983 test log
+        raise bad_request(
+            "EnforceDockerAuthentication",
+            "Cannot create cache rule pointing to Docker Hub without credentials",
+        )
+    if enforce_auth_only and (host in AUTH_ONLY_HOSTS or host.endswith(AUTH_ONLY_SUFFIXES)):
+        raise bad_request(
+            "CredentialSetRequired",
+            f"'{host}' supports authenticated pulls only: 'credentialSetResourceId' is required.",
+        )
+
+
 def parse_cache_rule_put(
-    registry: Registry, name: str, body: dict[str, Any], max_rules: int
+    registry: Registry,
+    name: str,
+    body: dict[str, Any],
+    max_rules: int,
+    *,
+    enforce_auth_only: bool = True,
 ) -> tuple[str, str, str | None]:
     """Validate a cache-rule PUT against the registry: (source, target, credentialSetResourceId)."""
     props = _properties(body)
@@ -156,12 +184,8 @@ def parse_cache_rule_put(
     if target != "*" and not _REPO.match(bare):
         raise bad_request("InvalidTargetRepository", f"'{target}' is not a valid repository name.")
     cred_ref = check_credential_set_ref(registry, props.get("credentialSetResourceId"))
-    if source.lower().startswith(DOCKER_HUB + "/") and cred_ref is None:
-        raise bad_request(
-            "CredentialSetRequired",
-            "Docker Hub (docker.io) supports authenticated pulls only: "
-            "'credentialSetResourceId' is required.",
-        )
+    if cred_ref is None:
+        check_credentials_needed(source, enforce_auth_only=enforce_auth_only)
     existing = registry.cache_rules.get(name.lower())
     if existing is not None:
         if existing.source != source or existing.target != target:
@@ -185,11 +209,23 @@ def check_overlap(registry: Registry, name: str, target: str) -> None:
         if rule.name.lower() == name.lower():
             continue
         _check_pair(rule, target)
-    if not is_wildcard(target) and target.lower() in {r.lower() for r in registry.repositories}:
+    repositories = {r.lower() for r in registry.repositories}
+    if not is_wildcard(target) and target.lower() in repositories:
+        # real code and text: Azure/ARO-HCP#2639
         raise conflict(
-            "TargetRepositoryExists",
-            f"The repository '{target}' already exists in registry '{registry.name}'; "
-            "a cache rule needs a new repository.",
+            "TargetRepositoryAlreadyPresentInRegistry",
+            f"Conflict: Target repository '{target}' is already present in registry. Cache rules "
+            "cannot be created for existing repositories in registry. For more information, "
+            "please visit https://aka.ms/acr/cache",
+        )
+    prefix = _prefix(target)
+    if is_wildcard(target) and any(r.startswith(prefix) for r in repositories):
+        # real code and text: Azure/ARO-HCP#5176; a `*` rule is blocked by any repository
+        # (maintainer in Azure/acr#789)
+        raise conflict(
+            PREFIX_REFUSAL,
+            "There are one or more target repositories in the registry which match the target "
+            f"repository prefix '{target}'.",
         )
 
 

@@ -9,7 +9,7 @@ from typing import Any
 from sandbox import acr_validate as rules
 from sandbox.acr_json import cache_rule_json, credential_set_json, registry_json, usages_json
 from sandbox.env import ARM_HOST, Env, format_time
-from sandbox.errors import ServiceError, bad_request, conflict, not_found
+from sandbox.errors import ServiceError, conflict, not_found
 from sandbox.health import assignments_by_principal
 from sandbox.paging import arm_list
 from sandbox.state import CacheRule, CredentialSet, Operation, Registry, new_guid, registry_key
@@ -123,9 +123,20 @@ def _put(env: Env, req: Request, registry: Registry, coll: str, name: str) -> Re
         items[name.lower()] = cred
     else:
         rules.check_name("cache rule", name)
-        source, target, cred_ref = rules.parse_cache_rule_put(
-            registry, name, body, env.options.max_cache_rules
-        )
+        try:
+            source, target, cred_ref = rules.parse_cache_rule_put(
+                registry, name, body, env.options.max_cache_rules,
+                enforce_auth_only=env.options.enforce_auth_only_upstreams,
+            )  # fmt: skip
+        except ServiceError as refusal:
+            if not (env.options.prefix_refusal_in_lro and refusal.code == rules.PREFIX_REFUSAL):
+                raise
+            props = body["properties"]  # validated up to the refusal
+            rule = CacheRule(name, props["sourceRepository"], props["targetRepository"], None,
+                             env.now, "Creating")  # fmt: skip
+            items[name.lower()] = rule
+            return _started(env, req, registry, coll, name, kind="create", status=201,
+                            error=refusal.body()["error"])  # fmt: skip
         if isinstance(existing, CacheRule):
             existing.credential_set_id = cred_ref
             existing.provisioning_state = "Succeeded"
@@ -161,9 +172,9 @@ def _patch(env: Env, req: Request, registry: Registry, coll: str, name: str) -> 
         rules.check_patch_keys(body, set(), {"credentialSetResourceId"})
         if "credentialSetResourceId" in props:
             ref = rules.check_credential_set_ref(registry, props["credentialSetResourceId"])
-            if ref is None and item.source.lower().startswith(rules.DOCKER_HUB + "/"):
-                raise bad_request(
-                    "CredentialSetRequired", "Docker Hub cache rules need a credential set."
+            if ref is None:
+                rules.check_credentials_needed(
+                    item.source, enforce_auth_only=env.options.enforce_auth_only_upstreams
                 )
             item.credential_set_id = ref
     if env.options.async_patch:
@@ -193,9 +204,11 @@ def _delete(env: Env, req: Request, registry: Registry, coll: str, name: str) ->
 
 
 def _started(
-    env: Env, req: Request, registry: Registry, coll: str, name: str, *, kind: str, status: int
-) -> Response:
-    """Record an LRO and answer 201 + Azure-AsyncOperation or 202 + Location."""
+    env: Env, req: Request, registry: Registry, coll: str, name: str, *, kind: str, status: int,
+    error: Any = None,
+) -> Response:  # fmt: skip
+    """Record an LRO (one that will fail with `error`, when given) and answer 201 +
+    Azure-AsyncOperation or 202 + Location."""
     prefix = "credentialsets" if coll == "credentialsets" else "cacherules"
     op = Operation(
         f"{prefix}-{new_guid()}",
@@ -205,6 +218,7 @@ def _started(
         name,
         env.now,
         env.options.lro_in_progress_polls,
+        error=error,
     )
     env.state.operations[op.op_id] = op
     segment = "credentialSets" if coll == "credentialsets" else "cacheRules"
@@ -244,6 +258,8 @@ def operation_status(env: Env, req: Request, p: dict[str, str]) -> Response:
     }
     if op.status != "InProgress":
         body["endTime"] = format_time(env.now)
+    if op.error is not None:
+        body["error"] = op.error
     return json_response(200, body, headers)
 
 
@@ -254,11 +270,11 @@ def _q(req: Request) -> str:
 def _finish(registry: Registry, op: Operation) -> None:
     items = _items(registry, op.collection)
     item = items.get(op.name.lower())
-    if op.kind == "delete":
-        items.pop(op.name.lower(), None)
+    if op.kind == "delete" or op.error is not None:
+        items.pop(op.name.lower(), None)  # a failed create leaves no rule behind
     elif item is not None:
         item.provisioning_state = "Succeeded"
-    op.status = "Succeeded"
+    op.status = "Succeeded" if op.error is None else "Failed"
 
 
 ROUTES: list[tuple[set[str], re.Pattern[str], Handler]] = [

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from sandbox.transport import SandboxTransport, StaticTokenCredential
 
 _FAULT_ERRORS = {
+    "403": ("AuthorizationFailed", "The client is not authorized (injected by the sandbox)."),
     "429": ("TooManyRequests", "Too many requests (injected by the sandbox)."),
     "500": ("InternalServerError", "Internal server error (injected by the sandbox)."),
     "503": ("ServiceUnavailable", "Service unavailable (injected by the sandbox)."),

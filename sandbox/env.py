@@ -21,6 +21,12 @@ class SandboxOptions:
     lro_in_progress_polls: int = 0  # status polls answered InProgress before an LRO finishes
     max_cache_rules: int = 1000  # per registry, as documented for ACR
     async_patch: bool = False  # PATCH answers 201 + Azure-AsyncOperation instead of 200
+    # refuse rules without credentials for the overview's other auth-only upstreams (dhi.io,
+    # *.pkg.dev, registry.redhat.io) as for Docker Hub; whether ACR does is not documented
+    enforce_auth_only_upstreams: bool = True
+    # refuse a wildcard over existing repositories through a Failed LRO (PUT 201, then the
+    # operation fails) instead of a 409 on the PUT; which one ACR does is not documented
+    prefix_refusal_in_lro: bool = False
 
 
 @dataclass

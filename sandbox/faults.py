@@ -8,7 +8,7 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
-FAULT_KINDS = ("429", "500", "503", "timeout", "latency")
+FAULT_KINDS = ("403", "429", "500", "503", "timeout", "latency")
 
 
 @dataclass

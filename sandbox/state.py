@@ -216,6 +216,7 @@ class Operation:
     started: datetime
     polls_in_progress: int
     status: str = "InProgress"
+    error: dict[str, str] | None = None  # set: the operation ends Failed with this error
 
 
 @dataclass

@@ -25,6 +25,7 @@ from shared.domain.models import (
 )
 from shared.domain.plans import ActionKind, Finding, IdempotencyRecord, Outcome
 from shared.domain.policies import Policy
+from shared.domain.refusals import RuleRefusal
 from shared.domain.repositories import TargetPath
 from shared.domain.secrets import SecretRef
 
@@ -221,6 +222,14 @@ class Journal(Protocol):
 
     def release(self, key: str) -> None:
         """Drop a claim after a failure so a redelivery can handle the signal again."""
+        ...
+
+    def remember_refusal(self, refusal: RuleRefusal) -> None:
+        """Keep ARM's refusal of a cache rule (one per rule: a newer one replaces it)."""
+        ...
+
+    def refusals(self, registry: str) -> list[RuleRefusal]:
+        """The remembered refusals of rules in `registry` (its resource id)."""
         ...
 
 

@@ -15,11 +15,20 @@ from shared.domain.ids import ResourceId
 from shared.domain.models import CacheRule, CredentialSet, HealthStatus, SecretVersion
 from shared.domain.plans import Finding, Severity
 from shared.domain.policies import Policy, PolicyAction, PolicyIndex, RuleKind, upstream_for_target
+from shared.domain.refusals import CreateGuard
 from shared.domain.repositories import TargetPath, Upstream
 from shared.domain.rotation import newest_valid
 from shared.domain.secrets import SecretRef
+from shared.domain.upstreams import login_server_mismatch
 
-__all__ = ["expiry_findings", "missing_wildcard_rules", "registry_findings", "squatting_findings"]
+__all__ = [
+    "blocked_wildcard_rules",
+    "expiry_findings",
+    "login_server_findings",
+    "missing_wildcard_rules",
+    "registry_findings",
+    "squatting_findings",
+]
 
 _LIMIT_WARNING = 0.9
 
@@ -35,10 +44,9 @@ def _policy_for(rule: CacheRule, policies: PolicyIndex, registry: str) -> Policy
     return winner if winner is not None and winner.action is PolicyAction.ALLOW else None
 
 
-def missing_wildcard_rules(
+def _prescribed_wildcards(
     registry: ResourceId, rules: Sequence[CacheRule], policies: Sequence[Policy]
 ) -> list[RuleSpec]:
-    """Wildcard allow rows for this registry whose wildcard rule does not exist yet."""
     specs: list[RuleSpec] = []
     for policy in policies:
         if (
@@ -63,6 +71,79 @@ def missing_wildcard_rules(
     return specs
 
 
+def blocked_wildcard_rules(
+    registry: ResourceId,
+    rules: Sequence[CacheRule],
+    policies: Sequence[Policy],
+    *,
+    guard: CreateGuard | None = None,
+) -> list[Finding]:
+    """Prescribed wildcard rules that must not be planned: repositories already sit under their
+    prefix (ACR's TargetRepositoryPrefixMatchesExistingRegistries), or ARM refused them before
+    and nothing they depend on has changed since."""
+    if guard is None:
+        return []
+    findings: list[Finding] = []
+    for spec in _prescribed_wildcards(registry, rules, policies):
+        rule_id = str(registry.child("cacheRules", spec.name))
+        blockers = guard.blockers(spec)
+        refusal = None if blockers else guard.refusal(rule_id, spec, rules)
+        if blockers:
+            shown = ", ".join(str(b) for b in blockers[:10])
+            findings.append(Finding("wildcard-rule-blocked", Severity.WARNING, rule_id,
+                f"policy prescribes wildcard rule {spec.source} -> {spec.target}, but ACR refuses it while "
+                f"{len(blockers)} repositor{'y' if len(blockers) == 1 else 'ies'} exist under {spec.target} ({shown})",
+                f"delete them (cached images are pulled again: az acr repository delete -n {registry.name} "
+                f"--repository <name>), or change the row's targetTemplate to an empty prefix",
+                {"blockingRepositories": [str(b) for b in blockers]}))  # fmt: skip
+        elif refusal is not None:
+            findings.append(Finding("wildcard-rule-refused", Severity.WARNING, rule_id,
+                f"ARM refused wildcard rule {spec.source} -> {spec.target} at {refusal.at.isoformat()} "
+                f"({refusal.reason}); it is not asked again until the registry's repositories or rules change",
+                "look for repositories under the prefix the catalog does not list, or fix what the refusal names",
+                {"refusedAt": refusal.at.isoformat()}))  # fmt: skip
+    return findings
+
+
+def missing_wildcard_rules(
+    registry: ResourceId,
+    rules: Sequence[CacheRule],
+    policies: Sequence[Policy],
+    *,
+    guard: CreateGuard | None = None,
+) -> list[RuleSpec]:
+    """Wildcard allow rows for this registry whose wildcard rule does not exist yet and can be
+    created: with a `guard`, not those `blocked_wildcard_rules` names."""
+    specs = _prescribed_wildcards(registry, rules, policies)
+    if guard is None:
+        return specs
+    return [
+        spec
+        for spec in specs
+        if not guard.blockers(spec)
+        and guard.refusal(str(registry.child("cacheRules", spec.name)), spec, rules) is None
+    ]
+
+
+def login_server_findings(
+    rules: Sequence[CacheRule], credential_sets: Sequence[CredentialSet]
+) -> list[Finding]:
+    """Rules whose credential set was made for another registry than the rule's upstream: ACR
+    sends that registry's username and password to the upstream, and the pulls fail."""
+    sets = {c.id: c for c in credential_sets}
+    findings: list[Finding] = []
+    for rule in rules:
+        used = sets.get(rule.credential_set_id) if rule.credential_set_id is not None else None
+        if used is None or not login_server_mismatch(used.login_server, rule.source.host):
+            continue
+        findings.append(Finding("credential-set-login-server", Severity.WARNING, str(rule.id),
+            f"rule {rule.name} pulls from {rule.source.host} with credential set {used.name}, "
+            f"whose loginServer is {used.login_server}",
+            f"point the rule at a credential set for {rule.source.host}, or fix the set's loginServer",
+            {"loginServer": used.login_server, "upstream": rule.source.host}))  # fmt: skip
+    return findings
+
+
 def registry_findings(
     registry: ResourceId,
     rules: Sequence[CacheRule],
@@ -71,9 +152,12 @@ def registry_findings(
     *,
     rule_limit: int = MAX_CACHE_RULES,
     index: PolicyIndex | None = None,
+    guard: CreateGuard | None = None,
 ) -> list[Finding]:
-    """Policy drift, unmanaged rules, dangling and unused credential sets, health, rule count.
-    `index`: the policies' PolicyIndex, shared by the registries of one audit."""
+    """Policy drift, unmanaged rules, dangling and unused credential sets, health, rule count,
+    credential sets for another login server, missing and blocked wildcard rules.
+    `index`: the policies' PolicyIndex, shared by the registries of one audit; `guard`: the
+    registry's catalog and ARM's earlier refusals (without it, every missing rule is missing)."""
     findings: list[Finding] = []
     name = registry.name
     sets = {c.id: c for c in credential_sets}
@@ -107,13 +191,17 @@ def registry_findings(
                 f"credential set {credential_set.name} is Unhealthy ({health.error_code or 'no code'}: {health.error_message or 'no message'})",
                 f"GET /api/credential-sets/{name}/{credential_set.name}/access explains why",
                 {"errorCode": health.error_code}))  # fmt: skip
-    for spec in missing_wildcard_rules(registry, rules, policies):
+    findings.extend(login_server_findings(rules, credential_sets))
+    findings.extend(blocked_wildcard_rules(registry, rules, policies, guard=guard))
+    for spec in missing_wildcard_rules(registry, rules, policies, guard=guard):
         findings.append(Finding("missing-rule", Severity.WARNING, str(registry.child("cacheRules", spec.name)),
             f"policy prescribes wildcard rule {spec.source} -> {spec.target}, which does not exist",
             f"POST /api/repositories with upstream {spec.source}, or let AUTO_RECONCILE create it"))  # fmt: skip
     if len(rules) >= rule_limit * _LIMIT_WARNING:
         findings.append(Finding("rule-limit", Severity.WARNING if len(rules) < rule_limit else Severity.ERROR, str(registry),
-            f"{name} has {len(rules)} of at most {rule_limit} cache rules", "consolidate static rules under wildcard rules"))  # fmt: skip
+            f"{name} has {len(rules)} of at most {rule_limit} cache rules",
+            "consolidate static rules under wildcard rules: ACR refuses a wildcard rule while any repository exists "
+            "under its prefix, so delete the static rules' cached repositories first (their images are pulled again)"))  # fmt: skip
     return findings
 
 

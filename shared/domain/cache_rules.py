@@ -1,9 +1,12 @@
 """ACR's own rules for cache rules, checked before we ask ARM: names, overlaps, limits, credentials.
 
 ACR refuses a wildcard rule that overlaps another wildcard rule (same target, or one target path
-containing the other), two static rules with the same target, more than 1,000 rules, and Docker Hub
-sources without a credential set. A static rule may sit under a wildcard. Checking first turns an
-opaque 400 into a reason a person can act on, and lets a dry run say what would fail.
+containing the other), two static rules with the same target, more than 1,000 rules, a static
+rule whose target repository exists, a wildcard rule whose target prefix already holds any
+repository (`TargetRepositoryPrefixMatchesExistingRegistries`), and rules whose credentials do not
+fit the upstream (`upstreams.py`: Docker Hub needs a credential set, MCR takes none). A static rule
+may sit under a wildcard. Checking first turns an opaque 4xx into a reason a person can act on,
+and lets a dry run say what would fail.
 """
 
 from __future__ import annotations
@@ -15,10 +18,12 @@ from dataclasses import dataclass
 
 from shared.domain.models import CacheRule
 from shared.domain.repositories import TargetPath, Upstream
+from shared.domain.upstreams import credential_problem
 
 __all__ = [
     "MAX_CACHE_RULES",
     "RuleSpec",
+    "blocking_repositories",
     "check_new_rule",
     "derive_rule_name",
     "find_serving_rule",
@@ -67,23 +72,56 @@ def _overlaps(a: TargetPath, b: TargetPath) -> bool:
     return longer[: len(shorter)] == shorter
 
 
+def blocking_repositories(
+    target: TargetPath, repositories: Iterable[TargetPath]
+) -> list[TargetPath]:
+    """The existing repositories that stop ACR from creating a rule for `target`: for a
+    wildcard, every repository under its prefix (any repository at all for `*`); for a static
+    target, the repository itself. Sorted."""
+    if target.is_wildcard:
+        found = {r for r in repositories if target.covers(r)}
+    else:
+        found = {r for r in repositories if r == target}
+    return sorted(found, key=str)
+
+
+def _blocked_reason(spec: RuleSpec, blockers: Sequence[TargetPath]) -> str:
+    if not spec.is_wildcard:
+        return (
+            f"repository {spec.target} already exists in the registry (ACR refuses a cache rule whose target "
+            "repository exists); change the row's targetTemplate or move the repository"
+        )
+    shown = ", ".join(str(b) for b in blockers[:10])
+    more = f" and {len(blockers) - 10} more" if len(blockers) > 10 else ""
+    return (
+        f"{len(blockers)} repositor{'y' if len(blockers) == 1 else 'ies'} already exist under "
+        f"{spec.target} ({shown}{more}); ACR refuses a wildcard rule whose target prefix holds "
+        "any repository: delete them (cached images are pulled again) or choose another prefix"
+    )
+
+
 def check_new_rule(
     spec: RuleSpec,
     existing: Sequence[CacheRule],
     *,
     limit: int = MAX_CACHE_RULES,
     known_credential_sets: Iterable[str] | None = None,
+    repositories: Iterable[TargetPath] | None = None,
 ) -> list[str]:
-    """Reasons ACR would refuse `spec` next to `existing` rules; empty when it would accept it."""
+    """Reasons ACR would refuse `spec` next to `existing` rules; empty when it would accept it.
+    `repositories`: the registry's catalog, when known (the target must not be taken)."""
     reasons: list[str] = []
     if not _RULE_NAME.match(spec.name):
         reasons.append(f"rule name {spec.name!r} must be 5-50 letters, digits and hyphens")
     if spec.source.is_wildcard != spec.target.is_wildcard:
         reasons.append("source and target must both be wildcards (ending in '*') or both static")
-    if spec.source.is_docker_hub and not spec.credential_set:
-        reasons.append(
-            "Docker Hub only allows authenticated pulls: the rule needs a credential set"
-        )
+    problem = credential_problem(spec.source.host, has_credential_set=bool(spec.credential_set))
+    if problem is not None:
+        reasons.append(problem)
+    if repositories is not None:
+        blockers = blocking_repositories(spec.target, repositories)
+        if blockers:
+            reasons.append(_blocked_reason(spec, blockers))
     if spec.credential_set and known_credential_sets is not None:
         names = {n.lower() for n in known_credential_sets}
         if spec.credential_set.lower() not in names:

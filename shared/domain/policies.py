@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 from shared.domain.cache_rules import RuleSpec, derive_rule_name
 from shared.domain.names import validate_rule_name
 from shared.domain.repositories import TargetPath, Upstream
+from shared.domain.upstreams import credential_problem
 from shared.errors import InvalidInputError, InvalidPolicyError
 
 __all__ = ["Decision", "Policy", "PolicyAction", "PolicyIndex", "RuleKind", "decide"]
@@ -137,10 +138,13 @@ class Policy:
                 validate_rule_name(self.credential_set, kind="credential set")
             except InvalidInputError as exc:
                 raise InvalidPolicyError(f"{where}: {exc}") from exc
-        elif self.upstream.is_docker_hub:
-            raise InvalidPolicyError(
-                f"{where}: Docker Hub only allows authenticated pulls; set credentialSet"
-            )
+        # the upstream support table (upstreams.py): Docker Hub needs credentials, MCR takes none
+        problem = credential_problem(
+            self.upstream.host, has_credential_set=self.credential_set is not None
+        )
+        if problem is not None:
+            fix = "remove credentialSet" if self.credential_set else "set credentialSet"
+            raise InvalidPolicyError(f"{where}: {problem}; {fix}")
 
     def matches(self, upstream: Upstream, registry: str) -> bool:
         """True when this enabled row applies to `upstream` in `registry`."""

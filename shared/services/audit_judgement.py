@@ -51,7 +51,7 @@ def judge(
     findings: list[Finding] = []
     for registry in observation.registries:
         findings += registry_findings(
-            registry.id, registry.rules, registry.sets, policies, index=index
+            registry.id, registry.rules, registry.sets, policies, index=index, guard=registry.guard
         )
         findings += registry.unreadable or squatting_findings(
             registry.id, registry.repositories, registry.rules, policies
@@ -85,7 +85,7 @@ def _missing_rules(observed: list[ObservedRegistry], policies: Sequence[Policy])
             changes=CacheRuleCreation(spec),
         )
         for r in observed
-        for spec in missing_wildcard_rules(r.id, r.rules, policies)
+        for spec in missing_wildcard_rules(r.id, r.rules, policies, guard=r.guard)
     ]
 
 

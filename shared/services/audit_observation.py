@@ -21,6 +21,7 @@ from datetime import datetime
 from shared.domain.ids import ResourceId
 from shared.domain.models import CacheRule, CredentialSet, SecretVersion, VaultAccess
 from shared.domain.plans import Finding, Severity
+from shared.domain.refusals import CreateGuard
 from shared.domain.repositories import TargetPath
 from shared.domain.secrets import SecretRef
 from shared.errors import CachekeeperError, PermanentError
@@ -28,6 +29,7 @@ from shared.services.access_checks import RoleAssignmentLists
 from shared.services.context import Context, fan_out
 from shared.services.diagnosis import vault_id_for
 from shared.services.rotations import last_refreshes, observe_versions
+from shared.services.rule_refusals import create_guard
 
 __all__ = ["Observation", "ObservedRegistry", "observe"]
 
@@ -41,6 +43,7 @@ class ObservedRegistry:
     sets: list[CredentialSet]
     repositories: list[TargetPath]
     unreadable: list[Finding]  # why the repositories could not be read (then they are empty)
+    guard: CreateGuard | None = None  # what a create depends on: the catalog, ARM's refusals
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,7 +87,8 @@ def _read_registry(ctx: Context, registry: ResourceId) -> ObservedRegistry:
     rules = ctx.registry.list_cache_rules(registry)
     sets = ctx.registry.list_credential_sets(registry)
     repositories, unreadable = _repositories(ctx, registry)
-    return ObservedRegistry(registry, rules, sets, repositories, unreadable)
+    guard = create_guard(ctx, registry, None if unreadable else repositories)
+    return ObservedRegistry(registry, rules, sets, repositories, unreadable, guard)
 
 
 def _repositories(ctx: Context, registry: ResourceId) -> tuple[list[TargetPath], list[Finding]]:

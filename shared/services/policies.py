@@ -18,6 +18,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 from shared.domain.policies import Policy, PolicyAction
+from shared.domain.upstreams import UpstreamAuth, auth_mode
 from shared.errors import (
     AccessDeniedError,
     ConcurrencyError,
@@ -235,10 +236,11 @@ def explain_request(ctx: Context, data: Any) -> dict[str, Any]:
 
 
 def check_credential_sets(ctx: Context, policies: Sequence[Policy]) -> list[str]:
-    """Reject rows naming a credential set no registry they apply to has; return warnings."""
+    """Reject rows naming a credential set no registry they apply to has; return warnings (also
+    for upstreams the support table does not know: allowed either way, ACR decides)."""
     named = [p for p in policies if p.action is PolicyAction.ALLOW and p.credential_set]
     if not named:
-        return []
+        return _unknown_upstreams(policies)
     registries = list(ctx.settings.managed_registries)
     managed = {r.name.lower() for r in registries}
     for policy in named:
@@ -269,7 +271,13 @@ def check_credential_sets(ctx: Context, policies: Sequence[Policy]) -> list[str]
             )
         warnings += [f"policy {policy.id!r}: credential set {policy.credential_set!r} does not exist in {r}; requests there will be refused"
                      for r in readable if r not in having]  # fmt: skip
-    return warnings
+    return warnings + _unknown_upstreams(policies)
+
+
+def _unknown_upstreams(policies: Sequence[Policy]) -> list[str]:
+    return [f"policy {p.id!r}: upstream {p.upstream.host} is not in artifact cache's upstream support table; "
+            "ACR decides whether it is supported and whether it needs a credential set"
+            for p in policies if p.action is PolicyAction.ALLOW and auth_mode(p.upstream.host) is UpstreamAuth.UNKNOWN]  # fmt: skip
 
 
 def _check_id(policy: Policy) -> None:

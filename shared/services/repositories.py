@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from shared.domain.actions import CacheRuleCreation
+from shared.domain.audit import login_server_findings
 from shared.domain.cache_rules import RuleSpec, check_new_rule, find_serving_rule
 from shared.domain.ids import ResourceId
 from shared.domain.models import CacheRule
@@ -27,12 +28,14 @@ from shared.domain.plans import (
     fingerprint,
 )
 from shared.domain.policies import Decision, decide, upstream_for_target
+from shared.domain.refusals import CreateGuard
 from shared.domain.repositories import TargetPath, Upstream
 from shared.errors import AccessDeniedError, InvalidInputError, PermanentError
 from shared.services.appliers.cache_rules import record_created, send_cache_rule
 from shared.services.context import Context
 from shared.services.records import record_findings, record_signal
 from shared.services.results import Reaction, ReactionStatus
+from shared.services.rule_refusals import read_catalog, remember_refused_rule
 from shared.signals.repository_requests import RepositoryRequest, read_repository_request
 
 __all__ = ["parse_repository_request", "request", "request_repository", "request_target"]
@@ -137,10 +140,12 @@ def request_repository(
         created = send_cache_rule(ctx, action)
     except PermanentError as error:
         # State moved between the checks and the PUT (or ACR knows a rule we do not): its refusal
-        # is the reason.
+        # is the reason, and it is remembered so the same state does not ask again.
+        remember_refused_rule(ctx, registry, spec, error)
         refused = _refusal(where, f"ACR refused rule {spec.name}: {error}", decision, spec)
         return _finish(ctx, refused, dry_run=False, signal_id=signal_id)
     outcome = record_created(ctx, action, signal_id, created)
+    record_findings(ctx, assessment.plan.findings, signal_id=signal_id)  # warnings, if any
     state = outcome.health
     succeeded = outcome.status is OutcomeStatus.SUCCEEDED
     reason = f"created rule {spec.name}" if succeeded else f"rule {spec.name} ended {state}"
@@ -204,28 +209,52 @@ def _assess(ctx: Context, registry: ResourceId, upstream: Upstream) -> _Assessme
     if serving is not None:
         message = f"{upstream} is already served by rule {serving.name} ({serving.source} -> {serving.target})"
         return _Assessment(ReactionStatus.NO_CHANGE, message, Plan(where), decision, spec)
-    credential_sets = (
-        [c.name for c in ctx.registry.list_credential_sets(registry)]
-        if spec.credential_set
-        else None
+    sets = ctx.registry.list_credential_sets(registry) if spec.credential_set else None
+    rule_id = registry.child("cacheRules", spec.name)
+    guard = _guard(ctx, registry, spec, str(rule_id))
+    known_sets = None if sets is None else [c.name for c in sets]
+    reasons = check_new_rule(
+        spec, rules, known_credential_sets=known_sets, repositories=guard.repositories
     )
-    reasons = check_new_rule(spec, rules, known_credential_sets=credential_sets)
-    reasons += _target_exists(ctx, registry, spec)
+    if guard.repositories is None:
+        reasons += _target_exists(ctx, registry, spec)
+    refused = None if reasons else guard.refusal(str(rule_id), spec, rules)
+    if refused is not None:
+        reasons.append(f"ARM refused it at {refused.at.isoformat()} ({refused.reason}) and the "
+                       "registry's repositories and rules have not changed since")  # fmt: skip
     if reasons:
         return _refusal(
             where, f"cannot create rule {spec.name}: {'; '.join(reasons)}", decision, spec
         )
-    rule_id = registry.child("cacheRules", spec.name)
     creation = CacheRuleCreation(spec, decision.policy.id if decision.policy else None)
     action = Action(ActionKind.CREATE_CACHE_RULE, str(rule_id), decision.reason, creation)
     state = fingerprint([str(upstream), sorted(r.name for r in rules)])
-    return _Assessment(ReactionStatus.PLANNED, decision.reason, Plan(where, (action,), (), state), decision, spec)  # fmt: skip
+    warnings = tuple(login_server_findings([_planned(registry, spec)], sets or []))
+    return _Assessment(ReactionStatus.PLANNED, decision.reason, Plan(where, (action,), warnings, state), decision, spec)  # fmt: skip
+
+
+def _guard(ctx: Context, registry: ResourceId, spec: RuleSpec, rule_id: str) -> CreateGuard:
+    # A wildcard needs the catalog (any repository under its prefix blocks it); a static rule
+    # needs it only to compare with a remembered refusal, else one point read answers.
+    refusals = ctx.journal.refusals(str(registry))
+    remembered = any(r.rule.lower() == rule_id.lower() for r in refusals)
+    repositories = read_catalog(ctx, registry) if spec.is_wildcard or remembered else None
+    return CreateGuard(repositories, tuple(refusals))
+
+
+def _planned(registry: ResourceId, spec: RuleSpec) -> CacheRule:
+    """The rule as it will exist, for the checks that judge existing rules."""
+    credential_set = (
+        registry.child("credentialSets", spec.credential_set) if spec.credential_set else None
+    )
+    return CacheRule(
+        registry.child("cacheRules", spec.name), spec.source, spec.target, credential_set
+    )
 
 
 def _target_exists(ctx: Context, registry: ResourceId, spec: RuleSpec) -> list[str]:
     # ACR refuses a static rule whose target repository already exists; asking the data plane
-    # first turns that into a reason before any write. A wildcard target is a namespace, not a
-    # repository, so there is nothing to look up.
+    # first turns that into a reason before any write (wildcards are checked on the catalog).
     if spec.is_wildcard:
         return []
     try:

@@ -179,8 +179,37 @@ def test_rate_faults_are_reproducible_with_a_seed(sandbox: Sandbox) -> None:
             "mcr/dotnet/runtime",
             "CacheRuleOverlap",
         ),
-        ("team-a-api", "ghcr.io/team-a/api", "team-a/api", "TargetRepositoryExists"),
-        ("dockerhub-nocreds", "docker.io/library/alpine", "hub/alpine", "CredentialSetRequired"),
+        # real codes: Azure/ARO-HCP#2639, #5176, terraform-provider-azurerm#27983 (fidelity.md)
+        (
+            "team-a-api",
+            "ghcr.io/team-a/api",
+            "team-a/api",
+            "TargetRepositoryAlreadyPresentInRegistry",
+        ),
+        (
+            "team-a-all",
+            "ghcr.io/team-a/*",
+            "team-a/*",
+            "TargetRepositoryPrefixMatchesExistingRegistries",
+        ),
+        (
+            "mcr-all",
+            "mcr.microsoft.com/*",
+            "mcr/*",
+            "TargetRepositoryPrefixMatchesExistingRegistries",
+        ),
+        (
+            "dockerhub-nocreds",
+            "docker.io/library/alpine",
+            "hub/alpine",
+            "EnforceDockerAuthentication",
+        ),
+        (
+            "gar-nocreds",
+            "europe-docker.pkg.dev/acme/images/app",
+            "gar/app",
+            "CredentialSetRequired",
+        ),
         ("bad", "mcr.microsoft.com/x", "mcr/x", "InvalidResourceName"),
         ("bad_name!", "mcr.microsoft.com/x", "mcr/x", "InvalidResourceName"),
         ("half-wildcard", "mcr.microsoft.com/*", "mcr/dotnet", "InvalidWildcardRule"),
@@ -191,7 +220,7 @@ def test_acr_refuses_invalid_rules(
 ) -> None:
     cred = (
         DOCKERHUB_ID
-        if source.startswith("docker.io/") and code != "CredentialSetRequired"
+        if source.startswith("docker.io/") and code != "EnforceDockerAuthentication"
         else None
     )
     with pytest.raises(HttpResponseError) as info:
@@ -360,3 +389,60 @@ def test_unsupported_api_version_is_refused(sandbox: Sandbox) -> None:
     assert info.value.status_code == 400
     assert info.value.error is not None and info.value.error.code == "InvalidApiVersionParameter"
     clients.close()
+
+
+def test_wildcard_rule_over_no_repository_is_created(sdk_clients: SdkClients) -> None:
+    # the prefix team-b/ holds nothing (team-a/api and team-a/worker are beside it)
+    rule = _create(sdk_clients, "team-b-all", "ghcr.io/team-b/*", "team-b/*", None)
+    assert rule.provisioning_state == "Succeeded"
+
+
+def test_registry_wide_wildcard_is_refused_while_any_repository_exists(
+    sdk_clients: SdkClients, sandbox: Sandbox
+) -> None:
+    registry = sandbox.registry("fabrikamcache")
+    with pytest.raises(HttpResponseError) as info:
+        sdk_clients.acr.cache_rules.begin_create(
+            RG_CACHE, "fabrikamcache", "everything", {"properties": {
+                "sourceRepository": "mcr.microsoft.com/*", "targetRepository": "*"}},
+        ).result()  # fmt: skip
+    assert info.value.status_code == 409
+    assert info.value.error is not None
+    assert info.value.error.code == "TargetRepositoryPrefixMatchesExistingRegistries"
+    registry.repositories.clear()  # the last repository deleted: now ACR accepts it
+    rule = sdk_clients.acr.cache_rules.begin_create(
+        RG_CACHE, "fabrikamcache", "everything", {"properties": {
+            "sourceRepository": "mcr.microsoft.com/*", "targetRepository": "*"}},
+    ).result()  # fmt: skip
+    assert rule.provisioning_state == "Succeeded"
+
+
+@pytest.mark.parametrize("enforced", [True, False])
+def test_auth_only_upstream_without_credentials_is_an_option(
+    sdk_clients: SdkClients, sandbox: Sandbox, enforced: bool
+) -> None:
+    # the overview says dhi.io allows authenticated pulls only; whether ACR refuses the rule
+    # (rather than failing pulls) is not documented
+    sandbox.options.enforce_auth_only_upstreams = enforced
+    if enforced:
+        with pytest.raises(HttpResponseError) as info:
+            _create(sdk_clients, "dhi-python", "dhi.io/python", "dhi/python", None)
+        assert info.value.error is not None and info.value.error.code == "CredentialSetRequired"
+    else:
+        rule = _create(sdk_clients, "dhi-python", "dhi.io/python", "dhi/python", None)
+        assert rule.provisioning_state == "Succeeded"
+
+
+@pytest.mark.parametrize("in_lro", [False, True])
+def test_a_wildcard_over_repositories_is_refused_on_the_put_or_by_the_operation(
+    sdk_clients: SdkClients, sandbox: Sandbox, in_lro: bool
+) -> None:
+    # whether ACR answers the PUT with 409 or fails the operation is not documented: either
+    # way the SDK raises with ACR's code and no rule is left behind
+    sandbox.options.prefix_refusal_in_lro = in_lro
+    with pytest.raises(HttpResponseError) as info:
+        _create(sdk_clients, "team-a-all", "ghcr.io/team-a/*", "team-a/*", None)
+    assert info.value.error is not None
+    assert info.value.error.code == "TargetRepositoryPrefixMatchesExistingRegistries"
+    assert info.value.status_code == (200 if in_lro else 409)
+    assert "team-a-all" not in sandbox.registry("contosocache").cache_rules

@@ -162,3 +162,19 @@ def test_concurrent_successes_keep_the_newest(connection_string: str, table: str
     with ThreadPoolExecutor(max_workers=4) as pool:
         list(pool.map(record, range(4)))
     assert workers[0].last_success("cs", ActionKind.REFRESH_CREDENTIAL_SET) == max(moments)
+
+
+def test_rule_refusals_are_kept_one_per_rule_and_listed_by_registry(journal: TableJournal) -> None:
+    from shared.domain.refusals import RuleRefusal
+
+    registry = (
+        "/subscriptions/s/resourceGroups/rg/providers/Microsoft.ContainerRegistry/registries/Reg1"
+    )
+    other = registry.replace("Reg1", "reg2")
+    at = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+    journal.remember_refusal(RuleRefusal(f"{registry}/cacheRules/team-all", "s1", "409 no", at))
+    journal.remember_refusal(RuleRefusal(f"{registry}/cacheRules/team-all", "s2", "409 again", at))
+    journal.remember_refusal(RuleRefusal(f"{other}/cacheRules/team-all", "s3", "409", at))
+    (kept,) = journal.refusals(registry.lower())
+    assert (kept.state, kept.reason, kept.at) == ("s2", "409 again", at)  # the newer replaced it
+    assert [r.state for r in journal.refusals(other)] == ["s3"]

@@ -14,6 +14,7 @@ from typing import Any
 from shared.domain.ids import ResourceId
 from shared.domain.models import CredentialSet
 from shared.domain.plans import ActionKind, Finding, Outcome
+from shared.domain.refusals import RuleRefusal
 from shared.domain.secrets import SecretRef
 from shared.ports import Claim, Journal, Registry
 
@@ -112,3 +113,11 @@ class WorkerJournal:
     def release(self, key: str) -> None:
         self._worker.check()
         self._inner.release(key)
+
+    def remember_refusal(self, refusal: RuleRefusal) -> None:
+        self._worker.check()
+        self._inner.remember_refusal(refusal)
+
+    def refusals(self, registry: str) -> list[RuleRefusal]:
+        self._worker.check()
+        return self._inner.refusals(registry)

@@ -1,4 +1,5 @@
-"""An in-memory ACR: credential sets and cache rules with ACR's rules (names, overlaps, limits)."""
+"""An in-memory ACR: credential sets and cache rules with ACR's rules (names, overlaps, limits,
+existing repositories)."""
 
 from __future__ import annotations
 
@@ -119,12 +120,12 @@ class MemoryRegistry:
         with self._lock:
             registry = self._registry(registry)
             names = [c.name for c in self.list_credential_sets(registry)]
+            # as ACR: the static target, or anything under a wildcard's prefix, must not exist
             reasons = check_new_rule(
                 spec, self.list_cache_rules(registry), limit=self._rule_limit,
                 known_credential_sets=names if spec.credential_set else None,
+                repositories=self.repositories[registry],
             )  # fmt: skip
-            if not spec.is_wildcard and spec.target in self.repositories[registry]:
-                reasons.append(f"repository {spec.target} already exists in the registry")
             if reasons:
                 raise PolicyViolationError(
                     f"cannot create cache rule {spec.name}: {'; '.join(reasons)}"

@@ -17,6 +17,7 @@ from shared.domain.plans import (
     OutcomeStatus,
 )
 from shared.domain.policies import Policy
+from shared.domain.refusals import RuleRefusal
 from shared.errors import ConcurrencyError, NotFoundError
 from shared.ports import Claim, ClaimStatus, StoredPolicy
 
@@ -70,6 +71,7 @@ class MemoryJournal:
         self.outcome_log: list[Outcome] = []
         self.finding_log: list[tuple[datetime, str, Finding]] = []
         self.records: dict[str, IdempotencyRecord] = {}
+        self.rule_refusals: dict[str, RuleRefusal] = {}
 
     def record_outcome(self, outcome: Outcome) -> None:
         with self._lock:
@@ -122,6 +124,13 @@ class MemoryJournal:
     def release(self, key: str) -> None:
         with self._lock:
             self.records.pop(key, None)
+
+    def remember_refusal(self, refusal: RuleRefusal) -> None:
+        with self._lock:
+            self.rule_refusals[refusal.rule.lower()] = refusal
+
+    def refusals(self, registry: str) -> list[RuleRefusal]:
+        return [r for r in self.rule_refusals.values() if r.registry.lower() == registry.lower()]
 
 
 class MemoryReportStore:

@@ -35,6 +35,7 @@ from shared.adapters.tables._codec import (
     load_finding,
     load_outcome,
 )
+from shared.adapters.tables._refusals import load_refusals, save_refusal
 from shared.domain.plans import (
     ActionKind,
     Finding,
@@ -43,6 +44,7 @@ from shared.domain.plans import (
     Outcome,
     OutcomeStatus,
 )
+from shared.domain.refusals import RuleRefusal
 from shared.errors import ConcurrencyError, ConflictError, NotFoundError
 from shared.ports import Claim, ClaimStatus
 
@@ -149,6 +151,14 @@ class TableJournal:
         """Drop a claim after a failure so a redelivery can handle the signal again."""
         with sdk_errors(f"release claim {key!r}"):
             self._table.client().delete_entity(CLAIMS, claim_row(key))  # missing is fine
+
+    def remember_refusal(self, refusal: RuleRefusal) -> None:
+        """Keep ARM's refusal of a cache rule (partition `refusal`, `_refusals.py`)."""
+        save_refusal(self._table, refusal)
+
+    def refusals(self, registry: str) -> list[RuleRefusal]:
+        """The remembered refusals of rules in `registry`."""
+        return load_refusals(self._table, registry)
 
     def _mark_success(self, resource: str, action: ActionKind, at: datetime) -> None:
         moment = as_utc(at)

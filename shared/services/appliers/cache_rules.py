@@ -1,4 +1,5 @@
-"""Applier for `create-cache-rule`: the rule the payload names, created in its registry.
+"""Applier for `create-cache-rule`: the rule the payload names, created in its registry. ARM's
+refusal is remembered (`rule_refusals.py`), so the create is not planned again for the same state.
 
 `send_cache_rule` and `record_created` are its two halves, for a caller (a repository request)
 that turns ACR's refusal into a reasoned rejection instead of a failed action.
@@ -15,6 +16,7 @@ from shared.domain.plans import Action, Outcome
 from shared.errors import InvalidInputError, PermanentError
 from shared.services.context import Context
 from shared.services.records import record_action
+from shared.services.rule_refusals import remember_refused_rule
 
 __all__ = ["create_cache_rule", "record_created", "send_cache_rule"]
 
@@ -47,5 +49,8 @@ def create_cache_rule(ctx: Context, action: Action, signal_id: str) -> Outcome:
     try:
         created = send_cache_rule(ctx, action)
     except PermanentError as error:
+        refused = ResourceId.parse(action.resource).parent
+        if refused is not None and isinstance(action.changes, CacheRuleCreation):
+            remember_refused_rule(ctx, refused, action.changes.rule, error)
         return record_action(ctx, action, signal_id, error=error)
     return record_created(ctx, action, signal_id, created)
