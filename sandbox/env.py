@@ -21,6 +21,7 @@ class SandboxOptions:
     lro_in_progress_polls: int = 0  # status polls answered InProgress before an LRO finishes
     max_cache_rules: int = 1000  # per registry, as documented for ACR
     async_patch: bool = False  # PATCH answers 201 + Azure-AsyncOperation instead of 200
+    kv_versions_order: str = "created"  # list-versions order: created | newest-first | version-id
 
 
 @dataclass

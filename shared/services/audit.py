@@ -43,7 +43,7 @@ from shared.errors import PermanentError
 from shared.services.access_checks import RoleAssignmentLists
 from shared.services.appliers import apply_actions
 from shared.services.context import MAX_CONCURRENCY, Context
-from shared.services.credential_sets import last_refreshes, observe_versions
+from shared.services.credential_sets import announced_versions, last_refreshes, observe_versions
 from shared.services.diagnosis import diagnose_credential_set, vault_id_for
 from shared.services.gc_pause import cyclic_gc_paused
 
@@ -339,6 +339,8 @@ def _observe_and_plan(
             now=now,
             last_refresh=last_refreshes(ctx, sets),
             refresh_when_unknown=False,
+            announced=announced_versions(ctx, list(versions)),
+            pin_disabled_latest=ctx.settings.pins_disabled_latest,
         )
         create_rules = _missing_rules(observed, policies)
         rule_ids = fingerprint(sorted(rule.id.key for r in observed for rule in r.rules))

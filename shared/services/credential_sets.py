@@ -20,7 +20,7 @@ from shared.services.context import Context, fan_out
 from shared.services.records import record_findings, record_terminal
 from shared.services.results import Reaction, ReactionStatus
 
-__all__ = ["last_refreshes", "observe_versions", "sync_credential_set"]
+__all__ = ["announced_versions", "last_refreshes", "observe_versions", "sync_credential_set"]
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +55,16 @@ def observe_versions(
     return versions, findings
 
 
+def announced_versions(
+    ctx: Context, secrets: Sequence[SecretRef]
+) -> dict[SecretRef, dict[str, datetime]]:
+    """For each secret (versionless), the versions its rotation events named and when: what
+    orders versions created in the same second (`shared/domain/versions.py`)."""
+    distinct = sorted({s.versionless() for s in secrets}, key=str)
+    found = fan_out(ctx.journal.announcements, distinct)
+    return {secret: told for secret, told in zip(distinct, found, strict=True) if told}
+
+
 def last_refreshes(
     ctx: Context, credential_sets: Sequence[CredentialSet]
 ) -> dict[ResourceId, datetime]:
@@ -86,6 +96,8 @@ def sync_credential_set(
         now=ctx.clock.now(),
         last_refresh=last_refreshes(ctx, [credential_set]),
         scope=str(credential_set.id),
+        announced=announced_versions(ctx, credential_set.secrets()),
+        pin_disabled_latest=ctx.settings.pins_disabled_latest,
     )
     plan = Plan(plan.scope, plan.actions, (*missing, *plan.findings), plan.state_fingerprint)
     if dry_run:

@@ -17,7 +17,7 @@ from shared.domain.plans import Plan
 from shared.domain.secrets import SecretRef
 from shared.services.access_checks import RoleAssignmentLists, check_secret_access
 from shared.services.context import Context, fan_out
-from shared.services.credential_sets import observe_versions
+from shared.services.credential_sets import announced_versions, observe_versions
 
 __all__ = ["diagnose_credential_set", "vault_id_for"]
 
@@ -49,6 +49,7 @@ def diagnose_credential_set(
     lists = lists or RoleAssignmentLists(ctx)
     if versions is None:
         versions, _ = observe_versions(ctx, secrets)
+    announced = announced_versions(ctx, secrets)
     vault_ids = {s.vault_name: vault_id_for(ctx, s) for s in secrets}
     managed = sorted({v for v in vault_ids.values() if v is not None}, key=str)
     models: dict[ResourceId, VaultAccess] = dict(vaults or {})
@@ -58,13 +59,14 @@ def diagnose_credential_set(
     def check(secret: SecretRef) -> SecretCheck:
         vault_id = vault_ids[secret.vault_name]
         found = versions.get(secret.versionless())
+        told = announced.get(secret.versionless())
         if vault_id is None:
-            return SecretCheck(secret, found, None)
+            return SecretCheck(secret, found, None, announced=told)
         model = models[vault_id]
         verdict = None
         if credential_set.principal_id:
             verdict = check_secret_access(ctx, credential_set, secret, vault_id, model, lists=lists)
-        return SecretCheck(secret, found, vault_id, model.rbac, verdict)
+        return SecretCheck(secret, found, vault_id, model.rbac, verdict, told)
 
     # vaults concurrently; a vault's secrets one after the other, since they share one list
     per_vault: dict[str, list[int]] = {}
@@ -73,4 +75,10 @@ def diagnose_credential_set(
     groups = list(per_vault.values())
     done = fan_out(lambda group: [(i, check(secrets[i])) for i in group], groups)
     checks = [c for _, c in sorted((pair for group in done for pair in group), key=lambda p: p[0])]
-    return plan_access_repair(credential_set, checks, now=ctx.clock.now(), fix=fix)
+    return plan_access_repair(
+        credential_set,
+        checks,
+        now=ctx.clock.now(),
+        fix=fix,
+        pin_disabled_latest=ctx.settings.pins_disabled_latest,
+    )

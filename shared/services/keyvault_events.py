@@ -18,8 +18,8 @@ from shared.domain.rotation import plan_rotation
 from shared.domain.secrets import SecretRef
 from shared.services.appliers import apply_actions
 from shared.services.context import Context
-from shared.services.credential_sets import last_refreshes, observe_versions
-from shared.services.records import record_findings, record_terminal
+from shared.services.credential_sets import announced_versions, last_refreshes, observe_versions
+from shared.services.records import record_announcement, record_findings, record_terminal
 from shared.services.results import Ignored, Reaction, ReactionStatus
 from shared.signals.keyvault import KeyVaultEventKind, KeyVaultSignal
 
@@ -46,6 +46,8 @@ def rotate_secret(ctx: Context, signal: KeyVaultSignal, signal_id: str) -> React
     """A secret event (new version, near expiry, expired): move every managed credential set that
     references the secret to its newest valid version; expiry events also report what breaks."""
     assert signal.secret is not None  # every secret event carries one (parse_keyvault_signal)
+    if signal.kind is KeyVaultEventKind.SECRET_NEW_VERSION:
+        record_announcement(ctx, signal.secret, at=signal.time)
     return _rotate(ctx, signal, signal.secret.versionless())
 
 
@@ -62,6 +64,11 @@ def _rotate(ctx: Context, signal: KeyVaultSignal, secret: SecretRef) -> Reaction
         now=ctx.clock.now(),
         last_refresh=last_refreshes(ctx, credential_sets),
         scope=str(secret),
+        # only a new version is news: near-expiry and expiry leave the latest version as it was,
+        # so a versionless reference with no known refresh is not refreshed for them
+        refresh_when_unknown=signal.kind is KeyVaultEventKind.SECRET_NEW_VERSION,
+        announced=announced_versions(ctx, [secret]),
+        pin_disabled_latest=ctx.settings.pins_disabled_latest,
     )
     findings = [*missing, *plan.findings]
     if signal.kind in (KeyVaultEventKind.SECRET_NEAR_EXPIRY, KeyVaultEventKind.SECRET_EXPIRED):

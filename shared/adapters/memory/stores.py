@@ -17,6 +17,7 @@ from shared.domain.plans import (
     OutcomeStatus,
 )
 from shared.domain.policies import Policy
+from shared.domain.secrets import SecretRef
 from shared.errors import ConcurrencyError, NotFoundError
 from shared.ports import Claim, ClaimStatus, StoredPolicy
 
@@ -70,6 +71,18 @@ class MemoryJournal:
         self.outcome_log: list[Outcome] = []
         self.finding_log: list[tuple[datetime, str, Finding]] = []
         self.records: dict[str, IdempotencyRecord] = {}
+        self.announced: dict[str, dict[str, datetime]] = {}
+
+    def record_announcement(self, secret: SecretRef, *, at: datetime) -> None:
+        if secret.version is None:
+            return
+        with self._lock:
+            known = self.announced.setdefault(str(secret.versionless()), {})
+            known[secret.version] = max(at, known.get(secret.version, at))
+
+    def announcements(self, secret: SecretRef) -> dict[str, datetime]:
+        with self._lock:
+            return dict(self.announced.get(str(secret.versionless()), {}))
 
     def record_outcome(self, outcome: Outcome) -> None:
         with self._lock:
