@@ -162,3 +162,25 @@ def test_concurrent_successes_keep_the_newest(connection_string: str, table: str
     with ThreadPoolExecutor(max_workers=4) as pool:
         list(pool.map(record, range(4)))
     assert workers[0].last_success("cs", ActionKind.REFRESH_CREDENTIAL_SET) == max(moments)
+
+
+def test_announcements_are_kept_per_secret_with_sub_second_times(journal: TableJournal) -> None:
+    from shared.adapters.memory import MemoryJournal
+    from shared.domain.secrets import SecretRef
+
+    secret = SecretRef.parse("https://kv-cache.vault.azure.net/secrets/Hub-Token")
+    other = SecretRef.parse("https://kv-cache.vault.azure.net/secrets/hub-token-2")
+    first = DAY_ONE + timedelta(microseconds=100_000)
+    second = DAY_ONE + timedelta(microseconds=500_000)
+    for store in (journal, MemoryJournal()):
+        assert store.announcements(secret) == {}
+        store.record_announcement(secret.with_version("b" * 32), at=second)
+        store.record_announcement(secret.with_version("a" * 32), at=first)
+        store.record_announcement(secret.with_version("a" * 32), at=first)  # a redelivery
+        store.record_announcement(other.with_version("c" * 32), at=second)
+        store.record_announcement(secret, at=second)  # versionless: nothing to remember
+        assert store.announcements(secret.with_version("d" * 32)) == {
+            "a" * 32: first,
+            "b" * 32: second,
+        }
+        assert store.announcements(other) == {"c" * 32: second}
