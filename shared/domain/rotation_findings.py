@@ -61,12 +61,12 @@ def order_unknown(secret: ObservedSecret, tied: Sequence[SecretVersion]) -> Find
     names = ", ".join(v.version for v in tied)
     return Finding(
         kind="secret-version-order-unknown",
-        severity=Severity.ERROR,
+        severity=Severity.WARNING,  # usually resolved by the next version's event
         resource=str(secret.ref),
         message=(
             f"versions {names} of {secret.ref} were created in the same second "
             f"({created_second(tied[0]).isoformat()}Z) and no rotation event recorded says which "
-            "came last; credential sets were not moved"
+            "came last; credential sets are not moved until it does"
         ),
         fix="disable the version that must not be used, or add a new version, so the newest is unambiguous",
         evidence={"versions": [v.version for v in tied], "announced": sorted(secret.announced)},

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 
 from shared.domain.diagnosis import SecretCheck, plan_access_repair
 from shared.domain.ids import ResourceId
@@ -40,16 +41,20 @@ def diagnose_credential_set(
     versions: Mapping[SecretRef, Sequence[SecretVersion]] | None = None,
     vaults: Mapping[ResourceId, VaultAccess] | None = None,
     lists: RoleAssignmentLists | None = None,
+    announced: Mapping[SecretRef, Mapping[str, datetime]] | None = None,
 ) -> Plan:
     """Observe everything the credential set depends on and plan findings (and, with `fix`,
     repairs). `versions` and `vaults` may be given when the caller already read them, and `lists`
-    shares role-assignment lists between diagnoses (audit). The identity's assignments are listed
-    once per vault: both secrets of a vault are answered by the same list."""
+    shares role-assignment lists between diagnoses (audit); `announced` (what
+    `announced_versions` answers) spares the journal reads when the caller has it. The identity's
+    assignments are listed once per vault: both secrets of a vault are answered by the same
+    list."""
     secrets = list(credential_set.secrets())
     lists = lists or RoleAssignmentLists(ctx)
     if versions is None:
         versions, _ = observe_versions(ctx, secrets)
-    announced = announced_versions(ctx, secrets)
+    if announced is None:
+        announced = announced_versions(ctx, secrets)
     vault_ids = {s.vault_name: vault_id_for(ctx, s) for s in secrets}
     managed = sorted({v for v in vault_ids.values() if v is not None}, key=str)
     models: dict[ResourceId, VaultAccess] = dict(vaults or {})
