@@ -39,6 +39,9 @@ param expiryHorizonDays int = 30
 @description('Let the audit apply the safe fixes it finds.')
 param autoReconcile bool = false
 
+@description('In fix mode, pin a versionless secret reference whose latest version is disabled to the newest valid version.')
+param pinOnDisabledLatest bool = false
+
 @description('App role an Entra ID caller needs for admin writes when App Service authentication fronts the app.')
 param adminAppRole string = 'Cachekeeper.Admin'
 
@@ -229,6 +232,10 @@ module api 'app/api.bicep' = {
       {
         name: 'AUTO_RECONCILE'
         value: autoReconcile ? 'true' : 'false'
+      }
+      {
+        name: 'PIN_ON_DISABLED_LATEST'
+        value: pinOnDisabledLatest ? 'true' : 'false'
       }
       {
         name: 'ADMIN_APP_ROLE'

@@ -6,7 +6,9 @@ subscription, management group or root scope whose role's effective data actions
 `Microsoft.KeyVault/vaults/secrets/getSecret/action`. ABAC `condition`s are treated as
 satisfied (Azure evaluates them at request time; the sandbox does not).
 Access-policy vaults: a policy for the principal's objectId whose secret permissions include
-`get` or `all`. The other model's grants are ignored, as Key Vault ignores them.
+`get` or `all` and that names no `applicationId`: an entry with one is a compound identity
+(that application acting on behalf of the object), which the identity calling as itself does not
+match. The other model's grants are ignored, as Key Vault ignores them.
 """
 
 from __future__ import annotations
@@ -112,13 +114,24 @@ def access_policy_allows(
 ) -> AccessDecision:
     """Evaluate a vault's access policies for secret `get`."""
     principal = principal_id.lower()
+    compound = False
     for policy in policies:
         if str(policy.get("objectId", "")).lower() != principal:
             continue
         permissions = policy.get("permissions") or {}
         granted = {str(p).lower() for p in (permissions.get("secrets") or [])}
-        if granted & {"get", "all"}:
-            return AccessDecision(True, "access policy grants secrets/get")
+        if not granted & {"get", "all"}:
+            continue
+        if policy.get("applicationId"):
+            compound = True  # grants that application acting for the object, not the object
+            continue
+        return AccessDecision(True, "access policy grants secrets/get")
+    if compound:
+        return AccessDecision(
+            False,
+            "the only access policy granting secrets 'get' is a compound identity "
+            "(applicationId set), which the identity calling as itself does not match",
+        )
     return AccessDecision(False, "no access policy grants secrets 'get'")
 
 

@@ -183,7 +183,13 @@ def _access_policy(
 ) -> tuple[int, Any]:
     data = _json(body)
     secrets = [] if p.get("object") else list(data.get("secrets", ["get", "list"]))
-    sb.set_access_policy(p["vault"], p.get("object") or str(data["objectId"]), secrets)
+    application = data.get("applicationId")
+    sb.set_access_policy(
+        p["vault"],
+        p.get("object") or str(data["objectId"]),
+        secrets,
+        application_id=str(application) if application else None,
+    )
     return 200, {"accessPolicies": sb.vault(p["vault"]).access_policies}
 
 

@@ -84,8 +84,12 @@ class SandboxControls:
         expires: datetime | str | None = None,
         content_type: str | None = None,
         tags: dict[str, str] | None = None,
+        version_id: str | None = None,
     ) -> dict[str, Any]:
-        """Rotate: add a new current version; returns `{version, id, eventGrid, cloudEvent}`."""
+        """Rotate: add a new current version (`version_id`: its 32-hex id instead of a random
+        one); returns `{version, id, eventGrid, cloudEvent}`. Two calls within one second of
+        the sandbox clock give versions whose `created` is the same whole second, as in Key
+        Vault; the events' times keep the sub-second clock."""
         with self._lock:
             now = self.clock.now()
             body: dict[str, Any] = {
@@ -100,7 +104,9 @@ class SandboxControls:
             if tags is not None:
                 body["tags"] = tags
             target = self.vault(vault)
-            secret, version = add_version(target, name, value or new_secret_value(), now, body)
+            secret, version = add_version(
+                target, name, value or new_secret_value(), now, body, version_id=version_id
+            )
             event = secret_event(target, secret, version, now)
             return {
                 "version": version.version,
@@ -207,8 +213,16 @@ class SandboxControls:
                 if a.principal_id.lower() == principal_id.lower()
             ]
 
-    def set_access_policy(self, vault: str, object_id: str, secrets: list[str]) -> None:
-        """Add or replace the access policy of `object_id` (empty list removes it)."""
+    def set_access_policy(
+        self,
+        vault: str,
+        object_id: str,
+        secrets: list[str],
+        *,
+        application_id: str | None = None,
+    ) -> None:
+        """Add or replace the access policy of `object_id` (empty list removes it); with
+        `application_id` the entry is a compound identity (that application for the object)."""
         with self._lock:
             target = self.vault(vault)
             target.access_policies = [
@@ -217,13 +231,14 @@ class SandboxControls:
                 if str(p.get("objectId", "")).lower() != object_id.lower()
             ]
             if secrets:
-                target.access_policies.append(
-                    {
-                        "tenantId": target.tenant_id,
-                        "objectId": object_id,
-                        "permissions": {"keys": [], "secrets": list(secrets), "certificates": []},
-                    }
-                )
+                entry: dict[str, Any] = {
+                    "tenantId": target.tenant_id,
+                    "objectId": object_id,
+                    "permissions": {"keys": [], "secrets": list(secrets), "certificates": []},
+                }
+                if application_id:
+                    entry["applicationId"] = application_id
+                target.access_policies.append(entry)
 
     def queue_principal_ids(self, *principal_ids: str) -> None:
         """Principal ids the next new system-assigned identities get (so grants can be pre-seeded)."""

@@ -27,6 +27,7 @@ class SandboxOptions:
     # refuse a wildcard over existing repositories through a Failed LRO (PUT 201, then the
     # operation fails) instead of a 409 on the PUT; which one ACR does is not documented
     prefix_refusal_in_lro: bool = False
+    kv_versions_order: str = "created"  # list-versions order: created | newest-first | version-id
 
 
 @dataclass

@@ -7,17 +7,27 @@ class ServiceError(Exception):
     """An HTTP error response: status plus the `{"error": {"code", "message"}}` body."""
 
     def __init__(
-        self, status: int, code: str, message: str, *, headers: dict[str, str] | None = None
+        self,
+        status: int,
+        code: str,
+        message: str,
+        *,
+        headers: dict[str, str] | None = None,
+        inner_code: str | None = None,
     ) -> None:
         super().__init__(f"{status} {code}: {message}")
         self.status = status
         self.code = code
         self.message = message
         self.headers = headers or {}
+        self.inner_code = inner_code  # Key Vault's `innerError.code` (e.g. SecretDisabled)
 
     def body(self) -> dict[str, object]:
         """The ARM / Key Vault error envelope."""
-        return {"error": {"code": self.code, "message": self.message}}
+        error: dict[str, object] = {"code": self.code, "message": self.message}
+        if self.inner_code:
+            error["innerError"] = {"code": self.inner_code}
+        return {"error": error}
 
 
 def bad_request(code: str, message: str) -> ServiceError:

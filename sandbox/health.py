@@ -76,8 +76,11 @@ def secret_health(  # noqa: PLR0911 - one return per documented check, in order
     *,
     by_principal: Mapping[str, list[RoleAssignment]] | None = None,
 ) -> Health:
-    """Check one secret reference: identifier, vault, access, existence, version validity.
-    `by_principal` (assignments_by_principal) spares the scan of every assignment."""
+    """Check one secret reference: identifier, vault, access, existence, the version enabled.
+    A versionless reference is judged by the latest version (what Key Vault returns for it);
+    `nbf`/`exp` are not checked, as Key Vault serves expired and not-yet-valid versions (`now`
+    is kept for callers that judge at a moment). `by_principal` (assignments_by_principal)
+    spares the scan of every assignment."""
 
     def bad(code: str, message: str) -> Health:
         return Health("Unhealthy", code, f"{field} '{uri}': {message}")
@@ -116,11 +119,8 @@ def secret_health(  # noqa: PLR0911 - one return per documented check, in order
     if version is None:
         return bad("SecretVersionNotFound", f"version '{ref.version}' does not exist")
     if not version.enabled:
-        return bad("SecretDisabled", f"version {version.version} is disabled")
-    if version.not_before is not None and version.not_before > now:
-        return bad("SecretNotYetValid", f"version {version.version} is not valid before nbf")
-    if version.expires is not None and version.expires <= now:
-        return bad("SecretExpired", f"version {version.version} expired")
+        which = "the latest version" if ref.version is None else "version"
+        return bad("SecretDisabled", f"{which} {version.version} is disabled")
     return HEALTHY
 
 

@@ -144,15 +144,34 @@ def _list_secrets(env: Env, vault: Vault, req: Request) -> Response:
 def _list_versions(env: Env, vault: Vault, req: Request, name: str) -> Response:
     secret = _secret(vault, name)
     items = [
-        _item(v, version_id(vault, secret, v), full=False, value=False) for v in secret.versions
+        _item(v, version_id(vault, secret, v), full=False, value=False)
+        for v in listing_order(secret.versions, env.options.kv_versions_order)
     ]
     return _paged(env, req, items)
 
 
+def listing_order(versions: list[SecretVersion], order: str) -> list[SecretVersion]:
+    """The order list-versions answers in. Key Vault documents none and field reports disagree
+    (newest first; by version id), so it is an option: `created` (oldest first),
+    `newest-first` or `version-id`."""
+    if order == "newest-first":
+        return list(reversed(versions))
+    if order == "version-id":
+        return sorted(versions, key=lambda v: v.version)
+    return list(versions)
+
+
 def _get(vault: Vault, name: str, ver: str | None) -> Response:
     secret, found = _version(vault, name, ver)
+    # A disabled version answers 403 whether it is named or is the latest one a versionless read
+    # resolves to; nbf/exp are not enforced on reads (docs/fidelity.md, Key Vault).
     if not found.enabled:
-        raise ServiceError(403, "Forbidden", "Operation get is not allowed on a disabled secret.")
+        raise ServiceError(
+            403,
+            "Forbidden",
+            "Operation get is not allowed on a disabled secret.",
+            inner_code="SecretDisabled",
+        )
     body = _item(found, version_id(vault, secret, found), full=True, value=True)
     response = json_response(200, body)
     response.secret_value_served = True
@@ -176,13 +195,19 @@ def apply_attributes(v: SecretVersion, body: dict[str, Any], now: datetime) -> N
 
 
 def add_version(
-    vault: Vault, name: str, value: str, now: datetime, body: dict[str, Any] | None = None
+    vault: Vault,
+    name: str,
+    value: str,
+    now: datetime,
+    body: dict[str, Any] | None = None,
+    *,
+    version_id: str | None = None,
 ) -> tuple[Secret, SecretVersion]:
     """Create a new current version of secret `name` (creating the secret if needed)."""
     if not _NAME.match(name):
         raise bad_request("BadParameter", f"The secret name '{name}' is invalid.")
     secret = vault.secrets.setdefault(name.lower(), Secret(name))
-    v = SecretVersion(new_version_id(), value, now, now)
+    v = SecretVersion((version_id or new_version_id()).lower(), value, now, now)
     apply_attributes(v, body or {}, now)
     secret.versions.append(v)
     return secret, v

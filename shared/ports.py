@@ -212,6 +212,15 @@ class Journal(Protocol):
         """When `action` last succeeded on `resource` (e.g. the last credential-set refresh)."""
         ...
 
+    def record_announcement(self, secret: SecretRef, *, at: datetime) -> None:
+        """Remember that a SecretNewVersionCreated event named version `secret.version` of the
+        secret at `at` (the event's time): how versions created in one second are ordered."""
+        ...
+
+    def announcements(self, secret: SecretRef) -> dict[str, datetime]:
+        """Version id -> when an event announced it, for one secret (any version of `secret`)."""
+        ...
+
     def claim(self, key: str, payload_hash: str, *, now: datetime, ttl: timedelta) -> Claim:
         """Atomically claim a signal for handling (see ClaimStatus)."""
         ...

@@ -48,6 +48,7 @@ class Settings:
     admin_app_role: str = (
         "Cachekeeper.Admin"  # needed for admin writes when Entra ID fronts the app
     )
+    pin_on_disabled_latest: bool = False  # PIN_ON_DISABLED_LATEST (acts in REMEDIATION_MODE=fix)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Settings:
@@ -67,7 +68,14 @@ class Settings:
             managed_identity_client_id=_client_id(env),
             sandbox_scenario=_text(env, "SANDBOX_SCENARIO"),
             admin_app_role=_app_role(env),
+            pin_on_disabled_latest=_bool(env, "PIN_ON_DISABLED_LATEST", default=False),
         )
+
+    @property
+    def pins_disabled_latest(self) -> bool:
+        """Pin a versionless reference whose latest version is disabled to the newest valid one:
+        only with PIN_ON_DISABLED_LATEST in fix mode (it turns a versionless set versioned)."""
+        return self.pin_on_disabled_latest and self.remediation_mode == "fix"
 
     def manages_registry(self, registry: ResourceId) -> bool:
         """True when the registry is one of the managed registries (ids compare case-insensitively)."""

@@ -5,7 +5,9 @@ the subscription, or a management group above them (ARM returned it for this sco
 must allow `getSecret` in `dataActions` (wildcards allowed) and not exclude it in
 `notDataActions`. An assignment with an ABAC condition cannot be verified here: it is reported as
 such unless an unconditional grant also exists. Access-policy vaults: a policy for the principal
-with secret permission `get` (or `all`).
+with secret permission `get` (or `all`) and no `applicationId`. An entry with an `applicationId`
+is a compound identity: it grants that application acting on behalf of the object, not the
+object calling as itself, so it does not let a credential set's identity read anything.
 """
 
 from __future__ import annotations
@@ -77,6 +79,31 @@ def _applies(assignment: RoleAssignment, secret_scope: ResourceId) -> bool:
     return assignment.scope.contains(secret_scope)
 
 
+def _policy_verdict(principal: str, vault: VaultAccess) -> AccessVerdict:
+    compound: str | None = None
+    for policy in vault.access_policies:
+        if policy.object_id.lower() != principal:
+            continue
+        if not {p.lower() for p in policy.secret_permissions} & {"get", "all"}:
+            continue
+        if policy.application_id:
+            compound = compound or policy.application_id  # the app on behalf of the object
+            continue
+        return AccessVerdict(
+            Verdict.ALLOWED, "an access policy grants secret get", f"access policy for {principal}"
+        )
+    if compound is not None:
+        return AccessVerdict(
+            Verdict.DENIED,
+            f"the only access policy granting secret get is a compound identity (application "
+            f"{compound} acting for this identity), which does not apply when the identity "
+            "calls as itself",
+        )
+    return AccessVerdict(
+        Verdict.DENIED, "the vault uses access policies and none grants this identity secret get"
+    )
+
+
 def evaluate_secret_read(
     *,
     principal_id: str,
@@ -88,20 +115,7 @@ def evaluate_secret_read(
     """Whether `principal_id` can get the secret at `secret_scope` under the vault's model."""
     principal = principal_id.lower()
     if not vault.rbac:
-        for policy in vault.access_policies:
-            if policy.object_id.lower() != principal:
-                continue
-            permissions = {p.lower() for p in policy.secret_permissions}
-            if permissions & {"get", "all"}:
-                return AccessVerdict(
-                    Verdict.ALLOWED,
-                    "an access policy grants secret get",
-                    f"access policy for {principal}",
-                )
-        return AccessVerdict(
-            Verdict.DENIED,
-            "the vault uses access policies and none grants this identity secret get",
-        )
+        return _policy_verdict(principal, vault)
     known = {k.lower(): v for k, v in (roles or {}).items()}
     conditional: RoleAssignment | None = None
     for assignment in assignments:

@@ -1,10 +1,15 @@
 """Why can't a credential set pull? A pure planner over what was observed about its secrets.
 
-For each secret the credential set references: does it exist, is the referenced version (or the
-newest one, for a versionless reference) enabled and valid, and can the credential set's identity
-read it. In `fix` mode the only repair is `Key Vault Secrets User` at the secret's own scope, for
-RBAC vaults, for the credential set's own identity, followed by a refresh of the credential set.
-Access-policy vaults are reported, never edited; conditional or unverifiable access is reported.
+For each secret the credential set references: does it exist, is the version it reads enabled,
+and can the credential set's identity read it. A versionless reference reads the *latest* version
+(Key Vault's rule, `shared/domain/versions.py`): when that one is disabled Key Vault answers 403,
+whatever older versions are enabled, which is critical. Key Vault does not enforce `nbf`/`exp`
+on reads, so an expired or not-yet-valid version is a warning, not the reason pulls fail.
+In `fix` mode the repairs are `Key Vault Secrets User` at the secret's own scope, for RBAC
+vaults, for the credential set's own identity, followed by a refresh of the credential set; and,
+with `pin_disabled_latest` (PIN_ON_DISABLED_LATEST), pinning a versionless reference whose
+latest version is disabled to the newest valid version. Access-policy vaults are reported, never
+edited; conditional or unverifiable access is reported.
 """
 
 from __future__ import annotations
@@ -18,8 +23,8 @@ from shared.domain.actions import CredentialSetSecrets, SecretReadGrant
 from shared.domain.ids import ResourceId
 from shared.domain.models import KEY_VAULT_SECRETS_USER, CredentialSet, SecretVersion
 from shared.domain.plans import Action, ActionKind, Finding, Plan, Severity, fingerprint
-from shared.domain.rotation import newest_valid
 from shared.domain.secrets import SecretRef
+from shared.domain.versions import Announcements, latest, newest_usable
 
 __all__ = ["SecretCheck", "plan_access_repair"]
 
@@ -33,22 +38,58 @@ class SecretCheck:
     vault_id: ResourceId | None  # None: the vault is not on the allow-list
     rbac: bool | None = None
     access: AccessVerdict | None = None
+    announced: Announcements | None = None  # the versions rotation events named (tie-breaker)
 
     @property
     def scope(self) -> ResourceId | None:
         return self.vault_id.child("secrets", self.ref.name) if self.vault_id else None
 
 
-def _version_problem(check: SecretCheck, now: datetime) -> str | None:
+def _version_problem(check: SecretCheck, now: datetime) -> tuple[Severity, str] | None:
     if check.versions is None:
-        return "does not exist"
+        return Severity.ERROR, "does not exist"
     if check.ref.is_versioned:
-        pinned = next((v for v in check.versions if v.ref == check.ref), None)
-        if pinned is None:
-            return f"has no version {check.ref.version}"
-        problem = pinned.validity_problem(now)
-        return f"version {check.ref.version} is {problem}" if problem else None
-    return None if newest_valid(check.versions, now) else "has no enabled, currently valid version"
+        read = next((v for v in check.versions if v.ref == check.ref), None)
+        if read is None:
+            return Severity.ERROR, f"has no version {check.ref.version}"
+        which = f"version {check.ref.version}"
+    else:
+        choice = latest(check.versions, check.announced)
+        if choice.version is None:
+            return _unknown_latest(choice.tied)
+        read = choice.version
+        which = f"latest version {read.version} (what a versionless reference reads)"
+    if not read.enabled:
+        return Severity.CRITICAL if not check.ref.is_versioned else Severity.ERROR, (
+            f"{which} is disabled: Key Vault answers 403 for it"
+        )
+    problem = read.validity_problem(now)
+    if problem:
+        return Severity.WARNING, (
+            f"{which} is {problem}; Key Vault still serves it, but the upstream may reject it"
+        )
+    return None
+
+
+def _unknown_latest(tied: Sequence[SecretVersion]) -> tuple[Severity, str] | None:
+    if all(v.enabled for v in tied):
+        return None  # whichever is the latest, Key Vault serves it
+    names = ", ".join(v.version for v in tied)
+    return Severity.ERROR, (
+        f"has versions {names} created in the same second, some disabled, and no rotation "
+        "event says which is the latest one a versionless reference reads"
+    )
+
+
+def _pin(check: SecretCheck, now: datetime) -> SecretRef | None:
+    """The newest valid version to pin a versionless reference to when its latest is disabled."""
+    if check.versions is None or check.ref.is_versioned:
+        return None
+    read = latest(check.versions, check.announced).version
+    if read is None or read.enabled:
+        return None
+    best = newest_usable(check.versions, now, check.announced).version
+    return best.ref if best is not None else None
 
 
 def _az_fix(check: SecretCheck, principal: str) -> str:
@@ -63,21 +104,32 @@ def _az_fix(check: SecretCheck, principal: str) -> str:
 
 
 def plan_access_repair(
-    credential_set: CredentialSet, checks: Sequence[SecretCheck], *, now: datetime, fix: bool
+    credential_set: CredentialSet,
+    checks: Sequence[SecretCheck],
+    *,
+    now: datetime,
+    fix: bool,
+    pin_disabled_latest: bool = False,
 ) -> Plan:
     """Findings for everything that stops the credential set from authenticating; in fix mode,
-    grants at secret scope plus a refresh for what a grant can repair."""
+    grants at secret scope plus a refresh for what a grant can repair, and (with
+    `pin_disabled_latest`) a pin off a disabled latest version."""
     findings: list[Finding] = []
     actions: list[Action] = []
+    pins: dict[SecretRef, SecretRef] = {}
     principal = credential_set.principal_id
     resource = str(credential_set.id)
     for check in checks:
         secret = str(check.ref.versionless())
         problem = _version_problem(check, now)
+        pin = _pin(check, now) if fix and pin_disabled_latest else None
+        if pin is not None:
+            pins[check.ref] = pin
         if problem:
-            findings.append(Finding("secret-unusable", Severity.ERROR, resource, f"{secret} {problem}",
-                                    f"add or enable a valid version of {check.ref.name} in vault {check.ref.vault_name}",
-                                    {"secret": str(check.ref)}))  # fmt: skip
+            findings.append(Finding("secret-unusable", problem[0], resource, f"{secret} {problem[1]}",
+                                    f"add or enable a valid version of {check.ref.name} in vault {check.ref.vault_name}"
+                                    + ("" if check.ref.is_versioned else " (or pin the reference: PIN_ON_DISABLED_LATEST)"),
+                                    {"secret": str(check.ref), "pinTo": str(pin) if pin else None}))  # fmt: skip
         if check.vault_id is None:
             findings.append(Finding("vault-not-managed", Severity.WARNING, resource,
                                     f"vault {check.ref.vault_name} is not in VAULT_ALLOWLIST; access was not checked",
@@ -119,7 +171,21 @@ def plan_access_repair(
                     changes=SecretReadGrant(principal, KEY_VAULT_SECRETS_USER, resource),
                 )
             )
-    if actions or (fix and not findings and not credential_set.health.is_healthy):
+    if pins:
+        username = pins.get(credential_set.username, credential_set.username)
+        password = pins.get(credential_set.password, credential_set.password)
+        actions.append(
+            Action(
+                kind=ActionKind.UPDATE_CREDENTIAL_SET,
+                resource=resource,
+                reason="pin versionless references off their disabled latest version: "
+                + ", ".join(f"{ref.name} -> {to.version}" for ref, to in pins.items()),
+                changes=CredentialSetSecrets(
+                    credential_set.username, credential_set.password, username, password
+                ),
+            )
+        )
+    elif actions or (fix and not findings and not credential_set.health.is_healthy):
         actions.append(
             Action(
                 kind=ActionKind.REFRESH_CREDENTIAL_SET,

@@ -72,8 +72,9 @@ def observe_and_plan(
     observation = observe(ctx, registries)
     horizon = timedelta(days=ctx.settings.expiry_horizon_days)
     judgement = judge(
-        observation, policies, now=ctx.clock.now(), horizon=horizon, progress=progress
-    )
+        observation, policies, now=ctx.clock.now(), horizon=horizon,
+        pin_disabled_latest=ctx.settings.pins_disabled_latest, progress=progress,
+    )  # fmt: skip
     diagnoses = _diagnose(ctx, observation, fix=ctx.settings.remediation_mode == "fix")
     findings, plan = audit_plan(registries, observation, judgement, diagnoses)
     return findings, plan, observation.registries
@@ -90,6 +91,7 @@ def _diagnose(ctx: Context, observation: Observation, *, fix: bool) -> list[Plan
             versions=observation.versions,
             vaults=observation.vaults,
             lists=observation.lists,
+            announced=observation.announced,
         ),
         observation.credential_sets,
     )

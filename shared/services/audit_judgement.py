@@ -44,6 +44,7 @@ def judge(
     *,
     now: datetime,
     horizon: timedelta,
+    pin_disabled_latest: bool = False,
     progress: Callable[[str], None] | None = None,
 ) -> Judgement:
     """Judge the observation against the policy table; `progress` hears each registry's name."""
@@ -65,6 +66,8 @@ def judge(
         now=now,
         last_refresh=observation.last_refresh,
         refresh_when_unknown=False,
+        announced=observation.announced,
+        pin_disabled_latest=pin_disabled_latest,
     )
     return Judgement(
         findings,

@@ -28,7 +28,7 @@ from shared.errors import CachekeeperError, PermanentError
 from shared.services.access_checks import RoleAssignmentLists
 from shared.services.context import Context, fan_out
 from shared.services.diagnosis import vault_id_for
-from shared.services.rotations import last_refreshes, observe_versions
+from shared.services.rotations import announced_versions, last_refreshes, observe_versions
 from shared.services.rule_refusals import create_guard
 
 __all__ = ["Observation", "ObservedRegistry", "observe"]
@@ -56,6 +56,7 @@ class Observation:
     vaults: dict[ResourceId, VaultAccess]  # the allow-listed vaults the credential sets read
     lists: RoleAssignmentLists  # every RBAC vault's list of everyone's assignments, loaded
     last_refresh: dict[ResourceId, datetime]  # from the journal, for the rotation planner
+    announced: dict[SecretRef, dict[str, datetime]]  # versions rotation events named, and when
 
     @property
     def credential_sets(self) -> list[CredentialSet]:
@@ -80,7 +81,10 @@ def observe(ctx: Context, registries: Sequence[ResourceId]) -> Observation:
         if isinstance(access, CachekeeperError):
             raise access
         vaults[vault] = access
-    return Observation(observed, versions, missing, vaults, lists, last_refreshes(ctx, sets))
+    announced = announced_versions(ctx, list(versions))
+    return Observation(
+        observed, versions, missing, vaults, lists, last_refreshes(ctx, sets), announced
+    )
 
 
 def _read_registry(ctx: Context, registry: ResourceId) -> ObservedRegistry:

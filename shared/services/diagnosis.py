@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 
 from shared.domain.diagnosis import SecretCheck, plan_access_repair
 from shared.domain.ids import ResourceId
@@ -17,7 +18,7 @@ from shared.domain.plans import Plan
 from shared.domain.secrets import SecretRef
 from shared.services.access_checks import RoleAssignmentLists, check_secret_access
 from shared.services.context import Context, fan_out
-from shared.services.rotations import observe_versions
+from shared.services.rotations import announced_versions, observe_versions
 
 __all__ = ["diagnose_credential_set", "vault_id_for"]
 
@@ -40,15 +41,20 @@ def diagnose_credential_set(
     versions: Mapping[SecretRef, Sequence[SecretVersion]] | None = None,
     vaults: Mapping[ResourceId, VaultAccess] | None = None,
     lists: RoleAssignmentLists | None = None,
+    announced: Mapping[SecretRef, Mapping[str, datetime]] | None = None,
 ) -> Plan:
     """Observe everything the credential set depends on and plan findings (and, with `fix`,
     repairs). `versions` and `vaults` may be given when the caller already read them, and `lists`
-    shares role-assignment lists between diagnoses (audit). The identity's assignments are listed
-    once per vault: both secrets of a vault are answered by the same list."""
+    shares role-assignment lists between diagnoses (audit); `announced` (what
+    `announced_versions` answers) spares the journal reads when the caller has it. The identity's
+    assignments are listed once per vault: both secrets of a vault are answered by the same
+    list."""
     secrets = list(credential_set.secrets())
     lists = lists or RoleAssignmentLists(ctx)
     if versions is None:
         versions, _ = observe_versions(ctx, secrets)
+    if announced is None:
+        announced = announced_versions(ctx, secrets)
     vault_ids = {s.vault_name: vault_id_for(ctx, s) for s in secrets}
     managed = sorted({v for v in vault_ids.values() if v is not None}, key=str)
     models: dict[ResourceId, VaultAccess] = dict(vaults or {})
@@ -58,13 +64,14 @@ def diagnose_credential_set(
     def check(secret: SecretRef) -> SecretCheck:
         vault_id = vault_ids[secret.vault_name]
         found = versions.get(secret.versionless())
+        told = announced.get(secret.versionless())
         if vault_id is None:
-            return SecretCheck(secret, found, None)
+            return SecretCheck(secret, found, None, announced=told)
         model = models[vault_id]
         verdict = None
         if credential_set.principal_id:
             verdict = check_secret_access(ctx, credential_set, secret, vault_id, model, lists=lists)
-        return SecretCheck(secret, found, vault_id, model.rbac, verdict)
+        return SecretCheck(secret, found, vault_id, model.rbac, verdict, told)
 
     # vaults concurrently; a vault's secrets one after the other, since they share one list
     per_vault: dict[str, list[int]] = {}
@@ -73,4 +80,10 @@ def diagnose_credential_set(
     groups = list(per_vault.values())
     done = fan_out(lambda group: [(i, check(secrets[i])) for i in group], groups)
     checks = [c for _, c in sorted((pair for group in done for pair in group), key=lambda p: p[0])]
-    return plan_access_repair(credential_set, checks, now=ctx.clock.now(), fix=fix)
+    return plan_access_repair(
+        credential_set,
+        checks,
+        now=ctx.clock.now(),
+        fix=fix,
+        pin_disabled_latest=ctx.settings.pins_disabled_latest,
+    )

@@ -17,7 +17,7 @@ from shared.domain.plans import Finding, Plan, Severity
 from shared.domain.secrets import SecretRef
 from shared.services.appliers import apply_actions
 from shared.services.context import Context
-from shared.services.records import record_findings, record_terminal
+from shared.services.records import record_announcement, record_findings, record_terminal
 from shared.services.results import Ignored, Reaction, ReactionStatus
 from shared.services.rotations import observe_versions, plan_rotations
 from shared.signals.keyvault import KeyVaultEventKind, KeyVaultSignal
@@ -45,6 +45,8 @@ def rotate_secret(ctx: Context, signal: KeyVaultSignal, signal_id: str) -> React
     """A secret event (new version, near expiry, expired): move every managed credential set that
     references the secret to its newest valid version; expiry events also report what breaks."""
     assert signal.secret is not None  # every secret event carries one (parse_keyvault_signal)
+    if signal.kind is KeyVaultEventKind.SECRET_NEW_VERSION:
+        record_announcement(ctx, signal.secret, at=signal.time)
     return _rotate(ctx, signal, signal.secret.versionless())
 
 
@@ -55,7 +57,12 @@ def _rotate(ctx: Context, signal: KeyVaultSignal, secret: SecretRef) -> Reaction
         reading = pool.submit(observe_versions, ctx, [secret])
     credential_sets = [c for c in listing.result() if c.references(secret)]
     versions, missing = reading.result()
-    plan = plan_rotations(ctx, credential_sets, versions, missing, scope=str(secret))
+    plan = plan_rotations(
+        ctx, credential_sets, versions, missing, scope=str(secret),
+        # only a new version is news: near-expiry and expiry leave the latest version as it was,
+        # so a versionless reference with no known refresh is not refreshed for them
+        refresh_when_unknown=signal.kind is KeyVaultEventKind.SECRET_NEW_VERSION,
+    )  # fmt: skip
     findings = list(plan.findings)
     if signal.kind in (KeyVaultEventKind.SECRET_NEAR_EXPIRY, KeyVaultEventKind.SECRET_EXPIRED):
         findings.append(_expiry_finding(ctx, signal, secret, credential_sets))

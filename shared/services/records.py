@@ -10,13 +10,21 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 from typing import Any
 
 from shared.domain.plans import Action, Finding, Outcome, OutcomeStatus
+from shared.domain.secrets import SecretRef
 from shared.services.context import Context
 from shared.services.results import ReactionStatus
 
-__all__ = ["record_action", "record_findings", "record_signal", "record_terminal"]
+__all__ = [
+    "record_action",
+    "record_announcement",
+    "record_findings",
+    "record_signal",
+    "record_terminal",
+]
 
 log = logging.getLogger(__name__)
 
@@ -79,3 +87,11 @@ def record_terminal(
         reason = f"{len(outcomes)} change(s) applied"
         record_signal(ctx, signal_id, resource, OutcomeStatus.SUCCEEDED, reason)
     return ReactionStatus.APPLIED
+
+
+def record_announcement(ctx: Context, secret: SecretRef, *, at: datetime | None) -> None:
+    """Remember the version a SecretNewVersionCreated event named, at the event's time (the
+    clock's when the event carries none): the rotation planner orders versions created in the
+    same second by it."""
+    if secret.version is not None:
+        ctx.journal.record_announcement(secret, at=at or ctx.clock.now())

@@ -16,7 +16,7 @@ from shared.domain.secrets import SecretRef
 from shared.errors import NotFoundError
 from shared.services.context import Context, fan_out
 
-__all__ = ["last_refreshes", "observe_versions", "plan_rotations"]
+__all__ = ["announced_versions", "last_refreshes", "observe_versions", "plan_rotations"]
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +49,16 @@ def observe_versions(
         else:
             versions[secret] = items
     return versions, findings
+
+
+def announced_versions(
+    ctx: Context, secrets: Sequence[SecretRef]
+) -> dict[SecretRef, dict[str, datetime]]:
+    """For each secret (versionless), the versions its rotation events named and when: what
+    orders versions created in the same second (`shared/domain/versions.py`)."""
+    distinct = sorted({s.versionless() for s in secrets}, key=str)
+    found = fan_out(ctx.journal.announcements, distinct)
+    return {secret: told for secret, told in zip(distinct, found, strict=True) if told}
 
 
 def last_refreshes(
@@ -90,5 +100,7 @@ def plan_rotations(
         last_refresh=last_refreshes(ctx, credential_sets),
         scope=scope,
         refresh_when_unknown=refresh_when_unknown,
+        announced=announced_versions(ctx, list(versions)),
+        pin_disabled_latest=ctx.settings.pins_disabled_latest,
     )
     return Plan(plan.scope, plan.actions, (*missing, *plan.findings), plan.state_fingerprint)

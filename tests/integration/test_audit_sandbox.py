@@ -41,12 +41,10 @@ def test_the_audit_finds_each_seeded_problem_and_nothing_else(sandbox: Sandbox) 
                 ("secret-expiry", "quay-password"), ("unmanaged-rule", "quay-prometheus"), ("squatted-target", "azure-cli")}  # fmt: skip
     assert set(found) == expected
     assert sandbox.log.writes() == []
-    # report mode: the safe fixes are the repin and a refresh of the Unhealthy set; no grant
+    # report mode: the safe fix is the repin; no grant, and no refresh of quay-io: it is
+    # Unhealthy because its identity is denied access, which a refresh cannot change
     planned = sorted((a.kind.value, a.resource.rsplit("/", 1)[-1]) for a in report.plan.actions)
-    assert planned == [
-        ("refresh-credential-set", "quay-io"),
-        ("update-credential-set", "ghcr-acme"),
-    ]
+    assert planned == [("update-credential-set", "ghcr-acme")]
 
 
 def test_auto_reconcile_fixes_what_it_can_and_the_next_audit_is_clean_of_it(

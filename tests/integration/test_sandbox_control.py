@@ -118,7 +118,9 @@ def test_control_role_assignments_and_versions(embedded: Sandbox) -> None:
         {"enabled": True, "exp": "-1d"},
     )
     assert status == 200
-    assert embedded.health("contosocache", "quay-io").error_code == "SecretExpired"
+    # Key Vault serves expired versions (docs/fidelity.md, Key Vault): enabled again is Healthy
+    assert embedded.health("contosocache", "quay-io").status == "Healthy"
+    assert embedded.secret_version("kv-cache-rbac", "quay-password").expires is not None
 
     assert call("DELETE", f"/_sandbox/roleAssignments/{created['guid']}") == (200, {"removed": 1})
     assert embedded.health("contosocache", "quay-io").error_code == "AccessDenied"

@@ -6,7 +6,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from azure.core.exceptions import ResourceExistsError
+from azure.core.exceptions import HttpResponseError, ResourceExistsError
 from azure.mgmt.authorization.models import RoleAssignmentCreateParameters
 
 from sandbox import Sandbox
@@ -128,9 +128,11 @@ def test_access_policy_vault(sdk_clients: SdkClients, sandbox: Sandbox) -> None:
     assert [p.object_id for p in vault.properties.access_policies] == [principal]
 
 
-def test_disabled_expired_and_not_yet_valid_versions(
+def test_disabled_versions_break_reads_but_nbf_and_exp_do_not(
     sdk_clients: SdkClients, sandbox: Sandbox
 ) -> None:
+    """Key Vault answers 403 for a disabled version and does not enforce nbf/exp on reads
+    (docs/fidelity.md, Key Vault): only a disabled version makes the credential set Unhealthy."""
     now = datetime(2026, 6, 1, tzinfo=UTC)
     sandbox.clock.set(now)
     sandbox.disable_secret_version("kv-cache-rbac", "dockerhub-password")  # current version
@@ -140,14 +142,30 @@ def test_disabled_expired_and_not_yet_valid_versions(
     sandbox.set_secret_expiry(
         "kv-cache-rbac", "dockerhub-password", None, now - timedelta(seconds=1)
     )
-    assert _health(sdk_clients, "contosocache", "dockerhub") == ("Unhealthy", "SecretExpired")
+    assert _health(sdk_clients, "contosocache", "dockerhub") == ("Healthy", None)  # expired
 
     sandbox.add_secret_version(
         "kv-cache-rbac", "dockerhub-password", not_before=now + timedelta(days=1)
     )
-    assert _health(sdk_clients, "contosocache", "dockerhub") == ("Unhealthy", "SecretNotYetValid")
-    sandbox.clock.advance(days=2)
-    assert _health(sdk_clients, "contosocache", "dockerhub") == ("Healthy", None)
+    assert _health(sdk_clients, "contosocache", "dockerhub") == ("Healthy", None)  # not yet valid
+
+
+def test_a_disabled_latest_version_breaks_a_versionless_reference_despite_older_enabled_ones(
+    sdk_clients: SdkClients, sandbox: Sandbox
+) -> None:
+    secrets = sdk_clients.secret_client("kv-cache-rbac")
+    older = sandbox.secret_version("kv-cache-rbac", "dockerhub-password").version
+    sandbox.add_secret_version("kv-cache-rbac", "dockerhub-password", enabled=False)
+    assert _health(sdk_clients, "contosocache", "dockerhub") == ("Unhealthy", "SecretDisabled")
+    # through the SDK: the versionless read is the 403 of the disabled latest version ...
+    with pytest.raises(HttpResponseError) as denied:
+        secrets.get_secret("dockerhub-password")
+    assert denied.value.status_code == 403
+    assert denied.value.error is not None and denied.value.error.code == "Forbidden"
+    body = denied.value.response.json()  # type: ignore[union-attr]
+    assert body["error"]["innerError"] == {"code": "SecretDisabled"}  # as Key Vault spells it
+    # ... while the older version, named, still reads
+    assert secrets.get_secret("dockerhub-password", older).properties.version == older
 
 
 def test_pinned_version_follows_only_its_own_version(

@@ -178,3 +178,25 @@ def test_rule_refusals_are_kept_one_per_rule_and_listed_by_registry(journal: Tab
     (kept,) = journal.refusals(registry.lower())
     assert (kept.state, kept.reason, kept.at) == ("s2", "409 again", at)  # the newer replaced it
     assert [r.state for r in journal.refusals(other)] == ["s3"]
+
+
+def test_announcements_are_kept_per_secret_with_sub_second_times(journal: TableJournal) -> None:
+    from shared.adapters.memory import MemoryJournal
+    from shared.domain.secrets import SecretRef
+
+    secret = SecretRef.parse("https://kv-cache.vault.azure.net/secrets/Hub-Token")
+    other = SecretRef.parse("https://kv-cache.vault.azure.net/secrets/hub-token-2")
+    first = DAY_ONE + timedelta(microseconds=100_000)
+    second = DAY_ONE + timedelta(microseconds=500_000)
+    for store in (journal, MemoryJournal()):
+        assert store.announcements(secret) == {}
+        store.record_announcement(secret.with_version("b" * 32), at=second)
+        store.record_announcement(secret.with_version("a" * 32), at=first)
+        store.record_announcement(secret.with_version("a" * 32), at=first)  # a redelivery
+        store.record_announcement(other.with_version("c" * 32), at=second)
+        store.record_announcement(secret, at=second)  # versionless: nothing to remember
+        assert store.announcements(secret.with_version("d" * 32)) == {
+            "a" * 32: first,
+            "b" * 32: second,
+        }
+        assert store.announcements(other) == {"c" * 32: second}

@@ -102,6 +102,14 @@ class WorkerJournal:
         self._worker.check()
         return self._inner.last_success(resource, action)
 
+    def record_announcement(self, secret: SecretRef, *, at: datetime) -> None:
+        self._worker.check()
+        self._inner.record_announcement(secret, at=at)
+
+    def announcements(self, secret: SecretRef) -> dict[str, datetime]:
+        self._worker.check()
+        return self._inner.announcements(secret)
+
     def claim(self, key: str, payload_hash: str, *, now: datetime, ttl: timedelta) -> Claim:
         self._worker.check()
         return self._inner.claim(key, payload_hash, now=now, ttl=ttl)

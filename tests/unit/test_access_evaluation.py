@@ -132,6 +132,17 @@ def test_access_policies_need_get(permissions: tuple[str, ...], allowed: bool) -
     )
 
 
+def test_a_compound_identity_policy_is_not_a_grant_to_the_identity_itself() -> None:
+    compound = AccessPolicy("t", "P", ("get", "list"), application_id="app-1")
+    verdict = evaluate_secret_read(
+        principal_id="p", secret_scope=SECRET, vault=VaultAccess(VAULT, False, (compound,))
+    )
+    assert verdict.verdict is Verdict.DENIED and "compound identity" in verdict.reason
+    own = AccessPolicy("t", "P", ("get",))
+    both = VaultAccess(VAULT, False, (compound, own))
+    assert evaluate_secret_read(principal_id="p", secret_scope=SECRET, vault=both).allowed
+
+
 def test_rbac_vaults_ignore_access_policies() -> None:
     vault = VaultAccess(VAULT, True, (AccessPolicy("t", "p", ("get",)),))
     assert not evaluate_secret_read(principal_id="p", secret_scope=SECRET, vault=vault).allowed

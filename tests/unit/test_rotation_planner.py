@@ -198,3 +198,67 @@ def test_username_and_password_in_different_secrets_are_decided_independently_in
     (action,) = plan.actions
     assert action.changes.to_dict()["username"]["to"] == str(new_user.ref)
     assert action.changes.to_dict()["password"]["to"] == str(V3.ref)
+
+
+def test_a_disabled_latest_version_is_critical_for_a_versionless_reference_and_not_refreshed() -> (
+    None
+):
+    versionless = cset("hub-versionless", health=HealthStatus.UNHEALTHY)
+    disabled = version(4, age_days=0, enabled=False)
+    plan = plan_rotation(
+        versions={TOKEN: [V2, V3, disabled]}, credential_sets=[versionless], now=NOW
+    )
+    assert plan.is_empty  # a refresh would read the disabled version again
+    (critical,) = [f for f in plan.findings if f.kind == "versionless-latest-disabled"]
+    assert critical.evidence["latest"] == disabled.version
+    assert critical.evidence["newestValid"] == V3.version
+    pinned = plan_rotation(
+        versions={TOKEN: [V2, V3, disabled]},
+        credential_sets=[versionless],
+        now=NOW,
+        pin_disabled_latest=True,
+    )
+    (action,) = pinned.actions
+    assert action.kind is ActionKind.UPDATE_CREDENTIAL_SET
+    assert action.changes.to_dict()["password"] == {"from": str(TOKEN), "to": str(V3.ref)}
+
+
+def test_an_expired_latest_version_is_no_reason_to_stop_refreshing() -> None:
+    # Key Vault serves expired versions: only the product's choice of a version ignores them
+    expired = version(4, age_days=0, exp=NOW - timedelta(seconds=1))
+    unhealthy = cset("hub-versionless", health=HealthStatus.UNHEALTHY)
+    plan = plan_rotation(versions={TOKEN: [V3, expired]}, credential_sets=[unhealthy], now=NOW)
+    assert [a.kind for a in plan.actions] == [ActionKind.REFRESH_CREDENTIAL_SET]
+    assert not [f for f in plan.findings if f.kind == "versionless-latest-disabled"]
+
+
+def test_an_access_denied_set_is_not_refreshed() -> None:
+    denied = CredentialSet(
+        REGISTRY.child("credentialSets", "hub"), "docker.io", USER, TOKEN, "p",
+        CredentialHealth(HealthStatus.UNHEALTHY, "AccessDenied", "cannot getSecret"),
+    )  # fmt: skip
+    plan = plan_rotation(
+        versions={TOKEN: [V3]}, credential_sets=[denied], now=NOW, refresh_when_unknown=False
+    )
+    assert plan.is_empty
+
+
+def test_versions_of_one_second_are_ordered_by_announcements_or_not_at_all() -> None:
+    same = NOW - timedelta(hours=1)
+    a = SecretVersion(TOKEN.with_version("f" * 32), True, same, same)
+    b = SecretVersion(TOKEN.with_version("0" * 32), True, same, same)
+    pinned = cset("hub-pinned", password=V3.ref)
+    unknown = plan_rotation(versions={TOKEN: [V3, a, b]}, credential_sets=[pinned], now=NOW)
+    assert unknown.is_empty
+    assert [f.kind for f in unknown.findings] == ["secret-version-order-unknown"]
+    told = {TOKEN: {a.version: NOW - timedelta(seconds=1), b.version: NOW}}
+    plan = plan_rotation(
+        versions={TOKEN: [V3, a, b]}, credential_sets=[pinned], now=NOW, announced=told
+    )
+    (action,) = plan.actions
+    assert action.changes.to_dict()["password"]["to"] == str(b.ref)
+    # pinned to the later of the two, it never moves back to the earlier one
+    on_b = cset("hub-on-b", password=b.ref)
+    assert plan_rotation(
+        versions={TOKEN: [V3, a, b]}, credential_sets=[on_b], now=NOW, announced=told
+    ).is_empty

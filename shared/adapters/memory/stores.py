@@ -18,6 +18,7 @@ from shared.domain.plans import (
 )
 from shared.domain.policies import Policy
 from shared.domain.refusals import RuleRefusal
+from shared.domain.secrets import SecretRef
 from shared.errors import ConcurrencyError, NotFoundError
 from shared.ports import Claim, ClaimStatus, StoredPolicy
 
@@ -72,6 +73,18 @@ class MemoryJournal:
         self.finding_log: list[tuple[datetime, str, Finding]] = []
         self.records: dict[str, IdempotencyRecord] = {}
         self.rule_refusals: dict[str, RuleRefusal] = {}
+        self.announced: dict[str, dict[str, datetime]] = {}
+
+    def record_announcement(self, secret: SecretRef, *, at: datetime) -> None:
+        if secret.version is None:
+            return
+        with self._lock:
+            known = self.announced.setdefault(str(secret.versionless()), {})
+            known[secret.version] = max(at, known.get(secret.version, at))
+
+    def announcements(self, secret: SecretRef) -> dict[str, datetime]:
+        with self._lock:
+            return dict(self.announced.get(str(secret.versionless()), {}))
 
     def record_outcome(self, outcome: Outcome) -> None:
         with self._lock:

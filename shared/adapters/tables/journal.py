@@ -8,7 +8,9 @@ newest first, touches only the days since `since`, and stops after `limit` rows.
 Claims are rows in partition `idempotency` keyed by the SHA-256 of the signal key (table keys
 forbid `/ \\ # ?` and control characters; a hash is also fixed-length). Partition `last-success`
 holds one row per (action, resource) with the newest successful outcome's time, so
-`last_success` is one point read instead of a scan of the whole journal.
+`last_success` is one point read instead of a scan of the whole journal. Partition `announced`
+holds one row per secret version a SecretNewVersionCreated event named, keyed by the SHA-256 of
+the secret's versionless URI and the version, so a secret's announcements are one range query.
 """
 
 from __future__ import annotations
@@ -45,6 +47,7 @@ from shared.domain.plans import (
     OutcomeStatus,
 )
 from shared.domain.refusals import RuleRefusal
+from shared.domain.secrets import SecretRef
 from shared.errors import ConcurrencyError, ConflictError, NotFoundError
 from shared.ports import Claim, ClaimStatus
 
@@ -58,6 +61,7 @@ _T = TypeVar("_T")
 _OUTCOME = "outcome"
 _FINDING = "finding"
 _SUCCESS = "last-success"
+_ANNOUNCED = "announced"
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MAX_MICROS = 10**18 - 1  # above year 9999 in microseconds, so 18 digits always suffice
 _MAX_DAY = 99_999_999
@@ -102,6 +106,38 @@ class TableJournal:
         except (KeyError, ValueError):
             at = entity.get("at")
             return as_utc(at) if isinstance(at, datetime) else None
+
+    def record_announcement(self, secret: SecretRef, *, at: datetime) -> None:
+        """Remember that an event named `secret.version` at `at` (an upsert: a redelivery
+        writes the same row again)."""
+        from azure.data.tables import UpdateMode
+
+        if secret.version is None:
+            return
+        entity = {
+            "PartitionKey": _ANNOUNCED,
+            "RowKey": f"{_secret_key(secret)}-{secret.version}",
+            "secret": str(secret.versionless())[:1_000],
+            "version": secret.version,
+            "at": as_utc(at),
+            "atText": at.isoformat(),  # microseconds and zone kept as given
+        }
+        with sdk_errors(f"record the announcement of {secret}"):
+            self._table.client().upsert_entity(entity, mode=UpdateMode.REPLACE)
+
+    def announcements(self, secret: SecretRef) -> dict[str, datetime]:
+        """Version id -> when an event announced it, for one secret."""
+        prefix = _secret_key(secret)
+        query = "PartitionKey eq @partition and RowKey gt @first and RowKey lt @after"
+        parameters = {"partition": _ANNOUNCED, "first": f"{prefix}-", "after": f"{prefix}."}
+        found: dict[str, datetime] = {}
+        with sdk_errors(f"read the announcements of {secret.versionless()}"):
+            for entity in self._table.client().query_entities(query, parameters=parameters):
+                try:
+                    found[str(entity["version"])] = datetime.fromisoformat(str(entity["atText"]))
+                except (KeyError, ValueError):
+                    continue
+        return found
 
     def claim(self, key: str, payload_hash: str, *, now: datetime, ttl: timedelta) -> Claim:
         """Atomically claim a signal for handling (see ClaimStatus)."""
@@ -267,6 +303,10 @@ def _replace_unless_changed(table: TableClient, entity: dict[str, Any], etag: st
     except (ConcurrencyError, NotFoundError):
         return False
     return True
+
+
+def _secret_key(secret: SecretRef) -> str:
+    return hashlib.sha256(str(secret.versionless()).encode()).hexdigest()
 
 
 def _success_row(resource: str, action: ActionKind) -> str:

@@ -1,14 +1,15 @@
 """Appliers for `update-credential-set` and `refresh-credential-set`.
 
 Both write under the credential set's lease and read it back: the outcome carries the health ACR
-reports after the change, and says so in its reason when that is not Healthy.
+reports after the change, and says so in its reason when that is not Healthy. A read-back that
+says Unhealthy is recorded as failed, never as succeeded (Unknown health is not a failure).
 """
 
 from __future__ import annotations
 
 from shared.domain.actions import CredentialSetSecrets
 from shared.domain.ids import ResourceId
-from shared.domain.models import CredentialSet
+from shared.domain.models import CredentialSet, HealthStatus
 from shared.domain.plans import Action, Outcome
 from shared.errors import ConcurrencyError, PermanentError
 from shared.services.context import Context
@@ -80,4 +81,5 @@ def _verified(
     return record_action(
         ctx, action, signal_id, reason=reason, before=before,
         after=_identifiers(verified), health=health.status.value,
+        failed=health.status is HealthStatus.UNHEALTHY,
     )  # fmt: skip
