@@ -46,6 +46,7 @@ from shared.services.context import MAX_CONCURRENCY, Context
 from shared.services.credential_sets import last_refreshes, observe_versions
 from shared.services.diagnosis import diagnose_credential_set, vault_id_for
 from shared.services.gc_pause import cyclic_gc_paused
+from shared.services.log_routing import registry_log_routing
 
 __all__ = ["AuditReport", "apply_plan", "observe_and_plan", "run_audit"]
 
@@ -305,6 +306,7 @@ def _observe_and_plan(
         observation.vaults(ctx.settings.vault_allowlist)
         set_lists = [pool.submit(observation.credential_sets, r) for r in registries]
         catalogs = [pool.submit(_repositories, ctx, r) for r in registries]
+        log_routing = [pool.submit(registry_log_routing, ctx, r) for r in registries]
 
         # the rule chains, from this thread, while the pool reads everything else
         rule_lists = ctx.registry.list_cache_rules_of(registries, limit=MAX_RULE_CHAINS)
@@ -315,6 +317,7 @@ def _observe_and_plan(
             judged = registry_findings(registry, rules, sets, policies, index=policy_index)
             repositories, unreadable = catalogs[index].result()
             judged += unreadable or squatting_findings(registry, repositories, rules, policies)
+            judged += log_routing[index].result()
             if progress:
                 progress(registry.name)
             return _Registry(registry, rules, sets, judged, diagnoses)
