@@ -2,6 +2,8 @@
 
 List (`{"value": [...]}`, never paged), get, create or replace, delete. Stored as given: ARM's
 validation of a setting's destinations and categories is not emulated (the product only reads).
+The operations' error body is the spec's flat `ErrorResponse` (`code`, `message`); a registry
+that does not exist answers in ARM's `{"error": {...}}` envelope, as the other routes do.
 """
 
 from __future__ import annotations
@@ -57,10 +59,9 @@ def one_setting(env: Env, req: Request, p: dict[str, str]) -> Response:
     registry = _registry(env, p)
     key = p["name"].lower()
     if req.method == "GET":
-        if key not in registry.diagnostic_settings:
-            raise not_found(
-                "ResourceNotFound", f"The diagnostic setting '{p['name']}' doesn't exist."
-            )
+        if key not in registry.diagnostic_settings:  # the spec's ErrorResponse: code, message
+            message = f"The diagnostic setting '{p['name']}' doesn't exist."
+            return json_response(404, {"code": "ResourceNotFound", "message": message})
         return json_response(200, setting_json(registry, *registry.diagnostic_settings[key]))
     if req.method == "DELETE":
         existed = registry.diagnostic_settings.pop(key, None) is not None

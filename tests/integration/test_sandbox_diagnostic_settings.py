@@ -11,8 +11,11 @@ from azure.core.rest import HttpRequest
 
 from sandbox import Sandbox
 from sandbox.embedded import handle_http, set_sandbox
+from shared.adapters.azure import AzureClients, AzureMonitor
 from shared.adapters.azure.monitor import API_VERSION, diagnostic_setting_from_json
+from shared.domain.ids import ResourceId
 from shared.domain.log_routing import REPOSITORY_EVENTS
+from shared.errors import NotFoundError
 from tests.integration.conftest import RG_CACHE, SUBSCRIPTION, SdkClients
 
 REGISTRY = f"/subscriptions/{SUBSCRIPTION}/resourceGroups/{RG_CACHE}/providers/Microsoft.ContainerRegistry/registries"
@@ -89,4 +92,15 @@ def test_missing_settings_registries_and_other_api_versions_are_refused(
 ) -> None:
     answered, body = get(sdk_clients, path, api_version)
     assert answered == status
-    assert body["error"]["code"] == code
+    # a missing setting: the spec's flat ErrorResponse; the rest: ARM's error envelope
+    assert (body["code"] if path.endswith("/nope") else body["error"]["code"]) == code
+
+
+def test_the_product_adapter_reads_them_and_maps_a_missing_registry_to_not_found(
+    sandbox: Sandbox,
+) -> None:
+    monitor = AzureMonitor(AzureClients(sandbox.credential(), transport=sandbox.transport()))
+    (setting,) = monitor.diagnostic_settings(ResourceId.parse(f"{REGISTRY}/contosocache"))
+    assert setting.name == "cachekeeper" and setting.workspace_id
+    with pytest.raises(NotFoundError):
+        monitor.diagnostic_settings(ResourceId.parse(f"{REGISTRY}/nocache"))

@@ -82,6 +82,13 @@ def test_arm_json_is_read_defensively() -> None:
     assert setting.other_destinations == ("storageAccountId",)
     assert len(setting.logs) == 2 and not setting.logs[1].enabled  # "yes" is not true
     assert diagnostic_setting_from_json({"properties": None}).logs == ()
+    # the spec's list example sends allLogs to storage and an event hub, with an empty workspaceId
+    elsewhere = diagnostic_setting_from_json(
+        {"name": "mysetting", "properties": {"storageAccountId": "/s", "eventHubAuthorizationRuleId": "/e",
+                                             "workspaceId": "", "logs": [{"categoryGroup": "allLogs", "enabled": True}]}}
+    )  # fmt: skip
+    assert elsewhere.sends(REPOSITORY_EVENTS) and not elsewhere.to_workspace(REPOSITORY_EVENTS)
+    assert [f.kind for f in log_routing_findings(CONTOSO, [elsewhere])] == ["log-routing-missing"]
 
 
 def test_the_memory_fake_answers_as_arm_does() -> None:
