@@ -245,12 +245,13 @@ module api 'app/api.bicep' = {
   }
 }
 
-// A custom role: cache rules and credential sets, plus reading the registry; nothing else.
+// A custom role: cache rules and credential sets, plus reading the registry and its diagnostic
+// settings (the audit checks that pull logs reach the alert's workspace); nothing else.
 resource registryRole 'Microsoft.Authorization/roleDefinitions@2022-04-01' = {
   name: guid(subscription().id, environmentName, 'cachekeeper-artifact-cache-operator')
   properties: {
     roleName: 'cachekeeper artifact cache operator (${environmentName}-${resourceToken})'
-    description: 'Read registries; manage their cache rules and credential sets. Used by the cachekeeper function app.'
+    description: 'Read registries and their diagnostic settings; manage their cache rules and credential sets. Used by the cachekeeper function app.'
     type: 'CustomRole'
     permissions: [
       {
@@ -258,6 +259,7 @@ resource registryRole 'Microsoft.Authorization/roleDefinitions@2022-04-01' = {
           'Microsoft.ContainerRegistry/registries/read'
           'Microsoft.ContainerRegistry/registries/cacheRules/*'
           'Microsoft.ContainerRegistry/registries/credentialSets/*'
+          'Microsoft.Insights/diagnosticSettings/read'
         ]
         notActions: []
         dataActions: []

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from sandbox import arm_acr, arm_auth, arm_kv
+from sandbox import arm_acr, arm_auth, arm_insights, arm_kv
 from sandbox.arm_acr import Handler
 from sandbox.env import Env
 from sandbox.errors import ServiceError, bad_request, not_found
@@ -27,6 +27,7 @@ _DATE_VERSION = re.compile(r"^\d{4}-\d{2}-\d{2}(-preview)?$")
 _TABLES: list[tuple[str, list[tuple[set[str], re.Pattern[str], Handler]]]] = [
     ("authorization", arm_auth.ROUTES),
     ("containerregistry", arm_acr.ROUTES),
+    ("insights", arm_insights.ROUTES),
     ("keyvault", arm_kv.ROUTES),
 ]
 
@@ -42,6 +43,8 @@ def _check_api_version(provider: str, req: Request) -> None:
         supported: frozenset[str] | None = ACR_API_VERSIONS
     elif provider == "authorization":
         supported = AUTH_API_VERSIONS
+    elif provider == "insights":
+        supported = arm_insights.API_VERSIONS
     else:
         supported = None  # Key Vault management: any well-formed version is accepted
     if (supported is not None and version not in supported) or not _DATE_VERSION.match(version):

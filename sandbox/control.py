@@ -198,7 +198,28 @@ def _repository(sb: Sandbox, p: dict[str, str], q: dict[str, str], body: bytes) 
     return 201, {"repositories": sorted(sb.registry(p["registry"]).repositories)}
 
 
+def _remove_diagnostic_setting(
+    sb: Sandbox, p: dict[str, str], q: dict[str, str], body: bytes
+) -> tuple[int, Any]:
+    return 200, {"removed": sb.remove_diagnostic_setting(p["registry"], p["name"])}
+
+
+def _diagnostic_setting(
+    sb: Sandbox, p: dict[str, str], q: dict[str, str], body: bytes
+) -> tuple[int, Any]:
+    data = _json(body)
+    sb.set_diagnostic_setting(
+        p["registry"],
+        p["name"],
+        workspace_id=data.get("workspaceId"),
+        categories=data.get("categories"),
+        properties=data.get("properties"),
+    )
+    return 200, {"name": p["name"]}
+
+
 _V = r"/vaults/(?P<vault>[^/]+)/secrets/(?P<name>[^/]+)"
+_DIAG = r"^/registries/(?P<registry>[^/]+)/diagnosticSettings/(?P<name>[^/]+)$"
 ROUTES: list[tuple[str, re.Pattern[str], _Route]] = [
     ("GET", re.compile(r"^/state$"), _state),
     ("POST", re.compile(r"^/scenario$"), _load),
@@ -226,6 +247,8 @@ ROUTES: list[tuple[str, re.Pattern[str], _Route]] = [
         _access_policy,
     ),
     ("POST", re.compile(r"^/registries/(?P<registry>[^/]+)/repositories$"), _repository),
+    ("PUT", re.compile(_DIAG), _diagnostic_setting),
+    ("DELETE", re.compile(_DIAG), _remove_diagnostic_setting),
 ]
 
 

@@ -245,6 +245,31 @@ class SandboxControls:
         with self._lock:
             self.state.pending_principal_ids.extend(principal_ids)
 
+    def set_diagnostic_setting(
+        self,
+        registry: str,
+        name: str = "cachekeeper",
+        *,
+        workspace_id: str | None = None,
+        categories: list[str] | None = None,
+        properties: dict[str, Any] | None = None,
+    ) -> None:
+        """Create or replace a diagnostic setting on a registry (ARM `properties`, or a
+        workspace and categories; default: the repository events, resource-specific)."""
+        raw: dict[str, Any] = {"workspaceId": workspace_id}
+        if categories is not None:
+            raw["categories"] = categories
+        if properties is not None:
+            raw["properties"] = properties
+        with self._lock:
+            settings = self.registry(registry).diagnostic_settings
+            settings[name.lower()] = (name, sc.diagnostic_properties(raw))
+
+    def remove_diagnostic_setting(self, registry: str, name: str = "cachekeeper") -> bool:
+        """Delete a registry's diagnostic setting; whether there was one."""
+        with self._lock:
+            return self.registry(registry).diagnostic_settings.pop(name.lower(), None) is not None
+
     def add_repository(self, registry: str, repository: str) -> None:
         """Make a repository exist in a registry (e.g. someone pushed into it)."""
         with self._lock:

@@ -185,6 +185,9 @@ def _load_registry(state: State, item: dict[str, Any], now: datetime) -> None:
             tenant_id=None if identity == "None" else state.tenant_id,
             created=now,
         )
+    for raw in item.get("diagnosticSettings") or []:
+        name = str(raw.get("name", "cachekeeper"))
+        registry.diagnostic_settings[name.lower()] = (name, diagnostic_properties(raw))
     for raw in item.get("cacheRules") or []:
         ref = raw.get("credentialSet")
         cred_id = None
@@ -194,6 +197,25 @@ def _load_registry(state: State, item: dict[str, Any], now: datetime) -> None:
             str(raw["name"]), str(raw["source"]), str(raw["target"]), cred_id, now
         )
     state.add_registry(registry)
+
+
+def diagnostic_properties(raw: dict[str, Any]) -> dict[str, Any]:
+    """A diagnostic setting's ARM `properties` from a scenario entry: `properties` as ARM has
+    them, or the shorthand `workspaceId` + `categories` (default: the registry's repository
+    events, resource-specific)."""
+    if isinstance(raw.get("properties"), dict):
+        return dict(raw["properties"])
+    categories = raw.get("categories", ["ContainerRegistryRepositoryEvents"])
+    props: dict[str, Any] = {
+        "logs": [{"category": str(c), "enabled": True} for c in categories],
+        "metrics": [],
+        "logAnalyticsDestinationType": raw.get("logAnalyticsDestinationType", "Dedicated"),
+    }
+    if raw.get("workspaceId"):
+        props["workspaceId"] = str(raw["workspaceId"])
+    if raw.get("storageAccountId"):
+        props["storageAccountId"] = str(raw["storageAccountId"])
+    return props
 
 
 def principal(state: State, ref: Any, context: dict[str, Any] | None = None) -> str:

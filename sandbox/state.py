@@ -80,6 +80,8 @@ class Registry:
     repositories: set[str] = field(default_factory=set)
     credential_sets: dict[str, CredentialSet] = field(default_factory=dict)
     cache_rules: dict[str, CacheRule] = field(default_factory=dict)
+    # Microsoft.Insights/diagnosticSettings at the registry: lower-case name -> (name, properties)
+    diagnostic_settings: dict[str, tuple[str, dict[str, Any]]] = field(default_factory=dict)
 
     @property
     def id(self) -> str:

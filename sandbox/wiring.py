@@ -13,7 +13,13 @@ import logging
 from sandbox.core import Sandbox
 from sandbox.embedded import get_sandbox
 from shared import bootstrap
-from shared.adapters.azure import AzureAccess, AzureClients, AzureRegistry, KeyVaultSecrets
+from shared.adapters.azure import (
+    AzureAccess,
+    AzureClients,
+    AzureMonitor,
+    AzureRegistry,
+    KeyVaultSecrets,
+)
 from shared.domain.policies import Policy
 from shared.ports import Journal, PolicyStore, ReportStore
 from shared.services.context import Context
@@ -48,6 +54,7 @@ def sandbox_context(
         journal=journal,
         clock=sandbox.clock,
         reports=reports,
+        monitor=AzureMonitor(clients),
     )
 
 

@@ -77,7 +77,13 @@ def _build(current: Settings) -> Context:
             "run through one of those (they configure shared.bootstrap with a sandbox Context), "
             "or set CACHEKEEPER_MODE=azure",
         )
-    from shared.adapters.azure import AzureAccess, AzureClients, AzureRegistry, KeyVaultSecrets
+    from shared.adapters.azure import (
+        AzureAccess,
+        AzureClients,
+        AzureMonitor,
+        AzureRegistry,
+        KeyVaultSecrets,
+    )
     from shared.adapters.azure.clients import default_credential
     from shared.adapters.system_clock import SystemClock
     from shared.services.context import Context
@@ -93,6 +99,7 @@ def _build(current: Settings) -> Context:
         journal=journal,
         clock=SystemClock(),
         reports=reports,
+        monitor=AzureMonitor(clients),
     )
 
 

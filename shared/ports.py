@@ -15,6 +15,7 @@ from typing import Any, Protocol
 
 from shared.domain.cache_rules import RuleSpec
 from shared.domain.ids import ResourceId
+from shared.domain.log_routing import DiagnosticSetting
 from shared.domain.models import (
     CacheRule,
     CredentialSet,
@@ -35,6 +36,7 @@ __all__ = [
     "ClaimStatus",
     "Clock",
     "Journal",
+    "Monitor",
     "PolicyStore",
     "Registry",
     "ReportStore",
@@ -109,6 +111,16 @@ class Registry(Protocol):
 
     def list_repositories(self, registry: ResourceId) -> list[TargetPath]:
         """Every repository in the registry (ACR's data-plane catalog), sorted."""
+        ...
+
+
+class Monitor(Protocol):
+    """Azure Monitor configuration of the managed resources (read only)."""
+
+    def diagnostic_settings(self, resource: ResourceId) -> list[DiagnosticSetting]:
+        """The resource's diagnostic settings (ARM `Microsoft.Insights/diagnosticSettings` at the
+        resource's scope); NotFoundError when the resource does not exist, AccessDeniedError
+        when the app may not read them."""
         ...
 
 

@@ -12,12 +12,20 @@ param windowSize string
 param evaluationFrequency string
 param severity int
 
-// ResultDescription carries the HTTP status of the request (e.g. "404").
+// What the query assumes about ContainerRegistryRepositoryEvents (docs/operations.md, "What the
+// pull-failure alert assumes"): pulls are logged with an OperationName containing "pull" in any
+// case (the exact literal is not documented); ResultDescription carries the HTTP status as text
+// (Microsoft's sample queries filter it with `contains "40"`). Status is the first three-digit
+// code in ResultDescription, else in ResultType; a row with no code counts as a failure only when
+// ResultDescription or ResultType says so in words, and is reported with Status "unknown".
 var failedPulls = '''
 ContainerRegistryRepositoryEvents
-| where OperationName =~ "Pull" and ResultDescription matches regex "^[45][0-9][0-9]"
-| extend ResourceId = _ResourceId
-| project TimeGenerated, ResourceId, Repository, Tag, ResultDescription
+| where OperationName in~ ("Pull", "PullManifest", "PullBlob", "ImagePull") or OperationName contains "pull"
+| where isnotempty(Repository)
+| extend Code = coalesce(extract(@"\b([1-5][0-9][0-9])\b", 1, ResultDescription), extract(@"\b([1-5][0-9][0-9])\b", 1, ResultType))
+| where (isnotempty(Code) and toint(Code) >= 400) or (isempty(Code) and (ResultDescription has_any ("fail", "failed", "failure", "error", "denied", "unauthorized", "forbidden", "notfound") or ResultType has_any ("fail", "failed", "failure", "error")))
+| extend Status = iff(isnotempty(Code), Code, "unknown"), ResourceId = _ResourceId
+| project TimeGenerated, ResourceId, Repository, Tag, Status, ResultDescription, OperationName
 '''
 
 resource functionApp 'Microsoft.Web/sites@2024-04-01' existing = {
@@ -53,7 +61,7 @@ resource alertRule 'Microsoft.Insights/scheduledQueryRules@2022-06-15' = {
   kind: 'LogAlert'
   properties: {
     displayName: 'cachekeeper: failed pulls'
-    description: 'Failed pulls from the managed registries, one alert per registry, repository and status; cachekeeper diagnoses each.'
+    description: 'Failed pulls from the managed registries, one alert per registry, repository and status (a three-digit code, or unknown); cachekeeper diagnoses each.'
     severity: severity
     enabled: true
     scopes: [
@@ -84,7 +92,7 @@ resource alertRule 'Microsoft.Insights/scheduledQueryRules@2022-06-15' = {
               ]
             }
             {
-              name: 'ResultDescription'
+              name: 'Status'
               operator: 'Include'
               values: [
                 '*'

@@ -57,6 +57,7 @@ def judge(
         findings += registry.unreadable or squatting_findings(
             registry.id, registry.repositories, registry.rules, policies
         )
+        findings += registry.log_routing
         if progress:
             progress(registry.id.name)
     sets = observation.credential_sets

@@ -28,6 +28,7 @@ from shared.errors import CachekeeperError, PermanentError
 from shared.services.access_checks import RoleAssignmentLists
 from shared.services.context import Context, fan_out
 from shared.services.diagnosis import vault_id_for
+from shared.services.log_routing import registry_log_routing
 from shared.services.rotations import announced_versions, last_refreshes, observe_versions
 from shared.services.rule_refusals import create_guard
 
@@ -44,6 +45,7 @@ class ObservedRegistry:
     repositories: list[TargetPath]
     unreadable: list[Finding]  # why the repositories could not be read (then they are empty)
     guard: CreateGuard | None = None  # what a create depends on: the catalog, ARM's refusals
+    log_routing: tuple[Finding, ...] = ()  # whether its pull logs reach a workspace
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,7 +94,8 @@ def _read_registry(ctx: Context, registry: ResourceId) -> ObservedRegistry:
     sets = ctx.registry.list_credential_sets(registry)
     repositories, unreadable = _repositories(ctx, registry)
     guard = create_guard(ctx, registry, None if unreadable else repositories)
-    return ObservedRegistry(registry, rules, sets, repositories, unreadable, guard)
+    routing = tuple(registry_log_routing(ctx, registry))
+    return ObservedRegistry(registry, rules, sets, repositories, unreadable, guard, routing)
 
 
 def _repositories(ctx: Context, registry: ResourceId) -> tuple[list[TargetPath], list[Finding]]:

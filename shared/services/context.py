@@ -11,7 +11,16 @@ from shared.domain.ids import ResourceId
 from shared.domain.models import CredentialSet
 from shared.domain.names import validate_rule_name
 from shared.errors import NotFoundError
-from shared.ports import Access, Clock, Journal, PolicyStore, Registry, ReportStore, Secrets
+from shared.ports import (
+    Access,
+    Clock,
+    Journal,
+    Monitor,
+    PolicyStore,
+    Registry,
+    ReportStore,
+    Secrets,
+)
 from shared.settings import Settings
 
 __all__ = ["Context", "fan_out"]
@@ -36,6 +45,7 @@ class Context:
     journal: Journal
     clock: Clock
     reports: ReportStore | None = None
+    monitor: Monitor | None = None  # None: the registries' log routing is not checked
 
     def managed_registry(self, name: str) -> ResourceId:
         """The managed registry with this name; NotFoundError when it is not managed."""

@@ -3,7 +3,9 @@
 Both map to one `PullFailure` signal: registry, repository, tag, HTTP status, time. The alert is
 the common alert schema of a log-search alert on ContainerRegistryRepositoryEvents split by
 `Repository` (search results are not embedded in Log Alerts V2; dimensions are). Resolved alerts
-carry no failures.
+carry no failures. The alert's status dimension is `Status` (older rules: `ResultDescription`);
+what ACR logs there is not documented (docs/operations.md), so a value that is no HTTP status,
+such as the query's "unknown", is a failure of unknown status rather than a malformed alert.
 """
 
 from __future__ import annotations
@@ -85,6 +87,14 @@ def _status(value: Any) -> int | None:
     return int(digits)
 
 
+def _logged_status(value: Any) -> int | None:
+    """The status an alert dimension carries: its leading HTTP code, or None when it has none."""
+    try:
+        return _status(value)
+    except InvalidEventError:
+        return None
+
+
 def _tag(value: Any) -> str | None:
     if value is None or value == "":
         return None
@@ -162,7 +172,7 @@ def parse_pull_failure_alert(payload: Any) -> PullFailureAlert:
             PullFailure(
                 registry,
                 _repository(dims["repository"]),
-                _status(dims.get("resultdescription")),
+                _logged_status(dims.get("status", dims.get("resultdescription"))),
                 _tag(dims.get("tag")),
                 fired_at,
             )

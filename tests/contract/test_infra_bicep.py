@@ -335,13 +335,15 @@ def _registry_role() -> dict[str, Any]:
     return main.evaluate(main.resources[symbol]["config"], main_env())
 
 
-def test_the_registry_role_covers_only_cache_rules_credential_sets_and_registry_read() -> None:
+def test_the_registry_role_covers_only_cache_rules_credential_sets_and_reads() -> None:
+    """Reads: the registry, and its diagnostic settings (the audit's log-routing check)."""
     props = _registry_role()["properties"]
     (permission,) = props["permissions"]
     assert set(permission["actions"]) == {
         "Microsoft.ContainerRegistry/registries/read",
         "Microsoft.ContainerRegistry/registries/cacheRules/*",
         "Microsoft.ContainerRegistry/registries/credentialSets/*",
+        "Microsoft.Insights/diagnosticSettings/read",
     }
     assert not permission["dataActions"]
     assert props["type"] == "CustomRole"

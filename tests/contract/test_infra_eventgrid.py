@@ -258,7 +258,7 @@ def test_the_alert_is_split_by_columns_the_query_projects() -> None:
 def test_the_webhook_understands_the_alert_the_rule_sends() -> None:
     (criterion,) = _rule()["properties"]["criteria"]["allOf"]
     values = {"ResourceId": REGISTRIES[1].upper(), "Repository": "dockerhub/library/nginx"}
-    values["ResultDescription"] = "404"
+    values |= {"Status": "404", "ResultDescription": "404"}
     payload = copy.deepcopy(load_event("azure-monitor.commonAlertSchema.logAlertsV2.json"))
     assert isinstance(payload, dict)
     payload["data"]["essentials"]["alertTargetIDs"] = [wiring_env()["workspaceId"]]
@@ -269,6 +269,26 @@ def test_the_webhook_understands_the_alert_the_rule_sends() -> None:
     assert str(failure.registry).lower() == REGISTRIES[1].lower()
     assert str(failure.repository) == "dockerhub/library/nginx"
     assert failure.status == 404
+
+
+def test_the_alert_is_split_by_a_status_the_webhook_reads_even_when_it_is_unknown() -> None:
+    """The query names the status `Status`: the leading three-digit code of ResultDescription
+    (or ResultType), "unknown" when neither has one; an unknown status is still a failure."""
+    (criterion,) = _rule()["properties"]["criteria"]["allOf"]
+    assert {d["name"] for d in criterion["dimensions"]} == {"ResourceId", "Repository", "Status"}
+    query = criterion["query"]
+    assert 'OperationName in~ ("Pull"' in query and 'OperationName contains "pull"' in query
+    assert '"unknown"' in query and "ResultType" in query
+    payload = copy.deepcopy(load_event("azure-monitor.commonAlertSchema.logAlertsV2.json"))
+    assert isinstance(payload, dict)
+    payload["data"]["essentials"]["alertTargetIDs"] = [wiring_env()["workspaceId"]]
+    payload["data"]["alertContext"]["condition"]["allOf"][0]["dimensions"] = [
+        {"name": "ResourceId", "value": REGISTRIES[0]},
+        {"name": "Repository", "value": "dockerhub/library/nginx"},
+        {"name": "Status", "value": "unknown"},
+    ]
+    (failure,) = parse_pull_failure_alert(payload).failures
+    assert failure.status is None
 
 
 def test_alert_thresholds_come_from_the_deployment_parameters() -> None:

@@ -78,15 +78,32 @@ def test_access_report_for_the_unhealthy_set(sandbox: Sandbox) -> None:
     assert sandbox.log.writes() == []
 
 
-def alert_with(condition: str = "Fired") -> bytes:
+def alert_with(
+    condition: str = "Fired", *, status: tuple[str, str] = ("ResultDescription", "401")
+) -> bytes:
     payload = load_event("azure-monitor.commonAlertSchema.logAlertsV2.json")
     assert isinstance(payload, dict)
     payload["data"]["essentials"]["monitorCondition"] = condition
     payload["data"]["essentials"]["alertTargetIDs"] = [REGISTRIES["contosocache"]]
     payload["data"]["alertContext"]["condition"]["allOf"][0]["dimensions"] = [
-        {"name": "Repository", "value": "quay/prometheus/prometheus"}, {"name": "ResultDescription", "value": "401"}
+        {"name": "Repository", "value": "quay/prometheus/prometheus"}, {"name": status[0], "value": status[1]}
     ]  # fmt: skip
     return json.dumps(payload).encode()
+
+
+@pytest.mark.parametrize("status", [("Status", "unknown"), ("ResultDescription", "Failed")])
+def test_an_alert_whose_logged_status_is_no_http_code_is_still_diagnosed(
+    sandbox: Sandbox, status: tuple[str, str]
+) -> None:
+    """What ACR logs in ResultDescription is not documented: the alert's query reports a failure
+    without a three-digit code as Status "unknown", and the webhook diagnoses it all the same."""
+    fired = call(
+        "pull_failure_alert", "POST", "/api/alerts/pull-failures", body=alert_with(status=status)
+    )
+    assert fired.status_code == 202
+    (reaction,) = body(fired)["reactions"]
+    assert reaction["status"] == "reported"  # the quay-io credential set is diagnosed
+    assert sandbox.log.writes() == []
 
 
 def test_a_fired_alert_is_diagnosed_and_a_resolved_one_changes_nothing(sandbox: Sandbox) -> None:

@@ -43,6 +43,25 @@ def test_an_alert_split_by_repository_gives_one_failure_per_repository() -> None
     assert failure.time is not None and failure.time.year == 2020
 
 
+@pytest.mark.parametrize(
+    ("dimensions", "status"),
+    [
+        ({"Status": "404"}, 404),
+        ({"Status": "unknown"}, None),
+        ({"ResultDescription": "401 Unauthorized"}, 401),
+        ({"ResultDescription": "NotFound"}, None),
+        ({"Status": "403", "ResultDescription": "ignored"}, 403),
+    ],
+)
+def test_the_alert_s_status_is_read_from_status_then_result_description(
+    dimensions: dict[str, str], status: int | None
+) -> None:
+    (failure,) = parse_pull_failure_alert(
+        alert(Repository="dockerhub/library/nginx", **dimensions)
+    ).failures
+    assert failure.status == status
+
+
 def test_a_resolved_alert_carries_no_failures() -> None:
     payload = alert(Repository="dockerhub/library/nginx")
     payload["data"]["essentials"]["monitorCondition"] = "Resolved"

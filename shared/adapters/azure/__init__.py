@@ -2,7 +2,8 @@
 
 from shared.adapters.azure.access import AzureAccess
 from shared.adapters.azure.clients import AzureClients
+from shared.adapters.azure.monitor import AzureMonitor
 from shared.adapters.azure.registry import AzureRegistry
 from shared.adapters.azure.secrets import KeyVaultSecrets
 
-__all__ = ["AzureAccess", "AzureClients", "AzureRegistry", "KeyVaultSecrets"]
+__all__ = ["AzureAccess", "AzureClients", "AzureMonitor", "AzureRegistry", "KeyVaultSecrets"]

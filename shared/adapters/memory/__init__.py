@@ -5,6 +5,7 @@ Used by unit tests (hand-written fakes that record end state, not mocks of our o
 
 from shared.adapters.memory.access import MemoryAccess
 from shared.adapters.memory.clock import FixedClock
+from shared.adapters.memory.monitor import MemoryMonitor
 from shared.adapters.memory.registry import MemoryRegistry
 from shared.adapters.memory.secrets import MemorySecrets
 from shared.adapters.memory.stores import MemoryJournal, MemoryPolicyStore, MemoryReportStore
@@ -13,6 +14,7 @@ __all__ = [
     "FixedClock",
     "MemoryAccess",
     "MemoryJournal",
+    "MemoryMonitor",
     "MemoryPolicyStore",
     "MemoryRegistry",
     "MemoryReportStore",
