@@ -27,6 +27,7 @@ from shared.domain.plans import ActionKind, Finding, IdempotencyRecord, Outcome
 from shared.domain.policies import Policy
 from shared.domain.repositories import TargetPath
 from shared.domain.secrets import SecretRef
+from shared.domain.verification import PendingVerification
 
 __all__ = [
     "Access",
@@ -228,6 +229,18 @@ class Journal(Protocol):
 
     def release(self, key: str) -> None:
         """Drop a claim after a failure so a redelivery can handle the signal again."""
+        ...
+
+    def schedule_verification(self, pending: PendingVerification) -> None:
+        """Keep (insert or replace, by its key) a change's pending verification."""
+        ...
+
+    def pending_verifications(self, *, due_at: datetime | None = None) -> list[PendingVerification]:
+        """Pending verifications, oldest applied first; with `due_at`, only those due by then."""
+        ...
+
+    def end_verification(self, key: str) -> None:
+        """Drop a pending verification once it is concluded (a missing one is fine)."""
         ...
 
 

@@ -15,6 +15,7 @@ from shared.domain.ids import ResourceId
 from shared.domain.models import CredentialSet
 from shared.domain.plans import ActionKind, Finding, Outcome
 from shared.domain.secrets import SecretRef
+from shared.domain.verification import PendingVerification
 from shared.ports import Claim, Journal, Registry
 
 __all__ = ["Crash", "DyingRegistry", "Worker", "WorkerJournal"]
@@ -112,3 +113,15 @@ class WorkerJournal:
     def release(self, key: str) -> None:
         self._worker.check()
         self._inner.release(key)
+
+    def schedule_verification(self, pending: PendingVerification) -> None:
+        self._worker.check()
+        self._inner.schedule_verification(pending)
+
+    def pending_verifications(self, *, due_at: datetime | None = None) -> list[PendingVerification]:
+        self._worker.check()
+        return self._inner.pending_verifications(due_at=due_at)
+
+    def end_verification(self, key: str) -> None:
+        self._worker.check()
+        self._inner.end_verification(key)

@@ -17,6 +17,7 @@ from shared.domain.plans import (
     OutcomeStatus,
 )
 from shared.domain.policies import Policy
+from shared.domain.verification import PendingVerification
 from shared.errors import ConcurrencyError, NotFoundError
 from shared.ports import Claim, ClaimStatus, StoredPolicy
 
@@ -70,6 +71,7 @@ class MemoryJournal:
         self.outcome_log: list[Outcome] = []
         self.finding_log: list[tuple[datetime, str, Finding]] = []
         self.records: dict[str, IdempotencyRecord] = {}
+        self.verifications: dict[str, PendingVerification] = {}
 
     def record_outcome(self, outcome: Outcome) -> None:
         with self._lock:
@@ -122,6 +124,19 @@ class MemoryJournal:
     def release(self, key: str) -> None:
         with self._lock:
             self.records.pop(key, None)
+
+    def schedule_verification(self, pending: PendingVerification) -> None:
+        with self._lock:
+            self.verifications[pending.key] = pending
+
+    def pending_verifications(self, *, due_at: datetime | None = None) -> list[PendingVerification]:
+        with self._lock:
+            found = [p for p in self.verifications.values() if due_at is None or p.is_due(due_at)]
+        return sorted(found, key=lambda p: (p.applied_at, p.key))
+
+    def end_verification(self, key: str) -> None:
+        with self._lock:
+            self.verifications.pop(key, None)
 
 
 class MemoryReportStore:

@@ -8,7 +8,8 @@ newest first, touches only the days since `since`, and stops after `limit` rows.
 Claims are rows in partition `idempotency` keyed by the SHA-256 of the signal key (table keys
 forbid `/ \\ # ?` and control characters; a hash is also fixed-length). Partition `last-success`
 holds one row per (action, resource) with the newest successful outcome's time, so
-`last_success` is one point read instead of a scan of the whole journal.
+`last_success` is one point read instead of a scan of the whole journal. Partition
+`verification` holds the changes pending verification (`_verifications`).
 """
 
 from __future__ import annotations
@@ -35,6 +36,11 @@ from shared.adapters.tables._codec import (
     load_finding,
     load_outcome,
 )
+from shared.adapters.tables._verifications import (
+    delete_verification,
+    list_verifications,
+    put_verification,
+)
 from shared.domain.plans import (
     ActionKind,
     Finding,
@@ -43,6 +49,7 @@ from shared.domain.plans import (
     Outcome,
     OutcomeStatus,
 )
+from shared.domain.verification import PendingVerification
 from shared.errors import ConcurrencyError, ConflictError, NotFoundError
 from shared.ports import Claim, ClaimStatus
 
@@ -149,6 +156,18 @@ class TableJournal:
         """Drop a claim after a failure so a redelivery can handle the signal again."""
         with sdk_errors(f"release claim {key!r}"):
             self._table.client().delete_entity(CLAIMS, claim_row(key))  # missing is fine
+
+    def schedule_verification(self, pending: PendingVerification) -> None:
+        """Keep a change's pending verification (see `_verifications`)."""
+        put_verification(self._table, pending)
+
+    def pending_verifications(self, *, due_at: datetime | None = None) -> list[PendingVerification]:
+        """Pending verifications, oldest applied first; with `due_at`, only those due by then."""
+        return list_verifications(self._table, due_at)
+
+    def end_verification(self, key: str) -> None:
+        """Drop a concluded verification."""
+        delete_verification(self._table, key)
 
     def _mark_success(self, resource: str, action: ActionKind, at: datetime) -> None:
         moment = as_utc(at)
