@@ -43,6 +43,24 @@ def _actions(actions: Sequence[Mapping[str, Any]]) -> str:
     return table(("action", "resource", "reason"), rows, empty="nothing to change")
 
 
+def _pending(pending: Sequence[Mapping[str, Any]]) -> str:
+    rows = [
+        (
+            p["action"],
+            _short(str(p["credentialSet"])),
+            p["appliedAt"],
+            p["nextCheckAt"],
+            p["deadline"],
+        )
+        for p in pending
+    ]
+    return table(
+        ("action", "credential set", "applied", "next check", "fails after"),
+        rows,
+        empty="nothing pending",
+    )
+
+
 def _outcomes(outcomes: Sequence[Mapping[str, Any]]) -> str:
     rows = [(o["status"], o["action"], _short(str(o["resource"])), o["reason"]) for o in outcomes]
     return table(("outcome", "action", "resource", "reason"), rows, empty="nothing applied")
@@ -122,6 +140,9 @@ def render_status(status: Mapping[str, Any]) -> str:
             "",
             "Cache rules",
             table(("name", "source", "target", "credential set"), rules),
+            "",
+            "Pending verification",
+            _pending(status.get("pendingVerifications") or []),
             "",
             "Last actions",
             _outcomes(status["lastActions"]),

@@ -1,6 +1,7 @@
 """Audits and what the app keeps about the fleet: reports, the journal, registry status, metrics.
 
 timer  audit_timer on %AUDIT_SCHEDULE%           audit every managed registry (AUTO_RECONCILE applies)
+timer  verification_timer every minute           re-check the changes pending verification that are due
 POST   /api/audit[?dry_run=true]                 audit now; body {} or {"registry": name}; the report
 GET    /api/audit/latest                         the latest report
 GET    /api/audit/{id}                           one report
@@ -19,6 +20,7 @@ import azure.functions as func
 from functions._http import flag, read_object
 from functions._routes import Op, admin_route
 from functions._schemas import DRY_RUN, REGISTRY, path_param
+from shared.domain.verification import RECHECK_SCHEDULE
 from shared.errors import InvalidInputError
 
 if TYPE_CHECKING:
@@ -48,6 +50,20 @@ def audit_timer(timer: func.TimerRequest) -> None:
     if timer.past_due:
         log.warning("the audit timer is past due; auditing now")
     audit_now(context())
+
+
+@bp.function_name("verification_timer")
+@bp.timer_trigger(
+    arg_name="timer", schedule=RECHECK_SCHEDULE, run_on_startup=False, use_monitor=True
+)
+def verification_timer(timer: func.TimerRequest) -> None:
+    """Re-check the changes pending verification whose next check is due (the records are in
+    the journal; a run with nothing due is one table query)."""
+    from shared.bootstrap import context
+    from shared.observability import METRICS
+    from shared.services.verification import recheck_due
+
+    METRICS.count_outcomes(recheck_due(context()))
 
 
 @admin_route(

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from sandbox.env import Env, format_time
-from sandbox.health import credential_health
+from sandbox.health import reported_health
 from sandbox.state import CacheRule, CredentialSet, Registry, RoleAssignment
 
 CREDENTIAL_SET_TYPE = "Microsoft.ContainerRegistry/registries/credentialSets"
@@ -70,20 +70,20 @@ def credential_set_json(
     *,
     by_principal: Mapping[str, list[RoleAssignment]] | None = None,
 ) -> dict[str, Any]:
-    """A credential set with `credentialHealth` computed now (`by_principal`: a list page's
-    assignments_by_principal, shared by its items)."""
-    auth = []
-    for index, entry in enumerate(cred.credentials):
-        auth.append(
-            {
-                "name": entry.name,
-                "usernameSecretIdentifier": entry.username_uri,
-                "passwordSecretIdentifier": entry.password_uri,
-                "credentialHealth": credential_health(
-                    env.state, cred, index, env.now, by_principal=by_principal
-                ).as_json(),
-            }
-        )
+    """A credential set with `credentialHealth` as ACR reports it now (health.reported_health;
+    `by_principal`: a list page's assignments_by_principal, shared by its items)."""
+    healths = reported_health(
+        env.state, cred, env.now, env.options.health_refresh_seconds, by_principal=by_principal
+    )
+    auth = [
+        {
+            "name": entry.name,
+            "usernameSecretIdentifier": entry.username_uri,
+            "passwordSecretIdentifier": entry.password_uri,
+            "credentialHealth": health.as_json(),
+        }
+        for entry, health in zip(cred.credentials, healths, strict=True)
+    ]
     identity: dict[str, Any] = {"type": cred.identity_type}
     if cred.principal_id:
         identity["principalId"] = cred.principal_id

@@ -10,7 +10,7 @@ from sandbox import acr_validate as rules
 from sandbox.acr_json import cache_rule_json, credential_set_json, registry_json, usages_json
 from sandbox.env import ARM_HOST, Env, format_time
 from sandbox.errors import ServiceError, conflict, not_found
-from sandbox.health import assignments_by_principal
+from sandbox.health import assignments_by_principal, evaluate_health
 from sandbox.paging import arm_list
 from sandbox.state import CacheRule, CredentialSet, Operation, Registry, new_guid, registry_key
 from sandbox.wire import Request, Response, empty_response, json_response
@@ -42,7 +42,9 @@ def _children_json(
     env: Env, registry: Registry, coll: str, items: Sequence[Any]
 ) -> list[dict[str, Any]]:
     if coll == "credentialsets":
-        by_principal = assignments_by_principal(env.state)  # one pass for the page's identities
+        by_principal = assignments_by_principal(
+            env.state, env.now
+        )  # one pass for the page's identities
         return [credential_set_json(env, registry, i, by_principal=by_principal) for i in items]
     return [cache_rule_json(registry, i) for i in items]
 
@@ -117,9 +119,11 @@ def _put(env: Env, req: Request, registry: Registry, coll: str, name: str) -> Re
             existing.login_server, existing.credentials = login_server, creds
             existing.provisioning_state = "Succeeded"  # a replace settles a pending create
             _apply_identity(env, existing, id_type)
+            evaluate_health(env.state, existing, env.now)
             return json_response(200, credential_set_json(env, registry, existing))
         cred = CredentialSet(name, login_server, creds, "None", None, None, env.now, "Creating")
         _apply_identity(env, cred, id_type)
+        evaluate_health(env.state, cred, env.now)
         items[name.lower()] = cred
     else:
         rules.check_name("cache rule", name)
@@ -168,6 +172,7 @@ def _patch(env: Env, req: Request, registry: Registry, coll: str, name: str) -> 
             item.credentials = rules.parse_auth_credentials(props["authCredentials"])
         if "identity" in body:
             _apply_identity(env, item, rules.identity_type(body["identity"]))
+        evaluate_health(env.state, item, env.now)  # a write makes ACR evaluate health again
     else:
         rules.check_patch_keys(body, set(), {"credentialSetResourceId"})
         if "credentialSetResourceId" in props:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
+from datetime import timedelta
 from typing import Any
 
 from sandbox.access import scope_covers
@@ -146,7 +147,7 @@ def role_assignment(env: Env, req: Request, p: dict[str, str]) -> Response:
     if req.method == "DELETE":
         if existing is None or not same_scope:
             return empty_response(204)
-        del env.state.role_assignments[name]
+        revoke(env, existing)
         return json_response(200, assignment_json(existing))
     if req.method != "PUT":
         raise ServiceError(405, "MethodNotAllowed", f"{req.method} is not supported here.")
@@ -177,6 +178,7 @@ def _create_assignment(env: Env, req: Request, scope: str, name: str) -> Respons
         props.get("condition"),
         props.get("conditionVersion"),
         props.get("description"),
+        effective_at=env.now + timedelta(seconds=env.options.rbac_delay_seconds),
     )
     for other in env.state.role_assignments.values():
         same = (
@@ -193,6 +195,15 @@ def _create_assignment(env: Env, req: Request, scope: str, name: str) -> Respons
             raise conflict("RoleAssignmentExists", "The role assignment already exists.")
     env.state.role_assignments[name] = new
     return json_response(201, assignment_json(new))
+
+
+def revoke(env: Env, assignment: RoleAssignment) -> None:
+    """Remove an assignment: gone from listings at once, honoured by access evaluation until
+    `rbac_delay_seconds` have passed (Azure applies removals with the same delay as grants)."""
+    env.state.role_assignments.pop(assignment.guid, None)
+    if env.options.rbac_delay_seconds > 0:
+        until = env.now + timedelta(seconds=env.options.rbac_delay_seconds)
+        env.state.revoked_assignments.append((assignment, until))
 
 
 def role_definitions(env: Env, req: Request, p: dict[str, str]) -> Response:

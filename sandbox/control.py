@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
 
+from sandbox.env import TIMING_FIELDS, timing_options
 from sandbox.faults import FaultRule
 from sandbox.scenario import ScenarioError
 from sandbox.summary import state_summary
@@ -80,6 +81,17 @@ def _clock(sb: Sandbox, p: dict[str, str], q: dict[str, str], body: bytes) -> tu
     if data.get("real"):
         sb.clock.use_real_time()
     return 200, {"now": sb.clock.now().isoformat(), "pinned": sb.clock.pinned}
+
+
+def _options(sb: Sandbox, p: dict[str, str], q: dict[str, str], body: bytes) -> tuple[int, Any]:
+    data = _json(body)
+    unknown = sorted(set(data) - set(TIMING_FIELDS))
+    if unknown:
+        raise ControlError(400, f"unknown option(s): {', '.join(unknown)}")
+    try:
+        return 200, sb.set_timing(**timing_options(data, TIMING_FIELDS))
+    except ValueError as err:
+        raise ControlError(400, str(err)) from err
 
 
 def _faults(sb: Sandbox, p: dict[str, str], q: dict[str, str], body: bytes) -> tuple[int, Any]:
@@ -228,6 +240,8 @@ ROUTES: list[tuple[str, re.Pattern[str], _Route]] = [
     ("DELETE", re.compile(r"^/requests$"), _clear_requests),
     ("POST", re.compile(r"^/clock$"), _clock),
     ("GET", re.compile(r"^/clock$"), _clock),
+    ("GET", re.compile(r"^/options$"), _options),
+    ("POST", re.compile(r"^/options$"), _options),
     ("POST", re.compile(r"^/faults$"), _faults),
     ("GET", re.compile(r"^/faults$"), _list_faults),
     ("DELETE", re.compile(r"^/faults$"), _clear_faults),

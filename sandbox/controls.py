@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import threading
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sandbox import scenario as sc
+from sandbox.arm_auth import revoke
 from sandbox.clock import Clock
-from sandbox.env import Env, SandboxOptions
+from sandbox.env import TIMING_FIELDS, Env, SandboxOptions
 from sandbox.events import secret_event
-from sandbox.health import Health, credential_health
+from sandbox.health import Health, reported_health
 from sandbox.kv_data import add_version
 from sandbox.state import (
     CredentialSet,
@@ -63,10 +64,27 @@ class SandboxControls:
         return pid
 
     def health(self, registry: str, credential_set: str) -> Health:
-        """The credential set's health right now (as GET would report it)."""
+        """The credential set's health as a GET would report it now (`health_refresh_seconds`:
+        the last evaluation while the next is not due)."""
         with self._lock:
             cred = self.credential_set(registry, credential_set)
-            return credential_health(self.state, cred, 0, self.clock.now())
+            now, refresh = self.clock.now(), self.options.health_refresh_seconds
+            return reported_health(self.state, cred, now, refresh)[0]
+
+    def set_timing(self, **seconds: float) -> dict[str, float]:
+        """Set `health_refresh_seconds` and/or `rbac_delay_seconds`; returns both."""
+        with self._lock:
+            for name, value in seconds.items():
+                if name not in TIMING_FIELDS.values():
+                    raise TypeError(f"unknown timing option {name!r}")
+                if isinstance(value, bool) or not 0 <= float(value) <= 86_400:
+                    raise ValueError(f"{name} must be from 0 to 86400 seconds, not {value!r}")
+                setattr(self.options, name, float(value))
+            return self.timing()
+
+    def timing(self) -> dict[str, float]:
+        """The health refresh period and the RBAC delay now in force, in seconds."""
+        return {key: getattr(self.options, name) for key, name in TIMING_FIELDS.items()}
 
     def env(self) -> Env:
         """A handler environment at the current sandbox time (caller holds the lock)."""
@@ -169,17 +187,20 @@ class SandboxControls:
         condition: str | None = None,
         assignment_id: str | None = None,
     ) -> RoleAssignment:
-        """Grant `role` (name or GUID) at `scope` (ARM id or `{vault, secret}`)."""
+        """Grant `role` (name or GUID) at `scope` (ARM id or `{vault, secret}`), as someone else
+        would through ARM: access evaluation honours it after `rbac_delay_seconds`."""
         with self._lock:
+            now = self.clock.now()
             assignment = RoleAssignment(
                 guid=(assignment_id or new_guid()).lower(),
                 scope=sc.scope(self.state, scope),
                 role_definition_guid=sc.role_guid(self.state, role),
                 principal_id=principal_id,
                 principal_type=principal_type,
-                created=self.clock.now(),
+                created=now,
                 condition=condition,
                 condition_version="2.0" if condition else None,
+                effective_at=now + timedelta(seconds=self.options.rbac_delay_seconds),
             )
             self.state.role_assignments[assignment.guid] = assignment
             return assignment
@@ -191,17 +212,19 @@ class SandboxControls:
         principal_id: str | None = None,
         scope: str | None = None,
     ) -> int:
-        """Remove assignments matching every given filter; returns how many went."""
+        """Remove assignments matching every given filter; returns how many went (access
+        evaluation honours them for `rbac_delay_seconds` more)."""
         with self._lock:
             doomed = [
-                a.guid
+                a
                 for a in self.state.role_assignments.values()
                 if (assignment_id is None or a.guid == assignment_id.lower())
                 and (principal_id is None or a.principal_id.lower() == principal_id.lower())
                 and (scope is None or a.scope.lower() == scope.lower())
             ]
-            for guid in doomed:
-                del self.state.role_assignments[guid]
+            env = self.env()
+            for assignment in doomed:
+                revoke(env, assignment)
             return len(doomed)
 
     def role_assignments_for(self, principal_id: str) -> list[RoleAssignment]:

@@ -11,12 +11,12 @@ from sandbox.acr_data import handle_acr_data, registry_for_host
 from sandbox.arm import handle_arm
 from sandbox.clock import Clock
 from sandbox.controls import SandboxControls
-from sandbox.env import ARM_HOST, KEYVAULT_SUFFIX, SandboxOptions
+from sandbox.env import ARM_HOST, KEYVAULT_SUFFIX, TIMING_FIELDS, SandboxOptions, timing_options
 from sandbox.errors import HostNotFoundError, ServiceError, SimulatedTimeoutError
 from sandbox.faults import FaultDecision, Faults
 from sandbox.kv_data import handle_keyvault
 from sandbox.requestlog import WRITE_METHODS, RequestLog, RequestRecord
-from sandbox.scenario import Scenario, build_state, read_document
+from sandbox.scenario import Scenario, ScenarioError, build_state, read_document
 from sandbox.wire import Request, Response, error_response
 
 if TYPE_CHECKING:
@@ -43,10 +43,9 @@ class Sandbox(SandboxControls):
         **option_overrides: Any,
     ) -> None:
         self.options = options or SandboxOptions()
-        for key, value in option_overrides.items():
+        for key in option_overrides:
             if not hasattr(self.options, key):
                 raise TypeError(f"unknown sandbox option {key!r}")
-            setattr(self.options, key, value)
         self.clock = Clock()
         self.faults = Faults(seed)
         self.log = RequestLog()
@@ -57,12 +56,27 @@ class Sandbox(SandboxControls):
         self.state = build_state({}, self.clock.now())
         if scenario is not None:
             self.load_scenario(scenario)
+        for key, value in option_overrides.items():  # the caller's options beat the scenario's
+            setattr(self.options, key, value)
 
     # -- lifecycle -------------------------------------------------------------------------------
     def load_scenario(self, source: str | Path | bytes | dict[str, Any]) -> Scenario:
-        """Replace the state with the scenario's (log, faults and clock are kept)."""
+        """Replace the state with the scenario's (log, faults and clock are kept); its `timing:`
+        (healthRefreshSeconds, rbacDelaySeconds) sets those options."""
         doc, origin = read_document(source)
+        timing = doc.get("timing") or {}
+        if not isinstance(timing, dict):
+            raise ScenarioError("timing: is a mapping of healthRefreshSeconds, rbacDelaySeconds")
+        unknown = sorted(set(timing) - set(TIMING_FIELDS))
+        if unknown:
+            raise ScenarioError(f"unknown timing field(s): {', '.join(unknown)}")
+        try:
+            seconds = timing_options(timing, TIMING_FIELDS)
+        except ValueError as err:
+            raise ScenarioError(str(err)) from err
         with self._lock:
+            for name, value in seconds.items():
+                setattr(self.options, name, value)
             self.state = build_state(doc, self.clock.now())
             self.scenario = Scenario(doc, origin, list(self.state.policies))
             self._source = source

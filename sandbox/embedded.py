@@ -8,6 +8,7 @@ import threading
 
 from sandbox.control import HttpResult
 from sandbox.core import Sandbox
+from sandbox.env import TIMING_ENV, timing_options
 from sandbox.errors import HostNotFoundError, SimulatedTimeoutError
 from sandbox.httpapi import serve_http
 
@@ -16,13 +17,19 @@ _instance: Sandbox | None = None
 
 
 def get_sandbox() -> Sandbox:
-    """The singleton, created on first use from `$SANDBOX_SCENARIO` when set."""
+    """The singleton, created on first use from `$SANDBOX_SCENARIO` when set, with the timing of
+    `$SANDBOX_HEALTH_REFRESH_SECONDS` and `$SANDBOX_RBAC_DELAY_SECONDS` when set."""
     global _instance
     with _lock:
         if _instance is None:
-            scenario = os.environ.get("SANDBOX_SCENARIO")
-            _instance = Sandbox(scenario) if scenario else Sandbox()
+            _instance = Sandbox(os.environ.get("SANDBOX_SCENARIO") or None)
+            _instance.set_timing(**env_timing())  # the environment beats the scenario
         return _instance
+
+
+def env_timing() -> dict[str, float]:
+    """The timing options the environment sets (ValueError naming a bad variable)."""
+    return timing_options(os.environ, TIMING_ENV)
 
 
 def set_sandbox(sandbox: Sandbox | None) -> None:

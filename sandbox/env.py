@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 from sandbox.state import State
 
@@ -28,6 +30,42 @@ class SandboxOptions:
     # operation fails) instead of a 409 on the PUT; which one ACR does is not documented
     prefix_refusal_in_lro: bool = False
     kv_versions_order: str = "created"  # list-versions order: created | newest-first | version-id
+    # credentialHealth is evaluated when the credential set is written and then every this many
+    # seconds of the sandbox clock; a GET in between reports the last evaluation (0: every GET)
+    health_refresh_seconds: float = 0.0
+    # a role assignment (or its removal) takes effect for access evaluation this many seconds of
+    # the sandbox clock after it was made; listings show it at once (0: immediately)
+    rbac_delay_seconds: float = 0.0
+
+
+# Scenario `timing:` keys and `/_sandbox/options` fields -> option names
+TIMING_FIELDS = {
+    "healthRefreshSeconds": "health_refresh_seconds",
+    "rbacDelaySeconds": "rbac_delay_seconds",
+}
+# Environment variables the process-wide sandbox (local host, `python -m sandbox`) reads
+TIMING_ENV = {
+    "SANDBOX_HEALTH_REFRESH_SECONDS": "health_refresh_seconds",
+    "SANDBOX_RBAC_DELAY_SECONDS": "rbac_delay_seconds",
+}
+
+
+def timing_options(values: Mapping[str, Any], names: Mapping[str, str]) -> dict[str, float]:
+    """The timing options named in `values` (by the keys of `names`), as non-negative seconds;
+    ValueError naming the field when one is not."""
+    found: dict[str, float] = {}
+    for key, option in names.items():
+        if key not in values or values[key] in (None, ""):
+            continue
+        raw = values[key]
+        try:
+            seconds = float(raw)
+        except (TypeError, ValueError):
+            seconds = -1.0
+        if isinstance(raw, bool) or not 0 <= seconds <= 86_400:
+            raise ValueError(f"{key} must be a number of seconds from 0 to 86400, not {raw!r}")
+        found[option] = seconds
+    return found
 
 
 @dataclass

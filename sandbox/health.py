@@ -1,5 +1,10 @@
-"""Credential-set health, computed from current state at read time (never stored).
+"""Credential-set health: computed from current state, and reported the way ACR reports it.
 
+With `health_refresh_seconds` 0 every read computes it afresh. Otherwise ACR's own schedule is
+modelled: health is evaluated when the credential set is written, then every N seconds of the
+sandbox clock after that write; a read in between reports the last evaluation (an evaluation
+made late is made as of its scheduled moment, against today's secrets). Access is judged with the
+role assignments in effect at that moment (`rbac_delay_seconds`: see `effective_assignments`).
 Error codes are sandbox-defined (Azure's catalogue is not published); see README.md.
 """
 
@@ -8,7 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sandbox.access import can_get_secret
 from sandbox.state import CredentialSet, RoleAssignment, State
@@ -58,11 +63,24 @@ def parse_secret_uri(uri: str) -> SecretUri | None:
     return SecretUri(match["vault"].lower(), match["name"], match["version"])
 
 
-def assignments_by_principal(state: State) -> dict[str, list[RoleAssignment]]:
-    """The role assignments grouped by principal id (lower case), in one pass over the state:
-    a list request judges many identities and would otherwise scan every assignment for each."""
+def effective_assignments(state: State, now: datetime) -> list[RoleAssignment]:
+    """The role assignments access evaluation honours at `now`: those in effect (made at least
+    `rbac_delay_seconds` ago, or seeded), and removed ones whose removal has not taken effect."""
+    found = [
+        a
+        for a in state.role_assignments.values()
+        if a.effective_at is None or a.effective_at <= now
+    ]
+    found.extend(a for a, until in state.revoked_assignments if until > now)
+    return found
+
+
+def assignments_by_principal(state: State, now: datetime) -> dict[str, list[RoleAssignment]]:
+    """The assignments in effect at `now` grouped by principal id (lower case), in one pass over
+    the state: a list request judges many identities and would otherwise scan every assignment
+    for each."""
     grouped: dict[str, list[RoleAssignment]] = {}
-    for assignment in state.role_assignments.values():
+    for assignment in effective_assignments(state, now):
         grouped.setdefault(assignment.principal_id.lower(), []).append(assignment)
     return grouped
 
@@ -94,7 +112,7 @@ def secret_health(  # noqa: PLR0911 - one return per documented check, in order
     if not cred.principal_id:
         return bad("IdentityNotFound", "the credential set has no managed identity")
     assignments: Iterable[RoleAssignment] = (
-        state.role_assignments.values()
+        effective_assignments(state, now)
         if by_principal is None
         else by_principal.get(cred.principal_id.lower(), ())
     )
@@ -142,3 +160,44 @@ def credential_health(
         if health.status != "Healthy":
             return health
     return HEALTHY
+
+
+def evaluate_health(
+    state: State,
+    cred: CredentialSet,
+    when: datetime,
+    *,
+    by_principal: Mapping[str, list[RoleAssignment]] | None = None,
+) -> list[Health]:
+    """Evaluate every credential's health as of `when` and keep it as the reported health (a
+    write evaluates at once). `by_principal` must be assignments_by_principal(state, when)."""
+    grouped = by_principal if by_principal is not None else assignments_by_principal(state, when)
+    cred.reported_health = [
+        credential_health(state, cred, index, when, by_principal=grouped)
+        for index in range(len(cred.credentials))
+    ]
+    cred.health_evaluated_at = when
+    return list(cred.reported_health)
+
+
+def reported_health(
+    state: State,
+    cred: CredentialSet,
+    now: datetime,
+    refresh_seconds: float,
+    *,
+    by_principal: Mapping[str, list[RoleAssignment]] | None = None,
+) -> list[Health]:
+    """The health a read reports at `now`: live with `refresh_seconds` 0, else the evaluation of
+    the latest scheduled moment (the last one, while the next is not due). `by_principal`
+    (assignments_by_principal at `now`, shared by a list page) spares a scan per set."""
+    last = cred.health_evaluated_at
+    if refresh_seconds <= 0 or last is None or len(cred.reported_health) != len(cred.credentials):
+        health = evaluate_health(state, cred, now, by_principal=by_principal)
+        if refresh_seconds <= 0:
+            cred.health_evaluated_at = None  # live: nothing is kept between reads
+        return health
+    periods = (now - last).total_seconds() // refresh_seconds
+    if periods >= 1:
+        return evaluate_health(state, cred, last + timedelta(seconds=periods * refresh_seconds))
+    return list(cred.reported_health)

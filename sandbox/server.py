@@ -8,6 +8,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, urlsplit
 
 from sandbox.core import Sandbox
+from sandbox.embedded import env_timing
 from sandbox.errors import HostNotFoundError, SimulatedTimeoutError
 from sandbox.httpapi import serve_http
 
@@ -72,7 +73,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--port", type=int, default=7072)
     parser.add_argument("--scenario", default=None)
     args = parser.parse_args(argv)
-    sb = Sandbox(args.scenario) if args.scenario else Sandbox()
+    sb = Sandbox(args.scenario)
+    sb.set_timing(**env_timing())
     server = serve(sb, args.port)
     print(f"sandbox listening on http://127.0.0.1:{server.server_address[1]}", flush=True)
     try:

@@ -37,7 +37,9 @@ class AuthCredential:
 
 @dataclass
 class CredentialSet:
-    """An ACR credential set; its health is computed on every read, never stored."""
+    """An ACR credential set. Its health is computed from current state (every read, or, with
+    `health_refresh_seconds`, on write and then on ACR's schedule: the last evaluation is kept in
+    `reported_health`, made at `health_evaluated_at`)."""
 
     name: str
     login_server: str
@@ -47,6 +49,8 @@ class CredentialSet:
     tenant_id: str | None
     created: datetime
     provisioning_state: str = "Succeeded"
+    reported_health: list[Any] = field(default_factory=list)  # health.Health per credential
+    health_evaluated_at: datetime | None = None
 
 
 @dataclass
@@ -204,6 +208,7 @@ class RoleAssignment:
     condition: str | None = None
     condition_version: str | None = None
     description: str | None = None
+    effective_at: datetime | None = None  # when access evaluation honours it (None: at once)
 
 
 @dataclass
@@ -235,6 +240,8 @@ class State:
     management_groups: dict[str, list[str]] = field(default_factory=dict)
     policies: list[dict[str, Any]] = field(default_factory=list)
     pending_principal_ids: list[str] = field(default_factory=list)  # handed to new identities
+    # removed assignments that access evaluation still honours, until the time given
+    revoked_assignments: list[tuple[RoleAssignment, datetime]] = field(default_factory=list)
 
     def registry(self, subscription: str, resource_group: str, name: str) -> Registry | None:
         """Look a registry up (ARM names are case-insensitive)."""

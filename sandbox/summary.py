@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from sandbox.env import unix
-from sandbox.health import credential_health
+from sandbox.health import reported_health
 
 if TYPE_CHECKING:
     from sandbox.core import Sandbox
@@ -19,7 +19,7 @@ def state_summary(sb: Sandbox) -> dict[str, Any]:
         for reg in state.registries.values():
             creds = []
             for cred in reg.credential_sets.values():
-                health = credential_health(state, cred, 0, now)
+                health = reported_health(state, cred, now, sb.options.health_refresh_seconds)[0]
                 creds.append(
                     {
                         "name": cred.name,
@@ -76,12 +76,14 @@ def state_summary(sb: Sandbox) -> dict[str, Any]:
                 "roleDefinitionId": a.role_definition_guid,
                 "principalId": a.principal_id,
                 "condition": a.condition,
+                "effectiveAt": a.effective_at.isoformat() if a.effective_at else None,
             }
             for a in state.role_assignments.values()
         ]
         return {
             "now": now.isoformat(),
             "clockPinned": sb.clock.pinned,
+            "timing": sb.timing(),
             "scenario": sb.scenario.source,
             "registries": registries,
             "vaults": vaults,

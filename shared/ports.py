@@ -29,6 +29,7 @@ from shared.domain.policies import Policy
 from shared.domain.refusals import RuleRefusal
 from shared.domain.repositories import TargetPath
 from shared.domain.secrets import SecretRef
+from shared.domain.verification import PendingVerification
 
 __all__ = [
     "Access",
@@ -251,6 +252,18 @@ class Journal(Protocol):
 
     def refusals(self, registry: str) -> list[RuleRefusal]:
         """The remembered refusals of rules in `registry` (its resource id)."""
+        ...
+
+    def schedule_verification(self, pending: PendingVerification) -> None:
+        """Keep (insert or replace, by its key) a change's pending verification."""
+        ...
+
+    def pending_verifications(self, *, due_at: datetime | None = None) -> list[PendingVerification]:
+        """Pending verifications, oldest applied first; with `due_at`, only those due by then."""
+        ...
+
+    def end_verification(self, key: str) -> None:
+        """Drop a pending verification once it is concluded (a missing one is fine)."""
         ...
 
 

@@ -47,7 +47,8 @@ class ActionKind(StrEnum):
 
 
 class OutcomeStatus(StrEnum):
-    SUCCEEDED = "succeeded"
+    SUCCEEDED = "succeeded"  # applied, and verified by ACR's read-back where there is one
+    PENDING_VERIFICATION = "pending-verification"  # applied; the read-back is not Healthy yet
     FAILED = "failed"
     NO_CHANGE = "no-change"
     REJECTED = "rejected"

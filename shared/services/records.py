@@ -1,9 +1,11 @@
 """Every journal write of a reaction: the outcomes of actions and signals, and findings.
 
 Services never build an `Outcome` themselves: an applied action's outcome comes from
-`record_action`, a signal's closing outcome from `record_terminal` (after actions) or
-`record_signal` (ignored, rejected, failed, nothing to change), and findings from
-`record_findings`. One place, so every record of one kind looks alike.
+`record_action`, or `record_pending` when ACR's read-back does not confirm it yet (it opens a
+pending verification, which `record_verdict` concludes and `record_recheck` moves on), a
+signal's closing outcome from `record_terminal` (after actions) or `record_signal` (ignored,
+rejected, failed, nothing to change), and findings from `record_findings`. One place, so every
+record of one kind looks alike.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from typing import Any
 
 from shared.domain.plans import Action, Finding, Outcome, OutcomeStatus
 from shared.domain.secrets import SecretRef
+from shared.domain.verification import PendingVerification
 from shared.services.context import Context
 from shared.services.results import ReactionStatus
 
@@ -22,8 +25,11 @@ __all__ = [
     "record_action",
     "record_announcement",
     "record_findings",
+    "record_pending",
+    "record_recheck",
     "record_signal",
     "record_terminal",
+    "record_verdict",
 ]
 
 log = logging.getLogger(__name__)
@@ -55,6 +61,56 @@ def record_action(
     return outcome
 
 
+def record_pending(
+    ctx: Context,
+    action: Action,
+    signal_id: str,
+    *,
+    credential_set: str,
+    reason: str | None = None,
+    before: Mapping[str, Any] | None = None,
+    after: Mapping[str, Any] | None = None,
+    health: str | None = None,
+) -> Outcome:
+    """Journal `action` as applied but pending verification (the health of `credential_set`
+    does not confirm it yet), and open its verification (shared/domain/verification.py)."""
+    now = ctx.clock.now()
+    pending = PendingVerification.start(
+        signal_id, action.kind, action.resource, credential_set, action.reason, at=now
+    )
+    ctx.journal.schedule_verification(pending)
+    text = (reason or action.reason) + f"; pending verification until {pending.deadline:%H:%M:%S}Z"
+    outcome = Outcome(
+        signal_id, action.resource, OutcomeStatus.PENDING_VERIFICATION, text, now, action.kind,
+        dict(before or {}), dict(after or {}), health,
+    )  # fmt: skip
+    ctx.journal.record_outcome(outcome)
+    log.info("%s %s: %s", action.kind.value, outcome.resource, outcome.status.value)
+    return outcome
+
+
+def record_verdict(
+    ctx: Context, pending: PendingVerification, *, verified: bool, reason: str, health: str | None
+) -> Outcome:
+    """Conclude a pending verification: the action's outcome, succeeded (verified) or failed."""
+    status = OutcomeStatus.SUCCEEDED if verified else OutcomeStatus.FAILED
+    outcome = Outcome(
+        pending.signal_id, pending.resource, status, f"{pending.reason}; {reason}",
+        ctx.clock.now(), pending.action, health=health,
+    )  # fmt: skip
+    ctx.journal.record_outcome(outcome)
+    ctx.journal.end_verification(pending.key)
+    log.info("%s %s: %s (%s)", pending.action.value, pending.resource, status.value, reason)
+    return outcome
+
+
+def record_recheck(ctx: Context, pending: PendingVerification) -> PendingVerification:
+    """Move a pending verification on to its next check (after an unsuccessful one now)."""
+    later = pending.rescheduled(ctx.clock.now())
+    ctx.journal.schedule_verification(later)
+    return later
+
+
 def record_signal(
     ctx: Context, signal_id: str, resource: str, status: OutcomeStatus, reason: str
 ) -> Outcome:
@@ -75,14 +131,20 @@ def record_terminal(
     ctx: Context, signal_id: str, resource: str, outcomes: Sequence[Outcome], *, nothing: str
 ) -> ReactionStatus:
     """Record the one outcome that closes a signal after its actions (`nothing` says why there
-    were none); returns the reaction status it stands for."""
+    were none); returns the reaction status it stands for. A change still pending verification
+    leaves the signal pending too (failed wins): this stays the signal's one terminal outcome,
+    and the verdicts that follow are the actions' own outcomes (`record_verdict`)."""
     failed = [o for o in outcomes if o.status is OutcomeStatus.FAILED]
+    pending = [o for o in outcomes if o.status is OutcomeStatus.PENDING_VERIFICATION]
     if not outcomes:
         record_signal(ctx, signal_id, resource, OutcomeStatus.NO_CHANGE, nothing)
         return ReactionStatus.NO_CHANGE
     if failed:
         reason = f"{len(failed)} of {len(outcomes)} changes failed"
         record_signal(ctx, signal_id, resource, OutcomeStatus.FAILED, reason)
+    elif pending:
+        reason = f"{len(outcomes)} change(s) applied, {len(pending)} pending verification"
+        record_signal(ctx, signal_id, resource, OutcomeStatus.PENDING_VERIFICATION, reason)
     else:
         reason = f"{len(outcomes)} change(s) applied"
         record_signal(ctx, signal_id, resource, OutcomeStatus.SUCCEEDED, reason)

@@ -14,6 +14,7 @@ from shared.observability import METRICS, log_fields
 from shared.ports import ReportStore
 from shared.services.audit import AuditReport, run_audit
 from shared.services.context import Context
+from shared.services.verification import recheck_due
 
 __all__ = [
     "MAX_JOURNAL_LIMIT",
@@ -98,8 +99,11 @@ def audit_now(
     reconcile: bool | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> AuditReport:
-    """Audit one managed registry (by name) or all of them; count and log what it found and did."""
+    """Audit one managed registry (by name) or all of them; count and log what it found and did.
+    The changes pending verification that are due are re-checked first (a later audit may
+    finish what the verification timer did not)."""
     targets = [ctx.managed_registry(registry)] if registry else None
+    METRICS.count_outcomes(recheck_due(ctx))
     report = run_audit(ctx, registries=targets, reconcile=reconcile, progress=progress)
     METRICS.count_outcomes(report.outcomes)
     if targets is None:

@@ -1,5 +1,6 @@
 """What a registry looks like now: its cache rules, credential sets with health and the secrets
-they read (version in use, expiry), and the last things cachekeeper did there (the journal).
+they read (version in use, expiry), the changes still pending verification, and the last things
+cachekeeper did there (the journal).
 
 Read-only; the view behind `GET /api/registries/{registry}/status`, the dashboard and
 `cachekeeper status`. Never reads a secret value: only version metadata.
@@ -13,9 +14,9 @@ from typing import Any
 
 from shared.domain.ids import ResourceId
 from shared.domain.models import CacheRule, CredentialSet, SecretVersion
-from shared.domain.plans import Outcome
 from shared.domain.rotation import newest_valid
 from shared.domain.secrets import SecretRef
+from shared.domain.verification import PendingVerification
 from shared.services.context import Context, fan_out
 from shared.services.rotations import observe_versions
 
@@ -70,8 +71,10 @@ def _credential_set(
     *,
     now: datetime,
     horizon: timedelta,
+    pending: Sequence[PendingVerification],
 ) -> dict[str, Any]:
     health = credential_set.health
+    mine = str(credential_set.id).lower()
     return {
         "name": credential_set.name,
         "id": str(credential_set.id),
@@ -82,6 +85,8 @@ def _credential_set(
             "errorMessage": health.error_message,
         },
         "principalId": credential_set.principal_id,
+        # changes applied to it whose read-back has not confirmed them yet
+        "pendingVerification": sum(1 for p in pending if p.credential_set.lower() == mine),
         "usedBy": sorted(r.name for r in rules if r.credential_set_id == credential_set.id),
         "secrets": {
             role: secret_state(ref, versions.get(ref.versionless()), now=now, horizon=horizon)
@@ -104,8 +109,8 @@ def _rule(rule: CacheRule) -> dict[str, Any]:
     }
 
 
-def _about(outcome: Outcome, registry: ResourceId) -> bool:
-    resource = outcome.resource.lower()
+def _about(resource_id: str, registry: ResourceId) -> bool:
+    resource = resource_id.lower()
     name = registry.name.lower()
     return resource.startswith((str(registry).lower(), f"{name}/")) or (
         f"/registries/{name}/" in resource
@@ -124,7 +129,10 @@ def registry_status(ctx: Context, registry_name: str, *, last_actions: int = 20)
     versions, _ = observe_versions(ctx, [s for c in credential_sets for s in c.secrets()])
     now = ctx.clock.now()
     horizon = timedelta(days=ctx.settings.expiry_horizon_days)
-    outcomes = [o for o in ctx.journal.outcomes(limit=_JOURNAL_WINDOW) if _about(o, registry)]
+    outcomes = [
+        o for o in ctx.journal.outcomes(limit=_JOURNAL_WINDOW) if _about(o.resource, registry)
+    ]
+    pending = [p for p in ctx.journal.pending_verifications() if _about(p.credential_set, registry)]
     return {
         "registry": registry.name,
         "id": str(registry),
@@ -133,8 +141,9 @@ def registry_status(ctx: Context, registry_name: str, *, last_actions: int = 20)
         "rules": [_rule(r) for r in sorted(cache_rules, key=lambda r: r.name.lower())],
         "ruleCount": len(cache_rules),
         "credentialSets": [
-            _credential_set(c, cache_rules, versions, now=now, horizon=horizon)
+            _credential_set(c, cache_rules, versions, now=now, horizon=horizon, pending=pending)
             for c in sorted(credential_sets, key=lambda c: c.name.lower())
         ],
+        "pendingVerifications": [p.to_dict() for p in pending],
         "lastActions": [o.to_dict() for o in outcomes[:last_actions]],
     }

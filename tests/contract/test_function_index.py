@@ -29,6 +29,7 @@ EXPECTED = {
     "on_repository_requested": ("eventGridTrigger", None, None),
     "on_registry_event": ("eventGridTrigger", None, None),
     "audit_timer": ("timerTrigger", None, None),
+    "verification_timer": ("timerTrigger", None, None),
     "run_audit": ("httpTrigger", "audit", {"POST"}),
     "latest_audit": ("httpTrigger", "audit/latest", {"GET"}),
     "audit_report": ("httpTrigger", "audit/{id}", {"GET"}),

@@ -33,10 +33,26 @@ def _demo_document() -> dict[str, Any]:
     return data
 
 
+# Azure as it behaves: credentialHealth re-evaluated on ACR's schedule, not on every read
+# (Azure/acr#892, #893), and role assignments taking effect after a delay (Azure RBAC
+# troubleshooting: up to 10 minutes). The integration tier runs with these unless a test is
+# marked `instant_azure`; docs/fidelity.md, "Health and RBAC timing".
+TIER_TIMING: dict[str, float] = {"health_refresh_seconds": 60.0, "rbac_delay_seconds": 120.0}
+INSTANT: dict[str, float] = {"health_refresh_seconds": 0.0, "rbac_delay_seconds": 0.0}
+
+
 @pytest.fixture
-def sandbox() -> Sandbox:
-    """A fresh sandbox loaded with sandbox/scenarios/demo.yaml (small pages: 2 per ARM list)."""
-    return Sandbox(_demo_document(), page_size=2)
+def sandbox_timing(request: pytest.FixtureRequest) -> dict[str, float]:
+    """The timing options of this test's sandboxes: TIER_TIMING, or INSTANT when the test is
+    marked `instant_azure` (pass them to any Sandbox a test builds itself)."""
+    return dict(INSTANT if request.node.get_closest_marker("instant_azure") else TIER_TIMING)
+
+
+@pytest.fixture
+def sandbox(sandbox_timing: dict[str, float]) -> Sandbox:
+    """A fresh sandbox loaded with sandbox/scenarios/demo.yaml (small pages: 2 per ARM list),
+    with the tier's timing (`sandbox_timing`)."""
+    return Sandbox(_demo_document(), page_size=2, **sandbox_timing)
 
 
 @dataclass

@@ -47,6 +47,7 @@ def test_the_audit_finds_each_seeded_problem_and_nothing_else(sandbox: Sandbox) 
     assert planned == [("update-credential-set", "ghcr-acme")]
 
 
+@pytest.mark.instant_azure  # with Azure's delays: test_verification_sandbox.py
 def test_auto_reconcile_fixes_what_it_can_and_the_next_audit_is_clean_of_it(
     sandbox: Sandbox,
 ) -> None:

@@ -55,6 +55,7 @@ def test_report_mode_records_the_fix_and_writes_nothing(sandbox: Sandbox) -> Non
     assert sandbox.log.writes() == []
 
 
+@pytest.mark.instant_azure  # with Azure's delays it is pending first: test_verification_sandbox.py
 def test_fix_mode_grants_at_secret_scope_and_health_turns_healthy(sandbox: Sandbox) -> None:
     ctx = context(sandbox, "fix")
     assert sandbox.health("contosocache", "quay-io").status == "Unhealthy"

@@ -89,6 +89,7 @@ def test_state_summary_has_no_secret_values(embedded: Sandbox) -> None:
     assert len(state["policies"]) == 4
 
 
+@pytest.mark.instant_azure  # the control operations, not the timing (test_sandbox_timing.py)
 def test_control_role_assignments_and_versions(embedded: Sandbox) -> None:
     principal = embedded.principal_of("contosocache", "quay-io")
     status, created = call(

@@ -1,4 +1,8 @@
-"""credentialHealth is computed from grants, permission model and secret validity at read time."""
+"""credentialHealth is computed from grants, permission model and secret validity.
+
+These tests are about the rules, so they ask for instant Azure (health evaluated on every read,
+grants effective at once); how health lags and grants take effect late is
+tests/integration/test_sandbox_timing.py."""
 
 from __future__ import annotations
 
@@ -11,6 +15,8 @@ from azure.mgmt.authorization.models import RoleAssignmentCreateParameters
 
 from sandbox import Sandbox
 from tests.integration.conftest import RG_CACHE, SUBSCRIPTION, SdkClients
+
+pytestmark = pytest.mark.instant_azure
 
 SECRETS_USER = "4633458b-17de-408a-b874-0445c86b69e6"
 ROLE_ID = f"/subscriptions/{SUBSCRIPTION}/providers/Microsoft.Authorization/roleDefinitions/{SECRETS_USER}"

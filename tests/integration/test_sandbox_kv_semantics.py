@@ -62,6 +62,7 @@ def test_list_versions_order_is_an_option(
     assert listed == expected
 
 
+@pytest.mark.instant_azure  # a rule of access evaluation, read back at once (no health lag)
 def test_a_compound_identity_policy_does_not_let_the_identity_read_as_itself(
     sandbox: Sandbox, sdk_clients: SdkClients
 ) -> None:

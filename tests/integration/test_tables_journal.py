@@ -200,3 +200,33 @@ def test_announcements_are_kept_per_secret_with_sub_second_times(journal: TableJ
             "b" * 32: second,
         }
         assert store.announcements(other) == {"c" * 32: second}
+
+
+def test_pending_verifications_and_their_outcomes_are_kept(journal: TableJournal) -> None:
+    from shared.domain.verification import PendingVerification
+
+    cs = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.ContainerRegistry/registries/r/credentialSets/hub"
+    pending = PendingVerification.start(
+        "evt-9", ActionKind.REFRESH_CREDENTIAL_SET, cs, cs, "re-send", at=MOMENTS[0]
+    )
+    other = PendingVerification.start(
+        "evt-8", ActionKind.GRANT_SECRET_READ, "https://kv.vault.azure.net/secrets/u", cs,
+        "grant", at=MOMENTS[1],
+    )  # fmt: skip
+    journal.schedule_verification(pending)
+    journal.schedule_verification(other)
+    assert journal.pending_verifications() == [pending, other]
+    assert journal.pending_verifications(due_at=MOMENTS[0]) == []
+    assert journal.pending_verifications(due_at=pending.next_check_at) == [pending]
+    later = pending.rescheduled(pending.next_check_at)
+    journal.schedule_verification(later)  # replaces, by key
+    assert journal.pending_verifications() == [later, other]
+    journal.end_verification(pending.key)
+    journal.end_verification(pending.key)  # a missing one is fine
+    assert journal.pending_verifications() == [other]
+
+    held = Outcome("evt-9", cs, OutcomeStatus.PENDING_VERIFICATION, "re-send; pending",
+                   MOMENTS[0], ActionKind.REFRESH_CREDENTIAL_SET, health="Unhealthy")  # fmt: skip
+    journal.record_outcome(held)
+    assert journal.outcomes(limit=10) == [held]
+    assert journal.last_success(cs, ActionKind.REFRESH_CREDENTIAL_SET) is None  # not a success

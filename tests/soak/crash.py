@@ -16,6 +16,7 @@ from shared.domain.models import CredentialSet
 from shared.domain.plans import ActionKind, Finding, Outcome
 from shared.domain.refusals import RuleRefusal
 from shared.domain.secrets import SecretRef
+from shared.domain.verification import PendingVerification
 from shared.ports import Claim, Journal, Registry
 
 __all__ = ["Crash", "DyingRegistry", "Worker", "WorkerJournal"]
@@ -129,3 +130,15 @@ class WorkerJournal:
     def refusals(self, registry: str) -> list[RuleRefusal]:
         self._worker.check()
         return self._inner.refusals(registry)
+
+    def schedule_verification(self, pending: PendingVerification) -> None:
+        self._worker.check()
+        self._inner.schedule_verification(pending)
+
+    def pending_verifications(self, *, due_at: datetime | None = None) -> list[PendingVerification]:
+        self._worker.check()
+        return self._inner.pending_verifications(due_at=due_at)
+
+    def end_verification(self, key: str) -> None:
+        self._worker.check()
+        self._inner.end_verification(key)

@@ -29,9 +29,10 @@ from shared.ports import Journal
 from shared.services import Context
 from shared.services.reactions import react
 from shared.services.results import Reaction, ReactionStatus
+from shared.services.verification import recheck_due
 from shared.signals import KEY_VAULT, SOURCES
 from tests.integration.app_context import REGISTRIES, SUB, VAULTS, demo_settings
-from tests.integration.conftest import _demo_document
+from tests.integration.conftest import TIER_TIMING, _demo_document
 from tests.soak.checks import current_refs, downgrades, grant_violations, normalized_state
 from tests.soak.wiring import fast_context
 
@@ -185,8 +186,9 @@ class Figures:
 
 
 def new_sandbox(seed: int) -> Sandbox:
-    """The demo scenario at a pinned START, ARM pages of 20."""
-    sandbox = Sandbox(seed=seed, page_size=20)
+    """The demo scenario at a pinned START, ARM pages of 20, with the integration tier's health
+    lag and RBAC delay."""
+    sandbox = Sandbox(seed=seed, page_size=20, **TIER_TIMING)
     sandbox.clock.set(START)
     sandbox.load_scenario(copy.deepcopy(_demo_document()))
     return sandbox
@@ -258,6 +260,7 @@ def run_script(
         for event in batch:  # about 8 % arrive a round late
             (keep if chooser.random() >= 0.08 else held).append(event)
         _deliver(ctx, keep, figures)
+        _run_verification_timer(ctx, figures)
         delivered.extend(keep)
     _deliver(ctx, held, figures)
     figures.distinct_events = len(set(figures.event_ids))
@@ -273,6 +276,18 @@ def run_script(
     if secret_values is not None:
         secret_values.extend(_secret_values(sandbox))
     return figures, ctx
+
+
+def _run_verification_timer(ctx: Context, figures: Figures) -> None:
+    """What the verification timer does between rounds; a transient failure waits for its next
+    run, as on the platform."""
+    try:
+        recheck_due(ctx)
+    except CachekeeperError as error:
+        if not error.transient:
+            figures.unexpected_errors.append(f"verification timer: permanent {error!r} raised")
+    except Exception as error:  # a bug: nothing outside our error tree may escape
+        figures.unexpected_errors.append(f"verification timer: {type(error).__name__}: {error}")
 
 
 def _deliver(ctx: Context, events: list[dict[str, Any]], figures: Figures) -> None:

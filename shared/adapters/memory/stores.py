@@ -19,6 +19,7 @@ from shared.domain.plans import (
 from shared.domain.policies import Policy
 from shared.domain.refusals import RuleRefusal
 from shared.domain.secrets import SecretRef
+from shared.domain.verification import PendingVerification
 from shared.errors import ConcurrencyError, NotFoundError
 from shared.ports import Claim, ClaimStatus, StoredPolicy
 
@@ -74,6 +75,7 @@ class MemoryJournal:
         self.records: dict[str, IdempotencyRecord] = {}
         self.rule_refusals: dict[str, RuleRefusal] = {}
         self.announced: dict[str, dict[str, datetime]] = {}
+        self.verifications: dict[str, PendingVerification] = {}
 
     def record_announcement(self, secret: SecretRef, *, at: datetime) -> None:
         if secret.version is None:
@@ -144,6 +146,19 @@ class MemoryJournal:
 
     def refusals(self, registry: str) -> list[RuleRefusal]:
         return [r for r in self.rule_refusals.values() if r.registry.lower() == registry.lower()]
+
+    def schedule_verification(self, pending: PendingVerification) -> None:
+        with self._lock:
+            self.verifications[pending.key] = pending
+
+    def pending_verifications(self, *, due_at: datetime | None = None) -> list[PendingVerification]:
+        with self._lock:
+            found = [p for p in self.verifications.values() if due_at is None or p.is_due(due_at)]
+        return sorted(found, key=lambda p: (p.applied_at, p.key))
+
+    def end_verification(self, key: str) -> None:
+        with self._lock:
+            self.verifications.pop(key, None)
 
 
 class MemoryReportStore:

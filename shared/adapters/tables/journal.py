@@ -10,7 +10,8 @@ forbid `/ \\ # ?` and control characters; a hash is also fixed-length). Partitio
 holds one row per (action, resource) with the newest successful outcome's time, so
 `last_success` is one point read instead of a scan of the whole journal. Partition `announced`
 holds one row per secret version a SecretNewVersionCreated event named, keyed by the SHA-256 of
-the secret's versionless URI and the version, so a secret's announcements are one range query.
+the secret's versionless URI and the version, so a secret's announcements are one range query. Partition
+`verification` holds the changes pending verification (`_verifications`).
 """
 
 from __future__ import annotations
@@ -38,6 +39,11 @@ from shared.adapters.tables._codec import (
     load_outcome,
 )
 from shared.adapters.tables._refusals import load_refusals, save_refusal
+from shared.adapters.tables._verifications import (
+    delete_verification,
+    list_verifications,
+    put_verification,
+)
 from shared.domain.plans import (
     ActionKind,
     Finding,
@@ -48,6 +54,7 @@ from shared.domain.plans import (
 )
 from shared.domain.refusals import RuleRefusal
 from shared.domain.secrets import SecretRef
+from shared.domain.verification import PendingVerification
 from shared.errors import ConcurrencyError, ConflictError, NotFoundError
 from shared.ports import Claim, ClaimStatus
 
@@ -195,6 +202,18 @@ class TableJournal:
     def refusals(self, registry: str) -> list[RuleRefusal]:
         """The remembered refusals of rules in `registry`."""
         return load_refusals(self._table, registry)
+
+    def schedule_verification(self, pending: PendingVerification) -> None:
+        """Keep a change's pending verification (see `_verifications`)."""
+        put_verification(self._table, pending)
+
+    def pending_verifications(self, *, due_at: datetime | None = None) -> list[PendingVerification]:
+        """Pending verifications, oldest applied first; with `due_at`, only those due by then."""
+        return list_verifications(self._table, due_at)
+
+    def end_verification(self, key: str) -> None:
+        """Drop a concluded verification."""
+        delete_verification(self._table, key)
 
     def _mark_success(self, resource: str, action: ActionKind, at: datetime) -> None:
         moment = as_utc(at)

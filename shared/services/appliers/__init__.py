@@ -13,6 +13,7 @@ from shared.services.appliers.cache_rules import create_cache_rule
 from shared.services.appliers.credential_sets import refresh_credential_set, update_credential_set
 from shared.services.appliers.grants import grant_secret_read
 from shared.services.context import Context, fan_out
+from shared.services.verification import verify_by_read_backs
 
 __all__ = ["APPLIERS", "apply_actions"]
 
@@ -31,7 +32,8 @@ def apply_actions(
 ) -> tuple[Outcome, ...]:
     """Grants first (so a refresh that follows lets ACR see them), then one write per credential
     set (an update re-sends the identifiers, so it also refreshes: a refresh of the same set is
-    dropped), then new rules; each step's actions run concurrently."""
+    dropped), then new rules; each step's actions run concurrently. A grant whose credential
+    set read back Healthy after its write is verified at once."""
 
     def run(batch: Sequence[Action]) -> list[Outcome]:
         return fan_out(lambda a: APPLIERS[a.kind](ctx, a, signal_id), batch)
@@ -44,4 +46,6 @@ def apply_actions(
         ):
             per_set[action.resource] = action
     rules = [a for a in actions if a.kind is ActionKind.CREATE_CACHE_RULE]
-    return (*run(grants), *run(list(per_set.values())), *run(rules))
+    granted = run(grants)
+    written = run(list(per_set.values()))
+    return (*verify_by_read_backs(ctx, grants, granted, written), *written, *run(rules))

@@ -1,20 +1,21 @@
 """Appliers for `update-credential-set` and `refresh-credential-set`.
 
 Both write under the credential set's lease and read it back: the outcome carries the health ACR
-reports after the change, and says so in its reason when that is not Healthy. A read-back that
-says Unhealthy is recorded as failed, never as succeeded (Unknown health is not a failure).
+reports after the change. A Healthy read-back verifies the change (succeeded); any other leaves it
+pending verification, since ACR's health lags behind writes and RBAC (shared/domain/verification.py):
+never succeeded while the read-back says Unhealthy.
 """
 
 from __future__ import annotations
 
 from shared.domain.actions import CredentialSetSecrets
 from shared.domain.ids import ResourceId
-from shared.domain.models import CredentialSet, HealthStatus
+from shared.domain.models import CredentialSet
 from shared.domain.plans import Action, Outcome
 from shared.errors import ConcurrencyError, PermanentError
 from shared.services.context import Context
 from shared.services.leases import lease
-from shared.services.records import record_action
+from shared.services.records import record_action, record_pending
 
 __all__ = ["refresh_credential_set", "update_credential_set"]
 
@@ -72,14 +73,16 @@ def _verified(
     ctx: Context, action: Action, signal_id: str, before: dict[str, str], verified: CredentialSet
 ) -> Outcome:
     health = verified.health
-    reason = action.reason
-    if not health.is_healthy:
-        detail = ": ".join(p for p in (health.error_code, health.error_message) if p)
-        reason += f"; health after the change: {health.status.value}" + (
-            f" ({detail})" if detail else ""
-        )
-    return record_action(
-        ctx, action, signal_id, reason=reason, before=before,
+    if health.is_healthy:
+        return record_action(
+            ctx, action, signal_id, before=before,
+            after=_identifiers(verified), health=health.status.value,
+        )  # fmt: skip
+    detail = ": ".join(p for p in (health.error_code, health.error_message) if p)
+    reason = f"{action.reason}; health after the change: {health.status.value}" + (
+        f" ({detail})" if detail else ""
+    )
+    return record_pending(
+        ctx, action, signal_id, credential_set=action.resource, reason=reason, before=before,
         after=_identifiers(verified), health=health.status.value,
-        failed=health.status is HealthStatus.UNHEALTHY,
     )  # fmt: skip

@@ -1,4 +1,9 @@
-"""Applier for `grant-secret-read`: one role assignment at a secret's scope."""
+"""Applier for `grant-secret-read`: one role assignment at a secret's scope.
+
+Azure RBAC can take minutes to apply an assignment, and only the credential set's health shows
+that ACR's identity can read the secret: a grant is recorded pending verification, concluded by
+the health of its credential set (`shared/services/verification.py`).
+"""
 
 from __future__ import annotations
 
@@ -7,7 +12,7 @@ from shared.domain.ids import ResourceId
 from shared.domain.plans import Action, Outcome
 from shared.errors import PermanentError
 from shared.services.context import Context
-from shared.services.records import record_action
+from shared.services.records import record_action, record_pending
 
 __all__ = ["grant_secret_read"]
 
@@ -27,4 +32,7 @@ def grant_secret_read(ctx: Context, action: Action, signal_id: str) -> Outcome:
     except PermanentError as error:
         return record_action(ctx, action, signal_id, error=error)
     after = {"roleAssignment": assignment.id, "scope": str(assignment.scope)}
-    return record_action(ctx, action, signal_id, after=after)
+    return record_pending(
+        ctx, action, signal_id, credential_set=grant.credential_set, after=after,
+        reason=f"{action.reason}; waiting for the health of {grant.credential_set}",
+    )  # fmt: skip
