@@ -14,7 +14,8 @@ from shared.domain.cache_rules import MAX_CACHE_RULES, RuleSpec, derive_rule_nam
 from shared.domain.ids import ResourceId
 from shared.domain.models import CacheRule, CredentialSet, HealthStatus, SecretVersion
 from shared.domain.plans import Finding, Severity
-from shared.domain.policies import Policy, PolicyAction, PolicyIndex, RuleKind, upstream_for_target
+from shared.domain.policies import Policy, PolicyAction, PolicyIndex, RuleKind
+from shared.domain.policy_targets import upstream_for_target
 from shared.domain.refusals import CreateGuard
 from shared.domain.repositories import TargetPath, Upstream
 from shared.domain.rotation import newest_valid

@@ -14,10 +14,19 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, TypeVar
+from typing import Any
 
 from shared.domain.cache_rules import RuleSpec, derive_rule_name
 from shared.domain.names import validate_rule_name
+from shared.domain.policy_fields import (
+    boolean_field,
+    enum_field,
+    optional_text,
+    priority_field,
+    required_text,
+    timestamp_field,
+    upstream_field,
+)
 from shared.domain.repositories import TargetPath, Upstream
 from shared.domain.upstreams import credential_problem
 from shared.errors import InvalidInputError, InvalidPolicyError
@@ -28,9 +37,7 @@ _POLICY_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 _REGISTRY = re.compile(r"^(\*|[a-zA-Z0-9]{5,50})$")
 _PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
 _PLACEHOLDERS = {"path", "repository", "name"}
-_MAX_PRIORITY = 100_000
 _MAX_DESCRIPTION = 500
-_E = TypeVar("_E", bound=StrEnum)
 
 
 class PolicyAction(StrEnum):
@@ -72,21 +79,23 @@ class Policy:
         unknown = sorted(str(k) for k in data if k not in known)
         if unknown:
             raise InvalidPolicyError(f"unknown policy field(s): {', '.join(unknown)}")
-        policy_id = _required_text(data, "id")
+        policy_id = required_text(data, "id")
         try:
             policy = cls(
                 id=policy_id,
-                upstream=_upstream(data),
-                action=_enum(PolicyAction, data.get("action"), "action", policy_id),
-                registry=_optional_text(data, "registry") or "*",
-                target_template=_optional_text(data, "targetTemplate"),
-                rule_kind=_enum(RuleKind, data.get("ruleKind", "static"), "ruleKind", policy_id),
-                credential_set=_optional_text(data, "credentialSet"),
-                priority=_priority(data.get("priority", 100), policy_id),
-                enabled=_boolean(data.get("enabled", True), policy_id),
-                description=_optional_text(data, "description") or "",
-                changed_by=_optional_text(data, "changedBy"),
-                changed_at=_timestamp(data.get("changedAt"), policy_id),
+                upstream=upstream_field(data),
+                action=enum_field(PolicyAction, data.get("action"), "action", policy_id),
+                registry=optional_text(data, "registry") or "*",
+                target_template=optional_text(data, "targetTemplate"),
+                rule_kind=enum_field(
+                    RuleKind, data.get("ruleKind", "static"), "ruleKind", policy_id
+                ),
+                credential_set=optional_text(data, "credentialSet"),
+                priority=priority_field(data.get("priority", 100), policy_id),
+                enabled=boolean_field(data.get("enabled", True), policy_id),
+                description=optional_text(data, "description") or "",
+                changed_by=optional_text(data, "changedBy"),
+                changed_at=timestamp_field(data.get("changedAt"), policy_id),
             )
         except InvalidPolicyError:
             raise
@@ -282,116 +291,3 @@ def _sample(pattern: Upstream) -> Upstream:
     if pattern.is_wildcard:
         return Upstream(pattern.host, (*pattern.path[:-1], "sample"))
     return pattern
-
-
-def _required_text(data: Mapping[str, Any], key: str) -> str:
-    value = data.get(key)
-    if not isinstance(value, str) or not value.strip():
-        raise InvalidPolicyError(f"policy field {key!r} is required and must be a non-empty string")
-    return value.strip()
-
-
-def _optional_text(data: Mapping[str, Any], key: str) -> str | None:
-    value = data.get(key)
-    if value is None:
-        return None
-    if not isinstance(value, str):
-        raise InvalidPolicyError(f"policy field {key!r} must be a string")
-    return value.strip() or None
-
-
-def _upstream(data: Mapping[str, Any]) -> Upstream:
-    text = _required_text(data, "upstream")
-    try:
-        return Upstream.parse(text, allow_wildcard=True)
-    except InvalidInputError as exc:
-        raise InvalidPolicyError(f"policy {data.get('id')!r}: bad upstream pattern: {exc}") from exc
-
-
-def _enum(kind: type[_E], value: Any, key: str, policy_id: str) -> _E:
-    try:
-        return kind(str(value).strip().lower())
-    except ValueError:
-        allowed = " or ".join(m.value for m in kind)
-        raise InvalidPolicyError(f"policy {policy_id!r}: {key} must be {allowed}") from None
-
-
-def _priority(value: Any, policy_id: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= _MAX_PRIORITY:
-        raise InvalidPolicyError(
-            f"policy {policy_id!r}: priority must be a whole number 0-{_MAX_PRIORITY}"
-        )
-    return value
-
-
-def _boolean(value: Any, policy_id: str) -> bool:
-    if not isinstance(value, bool):
-        raise InvalidPolicyError(f"policy {policy_id!r}: enabled must be true or false")
-    return value
-
-
-def _timestamp(value: Any, policy_id: str) -> datetime | None:
-    if value is None:
-        return None
-    try:
-        moment = datetime.fromisoformat(str(value))
-    except ValueError:
-        raise InvalidPolicyError(
-            f"policy {policy_id!r}: changedAt must be an ISO 8601 timestamp"
-        ) from None
-    if moment.tzinfo is None:
-        raise InvalidPolicyError(f"policy {policy_id!r}: changedAt needs a time zone")
-    return moment
-
-
-def upstream_for_target(
-    target: TargetPath, policies: Iterable[Policy], *, registry: str
-) -> Upstream | None:
-    """Map a requested target path back to the upstream an allow row's template would cache there.
-
-    `dockerhub/library/nginx` with the row `docker.io/library/*` -> `dockerhub/library/{path}` gives
-    `docker.io/library/nginx`. The first row (in decision order) whose template fits wins."""
-    text = str(target)
-    for policy in sorted(policies, key=Policy.rank):
-        if (
-            policy.action is not PolicyAction.ALLOW
-            or not policy.target_template
-            or not policy.enabled
-        ):
-            continue
-        if policy.registry != "*" and policy.registry.lower() != registry.lower():
-            continue
-        upstream = _reverse(policy, text)
-        if upstream is not None and policy.matches(upstream, registry):
-            return upstream
-    return None
-
-
-def _reverse(policy: Policy, target: str) -> Upstream | None:
-    template = policy.target_template or ""
-    groups = {
-        "path": r"(?P<path>[a-z0-9._/-]+)",
-        "repository": r"(?P<repository>[a-z0-9._/-]+)",
-        "name": r"(?P<name>[a-z0-9._-]+)",
-    }
-    pattern, seen = "", set()
-    for literal, placeholder in re.findall(r"([^{]*)(?:\{([^{}]*)\})?", template):
-        pattern += re.escape(literal)
-        if placeholder:
-            pattern += groups[placeholder] if placeholder not in seen else f"(?P={placeholder})"
-            seen.add(placeholder)
-    match = re.fullmatch(pattern, target)
-    if match is None:
-        return None
-    found = match.groupdict()
-    prefix = "/".join(policy.upstream.path[:-1])
-    if "repository" in found:
-        path = found["repository"]
-    elif "path" in found and policy.upstream.is_wildcard:
-        path = f"{prefix}/{found['path']}" if prefix else found["path"]
-    else:
-        path = policy.upstream.repository
-    try:
-        return Upstream.parse(f"{policy.upstream.host}/{path}")
-    except InvalidInputError:
-        return None

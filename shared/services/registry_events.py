@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from shared.domain.cache_rules import find_serving_rule
 from shared.domain.plans import Finding, OutcomeStatus, Plan, Severity
-from shared.domain.policies import upstream_for_target
+from shared.domain.policy_targets import upstream_for_target
 from shared.services.context import Context
 from shared.services.records import record_findings, record_signal
 from shared.services.results import Reaction, ReactionStatus

@@ -27,7 +27,8 @@ from shared.domain.plans import (
     Severity,
     fingerprint,
 )
-from shared.domain.policies import Decision, decide, upstream_for_target
+from shared.domain.policies import Decision, decide
+from shared.domain.policy_targets import upstream_for_target
 from shared.domain.refusals import CreateGuard
 from shared.domain.repositories import TargetPath, Upstream
 from shared.errors import AccessDeniedError, InvalidInputError, PermanentError

@@ -237,3 +237,17 @@ def test_importing_function_app_loads_no_sdk_client_module() -> None:
     )
     loaded = json.loads(result.stdout.strip().splitlines()[-1])
     assert loaded == []
+
+
+MAX_MODULE_LINES = 300
+PRODUCT_FOLDERS = ("shared", "functions", "cli", "devhost")
+
+
+def test_no_product_module_is_over_300_lines() -> None:
+    long = [
+        f"{path.relative_to(ROOT)}: {count} lines"
+        for folder in PRODUCT_FOLDERS
+        for path in _modules(folder)
+        if (count := len(path.read_text().splitlines())) > MAX_MODULE_LINES
+    ]
+    assert not long, "\n".join(long)

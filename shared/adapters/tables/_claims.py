@@ -5,13 +5,25 @@ from __future__ import annotations
 import hashlib
 import logging
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from shared.adapters.tables._client import sdk_errors
 from shared.adapters.tables._codec import as_utc
 from shared.domain.plans import IdempotencyRecord, IdempotencyStatus
+from shared.errors import ConcurrencyError, NotFoundError
 from shared.ports import ClaimStatus
 
-__all__ = ["CLAIMS", "claim_entity", "claim_row", "claim_status", "read_claim"]
+if TYPE_CHECKING:
+    from azure.data.tables import TableClient
+
+__all__ = [
+    "CLAIMS",
+    "claim_entity",
+    "claim_row",
+    "claim_status",
+    "read_claim",
+    "replace_unless_changed",
+]
 
 _log = logging.getLogger("shared.adapters.tables.journal")
 CLAIMS = "idempotency"
@@ -60,3 +72,21 @@ def claim_status(record: IdempotencyRecord, payload_hash: str) -> ClaimStatus:
     if record.status is IdempotencyStatus.COMPLETED:
         return ClaimStatus.DUPLICATE
     return ClaimStatus.IN_PROGRESS
+
+
+def replace_unless_changed(table: TableClient, entity: dict[str, Any], etag: str) -> bool:
+    """Replace a row only if it still has `etag`; False when someone changed or deleted it."""
+    from azure.core import MatchConditions
+    from azure.data.tables import UpdateMode
+
+    try:
+        with sdk_errors(f"replace row {entity['PartitionKey']}/{entity['RowKey']}"):
+            table.update_entity(
+                entity,
+                mode=UpdateMode.REPLACE,
+                etag=etag,
+                match_condition=MatchConditions.IfNotModified,
+            )
+    except (ConcurrencyError, NotFoundError):
+        return False
+    return True

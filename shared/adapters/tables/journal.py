@@ -8,10 +8,9 @@ newest first, touches only the days since `since`, and stops after `limit` rows.
 Claims are rows in partition `idempotency` keyed by the SHA-256 of the signal key (table keys
 forbid `/ \\ # ?` and control characters; a hash is also fixed-length). Partition `last-success`
 holds one row per (action, resource) with the newest successful outcome's time, so
-`last_success` is one point read instead of a scan of the whole journal. Partition `announced`
-holds one row per secret version a SecretNewVersionCreated event named, keyed by the SHA-256 of
-the secret's versionless URI and the version, so a secret's announcements are one range query. Partition
-`verification` holds the changes pending verification (`_verifications`).
+`last_success` is one point read instead of a scan of the whole journal. Partitions `announced`
+(`_announcements`), `refusal` (`_refusals`) and `verification` (`_verifications`) hold the
+announced secret versions, ARM's refusals of cache rules, and changes pending verification.
 """
 
 from __future__ import annotations
@@ -23,12 +22,14 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from shared.adapters.tables._announcements import load_announcements, save_announcement
 from shared.adapters.tables._claims import (
     CLAIMS,
     claim_entity,
     claim_row,
     claim_status,
     read_claim,
+    replace_unless_changed,
 )
 from shared.adapters.tables._client import LazyTable, sdk_errors
 from shared.adapters.tables._codec import (
@@ -59,7 +60,7 @@ from shared.errors import ConcurrencyError, ConflictError, NotFoundError
 from shared.ports import Claim, ClaimStatus
 
 if TYPE_CHECKING:
-    from azure.data.tables import TableClient, TableServiceClient
+    from azure.data.tables import TableServiceClient
 
 __all__ = ["TableJournal"]
 
@@ -68,7 +69,6 @@ _T = TypeVar("_T")
 _OUTCOME = "outcome"
 _FINDING = "finding"
 _SUCCESS = "last-success"
-_ANNOUNCED = "announced"
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MAX_MICROS = 10**18 - 1  # above year 9999 in microseconds, so 18 digits always suffice
 _MAX_DAY = 99_999_999
@@ -115,36 +115,12 @@ class TableJournal:
             return as_utc(at) if isinstance(at, datetime) else None
 
     def record_announcement(self, secret: SecretRef, *, at: datetime) -> None:
-        """Remember that an event named `secret.version` at `at` (an upsert: a redelivery
-        writes the same row again)."""
-        from azure.data.tables import UpdateMode
-
-        if secret.version is None:
-            return
-        entity = {
-            "PartitionKey": _ANNOUNCED,
-            "RowKey": f"{_secret_key(secret)}-{secret.version}",
-            "secret": str(secret.versionless())[:1_000],
-            "version": secret.version,
-            "at": as_utc(at),
-            "atText": at.isoformat(),  # microseconds and zone kept as given
-        }
-        with sdk_errors(f"record the announcement of {secret}"):
-            self._table.client().upsert_entity(entity, mode=UpdateMode.REPLACE)
+        """Remember that an event named `secret.version` at `at` (see `_announcements`)."""
+        save_announcement(self._table, secret, at)
 
     def announcements(self, secret: SecretRef) -> dict[str, datetime]:
         """Version id -> when an event announced it, for one secret."""
-        prefix = _secret_key(secret)
-        query = "PartitionKey eq @partition and RowKey gt @first and RowKey lt @after"
-        parameters = {"partition": _ANNOUNCED, "first": f"{prefix}-", "after": f"{prefix}."}
-        found: dict[str, datetime] = {}
-        with sdk_errors(f"read the announcements of {secret.versionless()}"):
-            for entity in self._table.client().query_entities(query, parameters=parameters):
-                try:
-                    found[str(entity["version"])] = datetime.fromisoformat(str(entity["atText"]))
-                except (KeyError, ValueError):
-                    continue
-        return found
+        return load_announcements(self._table, secret)
 
     def claim(self, key: str, payload_hash: str, *, now: datetime, ttl: timedelta) -> Claim:
         """Atomically claim a signal for handling (see ClaimStatus)."""
@@ -168,7 +144,7 @@ class TableJournal:
             record = read_claim(key, current)
             if record is not None and not record.is_expired(now):
                 return Claim(claim_status(record, payload_hash), record)
-            if _replace_unless_changed(table, entity, str(current.metadata["etag"])):
+            if replace_unless_changed(table, entity, str(current.metadata["etag"])):
                 return Claim(ClaimStatus.NEW, fresh)
             # Someone else took over (or released) first: look again and answer from that.
         raise ConcurrencyError(f"claim {key!r} kept changing under contention; retry later")
@@ -243,7 +219,7 @@ class TableJournal:
             known = current.get("at")
             if isinstance(known, datetime) and as_utc(known) >= moment:
                 return
-            if _replace_unless_changed(table, entity, str(current.metadata["etag"])):
+            if replace_unless_changed(table, entity, str(current.metadata["etag"])):
                 return
         raise ConcurrencyError(f"the last success of {action.value} kept changing; retry later")
 
@@ -304,28 +280,6 @@ def _day_partition(kind: str, moment: datetime) -> str:
 def _inverted(moment: datetime) -> str:
     micros = (moment - _EPOCH) // timedelta(microseconds=1)
     return f"{_MAX_MICROS - micros:018d}"
-
-
-def _replace_unless_changed(table: TableClient, entity: dict[str, Any], etag: str) -> bool:
-    """Replace a row only if it still has `etag`; False when someone changed or deleted it."""
-    from azure.core import MatchConditions
-    from azure.data.tables import UpdateMode
-
-    try:
-        with sdk_errors(f"replace row {entity['PartitionKey']}/{entity['RowKey']}"):
-            table.update_entity(
-                entity,
-                mode=UpdateMode.REPLACE,
-                etag=etag,
-                match_condition=MatchConditions.IfNotModified,
-            )
-    except (ConcurrencyError, NotFoundError):
-        return False
-    return True
-
-
-def _secret_key(secret: SecretRef) -> str:
-    return hashlib.sha256(str(secret.versionless()).encode()).hexdigest()
 
 
 def _success_row(resource: str, action: ActionKind) -> str:
