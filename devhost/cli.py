@@ -19,7 +19,7 @@ from types import FrameType
 
 from devhost.app_index import AppLoadError, FunctionSpec, index_app, load_app
 from devhost.azurite import AzuriteError, start_azurite
-from devhost.routing import Router, RouteTemplateError
+from devhost.routing import Router, RouteTemplateError, refuse_overlaps
 from devhost.server import HostState, make_server
 from devhost.settings_file import (
     SettingsFileError,
@@ -78,7 +78,9 @@ def _run(args: argparse.Namespace, workdir: Path, cleanup: ExitStack) -> None:
     if sandbox:
         _wire_sandbox()
     try:
-        router = Router((s.route or "", s.methods, s) for s in specs if s.kind == "http")
+        http = [s for s in specs if s.kind == "http"]
+        refuse_overlaps((s.route or "", s.methods) for s in http)
+        router = Router((s.route or "", s.methods, s) for s in http)
         plans = [] if args.no_timers else plan_timers(specs, os.environ)
     except (RouteTemplateError, ScheduleError) as exc:
         raise _StartupError(str(exc)) from None

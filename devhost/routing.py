@@ -3,7 +3,9 @@
 Supported: literal segments (case-insensitive), `{name}`, `{name:int}` and the other common
 constraints, `{name?}` and `{name=default}` as optional last segments, and `{*rest}` catch-alls.
 Routes are tried most specific first (literal before parameter before optional before catch-all),
-as ASP.NET routing does.
+as ASP.NET routing does. The Functions host does not promise that order between two routes of one
+method that a path can match both (it may try them by function name), so at start-up the host
+refuses an app with such a pair (`refuse_overlaps`) rather than pick one.
 """
 
 from __future__ import annotations
@@ -14,7 +16,16 @@ from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 from urllib.parse import unquote
 
-__all__ = ["RouteMatch", "RouteTemplate", "RouteTemplateError", "Router", "compile_template"]
+__all__ = [
+    "RouteMatch",
+    "RouteOverlapError",
+    "RouteTemplate",
+    "RouteTemplateError",
+    "Router",
+    "compile_template",
+    "find_overlaps",
+    "refuse_overlaps",
+]
 
 T = TypeVar("T")
 
@@ -171,3 +182,98 @@ class Router(Generic[T]):
         if allowed:
             return RouteMatch(None, allowed=tuple(allowed))
         return None
+
+
+class RouteOverlapError(RouteTemplateError):
+    """Two routes of one method that some request path matches both."""
+
+
+# One segment as overlap checking sees it: ("literal", text), ("segment", regex) for a
+# parameter or mixed segment, or ("rest", "") for a catch-all (zero or more segments).
+_Segment = tuple[str, str]
+
+
+def find_overlaps(
+    routes: Iterable[tuple[str, tuple[str, ...] | None]],
+) -> list[tuple[str, str, str]]:
+    """Pairs of templates sharing a method (None: any) that one request path could match both,
+    as (first, second, method). The Functions host does not promise which of two such routes it
+    tries first (it may go by function name), so an app must not have any."""
+    listed = [(text, _variants(text), methods) for text, methods in routes]
+    found: list[tuple[str, str, str]] = []
+    for index, (text, variants, methods) in enumerate(listed):
+        for other_text, other_variants, other_methods in listed[index + 1 :]:
+            shared = _shared_method(methods, other_methods)
+            if shared is None:
+                continue
+            if any(_meet(a, b) for a in variants for b in other_variants):
+                found.append((text, other_text, shared))
+    return found
+
+
+def refuse_overlaps(routes: Iterable[tuple[str, tuple[str, ...] | None]]) -> None:
+    """Raise RouteOverlapError naming every pair `find_overlaps` finds."""
+    pairs = find_overlaps(routes)
+    if pairs:
+        described = "; ".join(f"{a!r} and {b!r} ({method})" for a, b, method in pairs)
+        raise RouteOverlapError(
+            f"routes overlap: {described}. A request path can match both, and the Functions "
+            "host may try either first; give one of each pair a path the other cannot match"
+        )
+
+
+def _shared_method(first: tuple[str, ...] | None, second: tuple[str, ...] | None) -> str | None:
+    """A method both routes serve (None: they serve none in common)."""
+    if first is None and second is None:
+        return "any method"
+    if first is None or second is None:
+        given = first if first is not None else second or ()
+        return given[0].upper() if given else None
+    common = sorted({m.upper() for m in first} & {m.upper() for m in second})
+    return common[0] if common else None
+
+
+def _variants(text: str) -> list[list[_Segment]]:
+    """The segment lists a template stands for: an optional last segment gives two."""
+    compile_template(text)  # refuse bad syntax first, with its own message
+    segments: list[_Segment] = []
+    for raw in text.strip("/").split("/") if text.strip("/") else []:
+        whole = _PARAMETER.fullmatch(raw)
+        if whole is None:
+            if "{" in raw:
+                segments.append(("segment", _mixed_segment(text, raw, [])))
+            else:
+                segments.append(("literal", raw))
+            continue
+        _name, regex, kind, _default = _parameter(text, whole.group(1))
+        if kind == _CATCH_ALL:
+            segments.append(("rest", ""))
+        elif kind == _OPTIONAL:
+            return [segments, [*segments, ("segment", regex)]]
+        else:
+            segments.append(("segment", regex))
+    return [segments]
+
+
+def _meet(first: list[_Segment], second: list[_Segment]) -> bool:
+    """Whether some path matches both segment lists."""
+    for position in range(max(len(first), len(second)) + 1):
+        a = first[position] if position < len(first) else None
+        b = second[position] if position < len(second) else None
+        if (a is not None and a[0] == "rest") or (b is not None and b[0] == "rest"):
+            return True  # a catch-all takes whatever the other has left
+        if a is None or b is None:
+            return a is None and b is None
+        if not _segments_meet(a, b):
+            return False
+    return True
+
+
+def _segments_meet(first: _Segment, second: _Segment) -> bool:
+    if first[0] == "literal" and second[0] == "literal":
+        return first[1].lower() == second[1].lower()
+    if first[0] == "literal":
+        return re.fullmatch(second[1], first[1], re.IGNORECASE) is not None
+    if second[0] == "literal":
+        return re.fullmatch(first[1], second[1], re.IGNORECASE) is not None
+    return True  # two parameters: assume some value satisfies both

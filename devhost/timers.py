@@ -47,7 +47,9 @@ def resolve_schedule(text: str, environ: Mapping[str, str]) -> str:
             raise ScheduleError(
                 f"the schedule {text!r} names app setting {name!r}, which is not set"
             )
-        return value.strip()
+        # Only spaces are trimmed, which NCrontab ignores anyway: a tab or another kind of
+        # space stays, and makes the schedule invalid as it does in the host.
+        return value.strip(" ")
 
     return _PLACEHOLDER.sub(setting, text)
 

@@ -4,7 +4,7 @@ timer  audit_timer on %AUDIT_SCHEDULE%           audit every managed registry (A
 timer  verification_timer every minute           re-check the changes pending verification that are due
 POST   /api/audit[?dry_run=true]                 audit now; body {} or {"registry": name}; the report
 GET    /api/audit/latest                         the latest report
-GET    /api/audit/{id}                           one report
+GET    /api/audit/reports/{id}                   one kept report
 GET    /api/journal?since=ISO&limit=N            outcomes and findings, newest first
 GET    /api/registries/{registry}/status         rules, credential sets with health, last actions
 GET    /api/metrics                              counters: events, actions applied, open findings
@@ -105,7 +105,7 @@ def latest_audit(req: func.HttpRequest, ctx: Context) -> dict[str, Any]:
 
 @admin_route(
     bp,
-    "audit/{id}",
+    "audit/reports/{id}",
     name="audit_report",
     get=Op(
         "One audit report",

@@ -5,7 +5,7 @@ GET    /api/policies/{id}                 one row; ETag header
 PUT    /api/policies/{id}                 create or replace; If-Match: <etag> or * -> 412 when stale
 DELETE /api/policies/{id}                 delete; If-Match honoured the same way
 POST   /api/policies/import[?dry_run=true] whole table, JSON or YAML body, all or nothing
-GET    /api/policies/export[?format=yaml] whole table as JSON (default) or YAML
+GET    /api/export/policies[?format=yaml] whole table as JSON (default) or YAML
 POST   /api/policies/test                 {"upstream"|"target", "registry"?}: decision and dry run
 """
 
@@ -144,7 +144,7 @@ _FORMAT = {"name": "format", "in": "query", "schema": {"type": "string", "enum":
 
 @admin_route(
     bp,
-    "policies/export",
+    "export/policies",
     name="export_policies",
     get=Op("The whole policy table", params=(_FORMAT,)),
 )

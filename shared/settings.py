@@ -195,7 +195,10 @@ def _table(env: Mapping[str, str], name: str, default: str) -> str:
 
 
 def _schedule(env: Mapping[str, str]) -> str:
-    value = _text(env, "AUDIT_SCHEDULE") or DEFAULT_AUDIT_SCHEDULE
+    # Parsed as the host will read it: NCrontab splits on spaces only, so only spaces are trimmed
+    # and a tab or a no-break space the settings editor kept is an error here as it is there.
+    value = env.get("AUDIT_SCHEDULE", "").strip(" ")
+    value = value if value.strip() else DEFAULT_AUDIT_SCHEDULE
     try:
         parse_ncrontab(value)
     except ValueError as exc:

@@ -1,26 +1,43 @@
-"""Six-field NCRONTAB expressions, as Azure Functions timer triggers use them.
+"""Six-field NCRONTAB expressions, read the way the Functions timer extension reads them.
 
-`{second} {minute} {hour} {day} {month} {day-of-week}`, e.g. `0 30 9 * * Mon-Fri`. Each field takes
-`*`, numbers, lists `a,b`, ranges `a-b`, steps `*/n`, `a-b/n` and `a/n`; months take `Jan`..`Dec`
-and days of the week `Sun`..`Sat` (any case); day-of-week 0 and 7 both mean Sunday.
+The host hands a timer's schedule to NCrontab (`CrontabSchedule.TryParse` with seconds included);
+this module accepts what that parser accepts, means what it means, and refuses the rest:
 
-Unlike NCrontab itself (which ANDs them), a restricted day-of-month and a restricted day-of-week
-match like classic cron: a day matches when either does.
+- `{second} {minute} {hour} {day} {month} {day-of-week}`, separated by ASCII spaces only (runs of
+  spaces count as one; a tab or a non-ASCII space is not a separator, so the field count or the
+  field itself comes out wrong and the host refuses the schedule).
+- Each field is a comma list of `*`, `n`, `a-b`, `*/s`, `a-b/s` or `a/s` (`a` to the field's
+  maximum). A backwards range `5-1` is the range 1-5. A step below 1 means every value.
+- Values are ASCII digits (trailing whitespace or NULs after the digits are tolerated, as .NET's
+  `int.Parse` tolerates them), or for months and days of the week any leading part of the English
+  name, any case (`J` is January, `Tu` Tuesday). Day-of-week runs 0-6 with Sunday 0; 7 is refused.
+- A moment matches when every field matches, day-of-month AND day-of-week (`0 0 9 1-7 * Mon` is
+  the first Monday of the month, not days 1-7 plus every Monday).
+
+One refusal is ours: a schedule whose days never occur in its months (`30 Feb`). NCrontab parses
+it and the timer would simply never fire; here it is an error at start-up instead.
 """
 
 from __future__ import annotations
 
 import bisect
+import calendar
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 __all__ = ["NCrontabSchedule", "parse_ncrontab"]
 
-_MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
-_DAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
-_NUMBER = re.compile(r"[0-9]+")  # ASCII only: int() would accept other scripts' digits
+_MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august",
+           "september", "october", "november", "december")  # fmt: skip
+_DAYS = ("sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday")
+# .NET int.Parse (NumberStyles.Integer): the value itself starts with a digit (NCrontab checks),
+# trailing white space (U+0009-U+000D, U+0020) and trailing NULs are allowed.
+_VALUE = re.compile(r"([0-9]+)[\t-\r ]*\x00*")
+_STEP = re.compile(r"[\t-\r ]*([+-]?[0-9]+)[\t-\r ]*\x00*")
+_INT32 = range(-(2**31), 2**31)
 _MAX_DAYS_IN_MONTH = (31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+_SEARCH_YEARS = 400  # the Gregorian calendar repeats every 400 years
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,7 +46,6 @@ class _Field:
     low: int
     high: int
     names: tuple[str, ...] = ()
-    names_start: int = 0
 
 
 _FIELDS = (
@@ -37,9 +53,8 @@ _FIELDS = (
     _Field("minute", 0, 59),
     _Field("hour", 0, 23),
     _Field("day", 1, 31),
-    _Field("month", 1, 12, _MONTHS, 1),
-    # 7 is accepted as Sunday and folded onto 0 after parsing.
-    _Field("day-of-week", 0, 7, _DAYS, 0),
+    _Field("month", 1, 12, _MONTHS),
+    _Field("day-of-week", 0, 6, _DAYS),
 )
 
 
@@ -54,23 +69,24 @@ class NCrontabSchedule:
     days: tuple[int, ...]
     months: tuple[int, ...]
     weekdays: tuple[int, ...]  # 0 = Sunday
-    days_restricted: bool
-    weekdays_restricted: bool
 
     def next_after(self, moment: datetime) -> datetime:
         """The first matching instant strictly after `moment` (timezone-aware), in UTC."""
         if moment.tzinfo is None or moment.utcoffset() is None:
             raise ValueError("moment must be timezone-aware")
-        start = moment.astimezone(UTC).replace(microsecond=0) + timedelta(seconds=1)
         try:
-            return self._search(start)
-        except OverflowError:
-            raise ValueError(f"{self.expression!r} has no occurrence after {moment}") from None
+            start = moment.astimezone(UTC).replace(microsecond=0) + timedelta(seconds=1)
+            found = self._search(start)
+        except (OverflowError, ValueError):  # ran past year 9999
+            found = None
+        if found is None:
+            raise ValueError(f"{self.expression!r} has no occurrence after {moment}")
+        return found
 
-    def _search(self, t: datetime) -> datetime:
+    def _search(self, t: datetime) -> datetime | None:
         # Each step jumps straight to the next allowed value of the coarsest field that does not
-        # match yet, so the loop runs a few hundred times at most (Feb 29 can be 8 years away).
-        limit_year = t.year + 9
+        # match yet; a day of the wrong weekday moves on by one day.
+        limit_year = t.year + _SEARCH_YEARS
         while t.year <= limit_year:
             month = _next_value(self.months, t.month)
             if month is None:
@@ -79,7 +95,15 @@ class NCrontabSchedule:
             if month != t.month:
                 t = datetime(t.year, month, 1, tzinfo=UTC)
                 continue
-            if not self._day_matches(t):
+            day = _next_value(self.days, t.day)
+            if day is None or day > calendar.monthrange(t.year, t.month)[1]:
+                t = _first_of_next_month(t)
+                continue
+            if day != t.day:
+                t = datetime(t.year, t.month, day, tzinfo=UTC)
+                continue
+            # datetime.weekday() is Monday=0; cron counts from Sunday=0.
+            if (t.weekday() + 1) % 7 not in self.weekdays:
                 t = _midnight(t) + timedelta(days=1)
                 continue
             hour = _next_value(self.hours, t.hour)
@@ -101,88 +125,81 @@ class NCrontabSchedule:
                 t = t.replace(second=0) + timedelta(minutes=1)
                 continue
             return t.replace(second=second)
-        raise ValueError(f"{self.expression!r} has no occurrence within 9 years")
-
-    def _day_matches(self, t: datetime) -> bool:
-        in_days = t.day in self.days
-        # datetime.weekday() is Monday=0; cron counts from Sunday=0.
-        in_weekdays = (t.weekday() + 1) % 7 in self.weekdays
-        if self.days_restricted and self.weekdays_restricted:
-            return in_days or in_weekdays
-        return in_days and in_weekdays
+        return None
 
 
 def parse_ncrontab(expression: str) -> NCrontabSchedule:
     """Parse a six-field NCRONTAB expression; raise ValueError with a short reason if invalid."""
-    parts = expression.split()
+    parts = [part for part in expression.split(" ") if part]
     if len(parts) != len(_FIELDS):
         raise ValueError(
-            f"expected 6 fields (second minute hour day month day-of-week), got {len(parts)}"
+            f"expected 6 fields (second minute hour day month day-of-week) separated by spaces, "
+            f"got {len(parts)}"
         )
     values = [_parse_field(text, field) for text, field in zip(parts, _FIELDS, strict=True)]
-    seconds, minutes, hours, days, months, weekdays_raw = values
-    weekdays = sorted({day % 7 for day in weekdays_raw})
-    days_restricted = len(days) < 31
-    weekdays_restricted = len(weekdays) < 7
-    if not weekdays_restricted and all(min(days) > _MAX_DAYS_IN_MONTH[m - 1] for m in months):
-        raise ValueError("the day field never occurs in the chosen months")
+    seconds, minutes, hours, days, months, weekdays = values
+    if all(days[0] > _MAX_DAYS_IN_MONTH[m - 1] for m in months):
+        raise ValueError("the day field never occurs in the chosen months, so it would never fire")
     return NCrontabSchedule(
         expression=expression,
-        seconds=tuple(seconds),
-        minutes=tuple(minutes),
-        hours=tuple(hours),
-        days=tuple(days),
-        months=tuple(months),
-        weekdays=tuple(weekdays),
-        days_restricted=days_restricted,
-        weekdays_restricted=weekdays_restricted,
+        seconds=seconds,
+        minutes=minutes,
+        hours=hours,
+        days=days,
+        months=months,
+        weekdays=weekdays,
     )
 
 
-def _parse_field(text: str, field: _Field) -> list[int]:
+def _parse_field(text: str, field: _Field) -> tuple[int, ...]:
     allowed: set[int] = set()
     for item in text.split(","):
         allowed.update(_parse_item(item, field))
-    return sorted(allowed)
+    return tuple(sorted(allowed))
 
 
 def _parse_item(item: str, field: _Field) -> range:
     if not item:
         raise ValueError(f"empty list item in the {field.name} field")
-    base, slash, step_text = item.partition("/")
-    step = 1
-    if slash:
-        step = _number(step_text, field, what="step")
-        if step == 0:
-            raise ValueError(f"step 0 in the {field.name} field")
-    if base == "*":
-        low, high = field.low, field.high
-    elif "-" in base:
-        first, _, last = base.partition("-")
-        low, high = _value(first, field), _value(last, field)
-        if low > high:
-            raise ValueError(f"range {base!r} runs backwards in the {field.name} field")
+    step: int | None = None
+    slash = item.find("/")
+    if slash > 0:  # NCrontab looks for a step only after the first character
+        step = _step(item[slash + 1 :], field)
+        item = item[:slash]
+    if item == "*":
+        return range(field.low, field.high + 1, max(step or 1, 1))
+    dash = item.find("-")
+    if dash > 0:
+        first, last = _value(item[:dash], field), _value(item[dash + 1 :], field)
+        low, high = min(first, last), max(first, last)  # `5-1` is read as `1-5`
     else:
-        low = _value(base, field)
-        # `a/n` means "from a to the end, every n", as in Vixie cron.
-        high = field.high if slash else low
-    return range(low, high + 1, step)
+        low = _value(item, field)
+        high = field.high if step is not None else low
+    for value in (low, high):
+        if not field.low <= value <= field.high:
+            raise ValueError(f"{field.name} value {value} is outside {field.low}-{field.high}")
+    return range(low, high + 1, max(step or 1, 1))
 
 
 def _value(text: str, field: _Field) -> int:
-    lowered = text.lower()
-    if lowered in field.names:
-        return field.names.index(lowered) + field.names_start
-    value = _number(text, field, what="value")
-    if not field.low <= value <= field.high:
-        raise ValueError(f"{field.name} value {value} is outside {field.low}-{field.high}")
-    return value
+    if not text:
+        raise ValueError(f"empty value in the {field.name} field")
+    number = _VALUE.fullmatch(text) if "0" <= text[0] <= "9" else None
+    if number is not None:
+        return int(number.group(1))
+    if field.names and text.isascii() and text.isalpha():
+        lowered = text.lower()
+        for index, name in enumerate(field.names):
+            if name.startswith(lowered):
+                return index + field.low
+    raise ValueError(f"{text!r} is not a valid value in the {field.name} field")
 
 
-def _number(text: str, field: _Field, *, what: str) -> int:
-    if not _NUMBER.fullmatch(text):
-        raise ValueError(f"{text!r} is not a valid {what} in the {field.name} field")
-    return int(text)
+def _step(text: str, field: _Field) -> int:
+    number = _STEP.fullmatch(text)
+    if number is None or int(number.group(1)) not in _INT32:
+        raise ValueError(f"{text!r} is not a valid step in the {field.name} field")
+    return int(number.group(1))
 
 
 def _next_value(values: tuple[int, ...], current: int) -> int | None:
@@ -192,3 +209,7 @@ def _next_value(values: tuple[int, ...], current: int) -> int | None:
 
 def _midnight(t: datetime) -> datetime:
     return t.replace(hour=0, minute=0, second=0)
+
+
+def _first_of_next_month(t: datetime) -> datetime:
+    return datetime(t.year + t.month // 12, t.month % 12 + 1, 1, tzinfo=UTC)

@@ -278,3 +278,24 @@ def test_unresolvable_schedule_setting_stops_start_up(tmp_path: Path) -> None:
     result = run_to_exit(["--app", SAMPLE_APP, "--settings", str(settings)], host_env())
     assert result.returncode == 2, result.stderr
     assert "SAMPLE_SCHEDULE" in result.stderr
+
+
+def test_routes_that_overlap_stop_start_up_naming_both(tmp_path: Path) -> None:
+    settings = tmp_path / "settings.json"
+    settings.write_text(json.dumps({"Values": {}}))
+    app = "tests.e2e.overlapping_app:app"
+    result = run_to_exit(["--app", app, "--settings", str(settings)], host_env())
+    assert result.returncode == 2, result.stderr
+    assert "'audit/latest' and 'audit/{id}' (GET)" in result.stderr or (
+        "'audit/{id}' and 'audit/latest' (GET)" in result.stderr
+    ), result.stderr
+
+
+@pytest.mark.parametrize("schedule", ["0 0 9 * * 7", "0 0 9 * * 5-7", "0\t0 9 * * *"])
+def test_a_schedule_the_host_would_refuse_stops_start_up(tmp_path: Path, schedule: str) -> None:
+    settings = tmp_path / "settings.json"
+    values = {"SAMPLE_SCHEDULE": schedule, "SAMPLE_RECORD_FILE": str(tmp_path / "r")}
+    settings.write_text(json.dumps({"Values": values}))
+    result = run_to_exit(["--app", SAMPLE_APP, "--settings", str(settings)], host_env())
+    assert result.returncode == 2, result.stderr
+    assert "timer function" in result.stderr

@@ -60,9 +60,11 @@ def test_an_audit_over_http_is_kept_and_retrievable(ctx: Context, sandbox: Sandb
     report = as_json(response)
     assert {f["kind"] for f in report["findings"]} >= {"access-denied", "secret-expiry"}
     assert as_json(call("latest_audit", "GET", "/api/audit/latest"))["id"] == report["id"]
-    kept = call("audit_report", "GET", f"/api/audit/{report['id']}", route={"id": report["id"]})
+    kept = call(
+        "audit_report", "GET", f"/api/audit/reports/{report['id']}", route={"id": report["id"]}
+    )
     assert as_json(kept)["counts"] == report["counts"]
-    missing = call("audit_report", "GET", "/api/audit/nope", route={"id": "<script>"})
+    missing = call("audit_report", "GET", "/api/audit/reports/nope", route={"id": "<script>"})
     assert missing.status_code == 404
     assert missing.mimetype == "application/problem+json"
     assert sandbox.log.writes() == []  # AUTO_RECONCILE is off

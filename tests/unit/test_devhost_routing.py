@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from devhost.routing import Router, RouteTemplateError, compile_template
+from devhost.routing import (
+    RouteOverlapError,
+    Router,
+    RouteTemplateError,
+    compile_template,
+    find_overlaps,
+    refuse_overlaps,
+)
 
 
 @pytest.mark.parametrize(
@@ -104,3 +111,56 @@ def test_methods_none_accepts_any_method() -> None:
     found = Router([("health", None, "h")]).match("PATCH", "/health")
     assert found is not None
     assert found.target == "h"
+
+
+# --- overlaps: pairs the Functions host may route either way ----------------------------------
+
+
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [
+        ("audit/{id}", "audit/latest"),
+        ("policies/{id}", "policies/export"),
+        ("items/{id:int}", "items/7"),
+        ("items/{id}", "ITEMS/new"),
+        ("a/{x}/c", "a/b/{y}"),  # /a/b/c matches both
+        ("a/{x}", "a/{y}"),
+        ("files/{*rest}", "files/a/b"),
+        ("files/{*rest}", "files"),
+        ("{*any}", "health"),
+        ("items/{id?}", "items"),
+        ("items/{page=1}", "items/{id}"),
+        ("docs/{name}.md", "docs/readme.md"),
+    ],
+)
+def test_routes_one_path_can_match_both_overlap(first: str, second: str) -> None:
+    assert find_overlaps([(first, ("GET",)), (second, ("GET", "POST"))]) == [(first, second, "GET")]
+    assert find_overlaps([(second, None), (first, ("get",))]) == [(second, first, "GET")]
+
+
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [
+        ("audit/reports/{id}", "audit/latest"),
+        ("audit/{id}", "audits/latest"),
+        ("items/{id:int}", "items/new"),
+        ("a/{x}/c", "a/b/d"),
+        ("items/{id}", "items"),
+        ("items/{id}/{label?}", "items"),
+        ("docs/{name}.md", "docs/readme.txt"),
+        ("credential-sets/{registry}/{name}/sync", "credential-sets/{registry}/{name}/access"),
+    ],
+)
+def test_routes_no_path_can_match_both_do_not_overlap(first: str, second: str) -> None:
+    assert find_overlaps([(first, ("GET",)), (second, ("GET",))]) == []
+
+
+def test_routes_of_different_methods_do_not_overlap() -> None:
+    # The host's method constraint sends a POST past a GET-only route, whatever the order.
+    assert find_overlaps([("policies/{id}", ("GET", "PUT")), ("policies/import", ("POST",))]) == []
+
+
+def test_overlaps_are_refused_with_both_routes_named() -> None:
+    with pytest.raises(RouteOverlapError, match=r"'audit/\{id\}' and 'audit/latest' \(GET\)"):
+        refuse_overlaps([("audit/{id}", ("GET",)), ("audit/latest", ("GET",)), ("audit", None)])
+    refuse_overlaps([("audit/reports/{id}", ("GET",)), ("audit/latest", ("GET",))])
