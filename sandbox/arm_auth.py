@@ -107,8 +107,17 @@ def _assignment_filter(raw: str | None) -> tuple[bool, str | None]:
         elif m := _PRINCIPAL_FILTER.match(clause) or _ASSIGNED_TO.match(clause):
             principal = m["id"]
         else:
-            raise bad_request("UnsupportedQueryParameter", f"The filter '{raw}' is not supported.")
+            raise bad_request("UnsupportedQueryParameter", _unsupported_filter(raw))
     return at_scope, principal
+
+
+def _unsupported_filter(raw: str) -> str:
+    """ARM's message for a role-assignment filter it does not take (Azure/azure-rest-api-specs#28255;
+    the code is not reported, so `UnsupportedQueryParameter` is the sandbox's)."""
+    return (
+        f"The filter '{raw}' is not supported. Supported filters are either 'atScope()' or "
+        "'principalId eq '{value}'' or assignedTo('{value}')'."
+    )
 
 
 def _listed(
@@ -157,7 +166,8 @@ def role_assignment(env: Env, req: Request, p: dict[str, str]) -> Response:
 def _create_assignment(env: Env, req: Request, scope: str, name: str) -> Response:
     if not _GUID.match(name):
         raise bad_request(
-            "InvalidRoleAssignmentId", f"The role assignment ID '{name}' is not valid."
+            "InvalidRoleAssignmentId",
+            f"The role assignment ID '{name}' is not valid. The role assignment ID must be a GUID.",
         )
     props = req.json_object().get("properties") or {}
     role_id, principal = props.get("roleDefinitionId"), props.get("principalId")
