@@ -99,15 +99,17 @@ def _assignment_filter(raw: str | None) -> tuple[bool, str | None]:
     and below the scope (cloud-custodian#4403, azure-powershell#10913 observe the rows below)."""
     if not raw:
         return False, None
-    at_scope, principal = False, None
+    at_scope, principal, by_principal_id = False, None, False
     for raw_clause in re.split(r"\s+and\s+", raw.strip(), flags=re.I):
         clause = raw_clause.strip()
         if clause.lower() == "atscope()":
             at_scope = True
         elif m := _PRINCIPAL_FILTER.match(clause) or _ASSIGNED_TO.match(clause):
-            principal = m["id"]
+            principal, by_principal_id = m["id"], m.re is _PRINCIPAL_FILTER
         else:
             raise bad_request("UnsupportedQueryParameter", _unsupported_filter(raw))
+    if at_scope and by_principal_id:  # ARM takes atScope() with assignedTo() only
+        raise bad_request("UnsupportedQueryParameter", _unsupported_filter(raw))
     return at_scope, principal
 
 
