@@ -99,16 +99,27 @@ def _assignment_filter(raw: str | None) -> tuple[bool, str | None]:
     and below the scope (cloud-custodian#4403, azure-powershell#10913 observe the rows below)."""
     if not raw:
         return False, None
-    at_scope, principal = False, None
+    at_scope, principal, by_principal_id = False, None, False
     for raw_clause in re.split(r"\s+and\s+", raw.strip(), flags=re.I):
         clause = raw_clause.strip()
         if clause.lower() == "atscope()":
             at_scope = True
         elif m := _PRINCIPAL_FILTER.match(clause) or _ASSIGNED_TO.match(clause):
-            principal = m["id"]
+            principal, by_principal_id = m["id"], m.re is _PRINCIPAL_FILTER
         else:
-            raise bad_request("UnsupportedQueryParameter", f"The filter '{raw}' is not supported.")
+            raise bad_request("UnsupportedQueryParameter", _unsupported_filter(raw))
+    if at_scope and by_principal_id:  # ARM takes atScope() with assignedTo() only
+        raise bad_request("UnsupportedQueryParameter", _unsupported_filter(raw))
     return at_scope, principal
+
+
+def _unsupported_filter(raw: str) -> str:
+    """ARM's message for a role-assignment filter it does not take (Azure/azure-rest-api-specs#28255;
+    the code is not reported, so `UnsupportedQueryParameter` is the sandbox's)."""
+    return (
+        f"The filter '{raw}' is not supported. Supported filters are either 'atScope()' or "
+        "'principalId eq '{value}'' or assignedTo('{value}')'."
+    )
 
 
 def _listed(
@@ -157,7 +168,8 @@ def role_assignment(env: Env, req: Request, p: dict[str, str]) -> Response:
 def _create_assignment(env: Env, req: Request, scope: str, name: str) -> Response:
     if not _GUID.match(name):
         raise bad_request(
-            "InvalidRoleAssignmentId", f"The role assignment ID '{name}' is not valid."
+            "InvalidRoleAssignmentId",
+            f"The role assignment ID '{name}' is not valid. The role assignment ID must be a GUID.",
         )
     props = req.json_object().get("properties") or {}
     role_id, principal = props.get("roleDefinitionId"), props.get("principalId")
