@@ -16,7 +16,16 @@ if sys.version_info < (3, 13):
         "tests/runtime runs on Python 3.13 (azure-functions-runtime): use `make runtime-test`"
     )
 
+import os
+
+from tests.conftest import _example_settings
 from tests.runtime.rpc_codegen import generate
+
+# The worker reads its settings from the environment, as in Azure: exactly the example settings
+# (sandbox mode, stores in memory without STORAGE_CONNECTION), whatever the developer's shell has.
+for _name in ("STORAGE_CONNECTION", "AZURE_CLIENT_ID", "APPLICATIONINSIGHTS_CONNECTION_STRING"):
+    os.environ.pop(_name, None)
+os.environ.update(_example_settings())
 
 generate()  # before anything imports tests.runtime._rpc
 

@@ -49,6 +49,19 @@ def test_a_rotation_event_updates_both_registries_and_replays_change_nothing(
     assert len(writes(sandbox)) == before
 
 
+def test_a_malformed_event_is_acknowledged_and_changes_nothing(
+    host: FunctionsHost, sandbox: Sandbox
+) -> None:
+    # a failed invocation makes Event Grid redeliver: an event that can never succeed must not fail
+    event = {
+        "id": "malformed-runtime-1", "eventType": "Microsoft.KeyVault.SecretNewVersionCreated",
+        "subject": "s", "eventTime": "2026-01-01T00:00:00Z", "dataVersion": "1",
+        "data": {"unexpected": 1},
+    }  # fmt: skip
+    assert succeeded(host.event_grid("on_keyvault_event", event))
+    assert writes(sandbox) == []
+
+
 def _alert(repository: str, condition: str = "Fired") -> dict[str, Any]:
     payload: dict[str, Any] = json.loads(
         (EVENTS / "azure-monitor.commonAlertSchema.logAlertsV2.json").read_text()
