@@ -4,11 +4,19 @@ index contract and the OpenAPI document say: triggers, routes, methods, auth lev
 from __future__ import annotations
 
 import json
+import sys
+from importlib.metadata import version
 
 from tests.contract.test_function_index import ANONYMOUS_ALLOWED, EXPECTED
 from tests.runtime.host import REPO_ROOT, FunctionsHost
 
 SCHEDULES = {"audit_timer": "%AUDIT_SCHEDULE%"}  # an app setting, resolved by the host
+
+
+def test_the_tier_runs_on_python_3_13_under_the_worker_azure_loads_for_it() -> None:
+    assert sys.version_info[:2] == (3, 13)
+    assert version("azure-functions-runtime").split(".")[0] == "1"
+    assert version("azure-functions").split(".")[0] == "2"  # the 3.13-only major
 
 
 def test_the_worker_indexes_exactly_the_expected_functions_worker_indexed(
