@@ -6,7 +6,7 @@ PORT ?= 7071
 STAMP := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
 
-.PHONY: test run lint typecheck unit bootstrap clean chromium
+.PHONY: test run lint typecheck unit bootstrap clean chromium runtime-venv runtime-test
 
 bootstrap: $(STAMP) $(NODE_STAMP)
 
@@ -31,7 +31,7 @@ typecheck: $(STAMP)
 chromium:
 	@command -v chromium >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null)
 
-test: bootstrap chromium checkov-tool lint typecheck
+test: bootstrap chromium checkov-tool lint typecheck runtime-test
 	$(BIN)/python -m pytest
 
 unit: $(STAMP)
@@ -41,7 +41,7 @@ run: bootstrap
 	$(BIN)/python -m devhost --port $(PORT)
 
 clean:
-	rm -rf $(VENV) node_modules .tools .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) $(RUNTIME_VENV) tests/runtime/_rpc node_modules .tools .pytest_cache .mypy_cache .ruff_cache .hypothesis
 
 # ---- benchmarks --------------------------------------------------------------------------------
 # `make bench` prints one table of ratios and writes bench/results.json (docs/performance.md).
@@ -100,3 +100,30 @@ soak: bootstrap
 		tests/integration/test_concurrency_sandbox.py tests/integration/test_security_sandbox.py \
 		tests/unit/test_fuzz_parsers.py tests/unit/test_security_static.py \
 		tests/e2e/test_security_http_e2e.py
+
+# ---- the real-runtime tier -----------------------------------------------------------------
+# tests/runtime runs the app under the real Python worker (azure-functions-runtime, what Azure
+# loads for Python 3.13+) through the host <-> worker protobuf messages, in its own pytest run on
+# Python 3.13 (the rest of the suite runs on $(PYTHON)). The venv is made from pyenv's 3.13
+# (`PYENV_VERSION=3.13.0 python3.13`, or PYTHON313=/path/to/python3.13); without one this stops
+# with a message, never a silent skip. The protos are compiled into tests/runtime/_rpc here and
+# again at every run of the tier (tests/runtime/rpc_codegen.py).
+RUNTIME_PYTHON_VERSION ?= 3.13.0
+PYTHON313 ?= python3.13
+RUNTIME_VENV := .venv313
+RUNTIME_STAMP := $(RUNTIME_VENV)/.installed
+
+runtime-venv: $(RUNTIME_STAMP)
+
+$(RUNTIME_STAMP): requirements.txt requirements-runtime.txt
+	@PYENV_VERSION=$(RUNTIME_PYTHON_VERSION) $(PYTHON313) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 13))' 2>/dev/null || { \
+		echo "error: the real-runtime tier needs Python 3.13: 'PYENV_VERSION=$(RUNTIME_PYTHON_VERSION) $(PYTHON313)' is not a working 3.13." >&2; \
+		echo "       Install it (pyenv install $(RUNTIME_PYTHON_VERSION)) or pass PYTHON313=/path/to/python3.13." >&2; \
+		exit 1; }
+	test -x $(RUNTIME_VENV)/bin/python || PYENV_VERSION=$(RUNTIME_PYTHON_VERSION) $(PYTHON313) -m venv $(RUNTIME_VENV)
+	$(RUNTIME_VENV)/bin/python -m pip install --quiet -r requirements-runtime.txt
+	$(RUNTIME_VENV)/bin/python tests/runtime/rpc_codegen.py
+	touch $@
+
+runtime-test: $(RUNTIME_STAMP)
+	$(RUNTIME_VENV)/bin/python -m pytest tests/runtime

@@ -48,9 +48,10 @@ param adminAppRole string = 'Cachekeeper.Admin'
 @allowed([
   '3.11'
   '3.12'
+  '3.13'
 ])
-@description('Python version of the Functions runtime.')
-param pythonVersion string = '3.11'
+@description('Python version of the Functions runtime (Flex Consumption). 3.13, the default, is the version the real-runtime test tier runs the app on; requires-python in pyproject.toml is the same range.')
+param pythonVersion string = '3.13'
 
 @minValue(40)
 @maxValue(1000)
