@@ -175,7 +175,7 @@ def _load_registry(state: State, item: dict[str, Any], now: datetime) -> None:
         repositories={str(r) for r in item.get("repositories") or []},
     )
     try:
-        load_registry_auth(registry, item, now)
+        load_registry_auth(registry, item, now, when)
     except (RegistryAuthError, KeyError) as err:
         raise ScenarioError(f"registry {registry.name}: {err}") from err
     for raw in item.get("credentialSets") or []:

@@ -9,6 +9,7 @@ tokens: [{name: ci-token, scopeMap: team-pull, status: enabled,
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -20,10 +21,13 @@ class RegistryAuthError(ValueError):
     """A malformed authentication entry (the scenario loader reports it as a ScenarioError)."""
 
 
-def load_registry_auth(registry: Registry, item: dict[str, Any], now: datetime) -> None:
-    """Seed `registry.auth` from a scenario registry entry."""
-    from sandbox.scenario import when  # the scenario module imports this one
-
+def load_registry_auth(
+    registry: Registry,
+    item: dict[str, Any],
+    now: datetime,
+    when: Callable[[Any, datetime], datetime | None],
+) -> None:
+    """Seed `registry.auth` from a scenario registry entry (`when` reads the scenario's times)."""
     auth = registry.auth
     auth.admin_user_enabled = bool(item.get("adminUserEnabled", False))
     mode = str(item.get("roleAssignmentMode", auth.role_assignment_mode))
