@@ -52,6 +52,9 @@ def registry_write(env: Env, req: Request, p: dict[str, str]) -> Response:
         registry, status = existing, 200
     registry.auth.admin_user_enabled = j.parse_admin(props, registry.auth.admin_user_enabled)
     registry.auth.role_assignment_mode = j.parse_mode(props, registry.auth.role_assignment_mode)
+    sku = body.get("sku")
+    if isinstance(sku, dict) and isinstance(sku.get("name"), str):
+        registry.sku = sku["name"]
     if isinstance(body.get("tags"), dict):
         registry.tags = {str(k): str(v) for k, v in body["tags"].items()}
     return json_response(status, registry_json(registry))
