@@ -113,7 +113,8 @@ def handle_acr_data(env: Env, registry: Registry, request: Request) -> Response:
         scope = f"repository:{path[len('/acr/v1/') :]}:metadata_read"
     else:
         return docker_error(404, "NAME_UNKNOWN", f"{path} is not emulated")
-    if request.headers.get("authorization", "") != f"Bearer {_ACCESS_TOKEN}":
+    bearer = request.headers.get("authorization", "").removeprefix("Bearer ")
+    if bearer != _ACCESS_TOKEN and bearer not in env.state.issued_credentials:  # not authorized
         return challenge(registry, scope)
     if path in _CATALOG_PATHS:
         return _catalog(request, registry)

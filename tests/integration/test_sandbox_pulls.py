@@ -284,3 +284,30 @@ def test_bad_token_and_scope_map_writes_are_typed_4xx(sdk_clients: SdkClients) -
 
 def acr_id(clients: SdkClients) -> str:
     return clients.sandbox.registry(REGISTRY).id
+
+
+def test_an_identified_caller_still_reads_the_catalog(server: str) -> None:
+    _, answer = _http(server, "POST", "/oauth2/exchange", form={
+        "grant_type": "access_token", "service": HOST,
+        "access_token": entra_access_token(KUBELET),
+    })  # fmt: skip
+    _, answer = _http(server, "POST", "/oauth2/token", form={
+        "grant_type": "refresh_token", "service": HOST, "scope": "registry:catalog:*",
+        "refresh_token": answer["refresh_token"],
+    })  # fmt: skip
+    bearer = {"Authorization": f"Bearer {answer['access_token']}"}
+    status, catalog = _http(server, "GET", "/acr/v1/_catalog", headers=bearer)
+    assert status == 200 and "team-a/api" in catalog["repositories"]
+
+
+def test_the_state_summary_shows_tokens_without_password_values(
+    sandbox: Sandbox, server: str
+) -> None:
+    password = sandbox.add_token(REGISTRY, "ci-puller", ["repositories/team-a/api/content/read"])
+    sandbox.set_admin_user(REGISTRY, True)
+    with urllib.request.urlopen(f"{server}/_sandbox/state", timeout=10) as reply:  # noqa: S310
+        text = reply.read().decode()
+    assert password not in text and sandbox.admin_password(REGISTRY) not in text
+    summary = next(r for r in json.loads(text)["registries"] if r["name"] == REGISTRY)
+    assert summary["adminUserEnabled"] is True
+    assert [t["name"] for t in summary["tokens"]] == ["ci-puller"]
