@@ -9,7 +9,7 @@ from sandbox.acr_pull import basic_credentials, basic_login, challenge, docker_e
 from sandbox.acr_pull import pullable as pullable_repositories
 from sandbox.env import Env
 from sandbox.errors import ServiceError
-from sandbox.health import reported_health
+from sandbox.health import credential_health
 from sandbox.state import CacheRule, Registry
 from sandbox.wire import Request, Response
 
@@ -44,16 +44,19 @@ def serving_rule(registry: Registry, repository: str) -> CacheRule | None:
 
 
 def _upstream_failure(env: Env, registry: Registry, rule: CacheRule) -> str | None:
-    """Why the rule's upstream pull fails (its credential set missing or not Healthy), else None."""
+    """Why the rule's upstream pull fails (its credential set missing, or its credentials failing
+    now: judged live, not by the reported `credentialHealth`, which may lag), else None."""
     if not rule.credential_set_id:
         return None
     name = rule.credential_set_id.rstrip("/").rsplit("/", 1)[-1].lower()
     cred = registry.credential_sets.get(name)
     if cred is None:
         return f"credential set '{name}' does not exist"
-    healths = reported_health(env.state, cred, env.now, env.options.health_refresh_seconds)
-    bad = [h for h in healths if h.status != "Healthy"]
-    return f"credential set '{cred.name}' is {bad[0].status}" if bad else None
+    for index in range(len(cred.credentials)):
+        health = credential_health(env.state, cred, index, env.now)
+        if health.status != "Healthy":
+            return f"credential set '{cred.name}': {health.error_code}"
+    return None
 
 
 def _caller(

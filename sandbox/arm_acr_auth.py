@@ -170,7 +170,10 @@ def _write_token(
     if scope_map_id is not None:
         token.scope_map_id = scope_map_id
     creds = props.get("credentials") or {}
-    for raw in creds.get("passwords") or [] if isinstance(creds, dict) else []:
+    passwords = creds.get("passwords") or [] if isinstance(creds, dict) else None
+    if not isinstance(passwords, list):
+        raise bad_request("InvalidRequestContent", "credentials.passwords must be a list.")
+    for raw in passwords:
         if not isinstance(raw, dict):
             raise bad_request("InvalidRequestContent", "credentials.passwords are objects.")
         entry = next((e for e in token.passwords if e.name == raw.get("name")), None)

@@ -229,6 +229,18 @@ def test_a_cached_repository_fails_upstream_when_its_credential_set_is_unhealthy
     assert failed["Repository"] == "dockerhub/library/redis" and failed["Identity"] == KUBELET
 
 
+def test_upstream_failures_do_not_wait_for_the_reported_health(sandbox: Sandbox) -> None:
+    """credentialHealth lags (the tier re-evaluates every 60 s); the upstream pull does not."""
+    sandbox.clock.set("2026-06-01T00:00:00Z")
+    sandbox.set_admin_user(REGISTRY, True)
+    assert sandbox.health(REGISTRY, "dockerhub").status == "Healthy"
+    sandbox.disable_secret_version("kv-cache-rbac", "dockerhub-password")
+    assert sandbox.health(REGISTRY, "dockerhub").status == "Healthy", "not re-evaluated yet"
+    assert sandbox.pull(REGISTRY, "dockerhub/library/nginx", admin=True) == 401
+    row = sandbox.pull_log("ContainerRegistryRepositoryEvents")[-1]
+    assert row["Identity"] == REGISTRY and row["ResultDescription"] == "401"
+
+
 @pytest.mark.instant_azure
 def test_unknown_answers_are_options() -> None:
     sb = Sandbox({"registries": [{"name": REGISTRY, "resourceGroup": RG_CACHE,
@@ -267,6 +279,16 @@ def test_the_control_api_pulls_and_switches_the_admin_user(sandbox: Sandbox, ser
 
 def test_bad_token_and_scope_map_writes_are_typed_4xx(sdk_clients: SdkClients) -> None:
     acr = sdk_clients.acr
+    acr.scope_maps.begin_create(RG_CACHE, REGISTRY, "team-a-pull",
+                                {"properties": {"actions": []}}).result()  # fmt: skip
+    map_id = f"{acr_id(sdk_clients)}/scopeMaps/team-a-pull"
+    for credentials in ({"passwords": 7}, {"passwords": [{"name": "password9"}]},
+                        {"passwords": [{"name": "password1", "expiry": "soon"}]}):  # fmt: skip
+        with pytest.raises(HttpResponseError) as bad:
+            acr.tokens.begin_create(RG_CACHE, REGISTRY, "ci-puller", {
+                "properties": {"scopeMapId": map_id, "credentials": credentials},
+            }).result()  # fmt: skip
+        assert bad.value.status_code == 400, credentials
     with pytest.raises(HttpResponseError) as missing_map:
         acr.tokens.begin_create(RG_CACHE, REGISTRY, "ci-puller", {
             "properties": {"scopeMapId": f"{acr_id(sdk_clients)}/scopeMaps/nope"},
