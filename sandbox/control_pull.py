@@ -84,10 +84,28 @@ def _set_token(sb: Sandbox, p: dict[str, str], q: dict[str, str], raw: bytes) ->
     return 200, {"name": p["name"]}
 
 
+def _pull_options(sb: Sandbox, p: dict[str, str], q: dict[str, str], raw: bytes) -> tuple[int, Any]:
+    """Body `{"exchangeRequiresRole"?: bool, "rbacDeniedStatus"?: 401|403, "tokenDeniedStatus"?}`."""
+    data = _body(raw)
+    unknown = sorted(set(data) - {"exchangeRequiresRole", "rbacDeniedStatus", "tokenDeniedStatus"})
+    if unknown:
+        raise ValueError(f"unknown pull option(s): {', '.join(unknown)}")
+    flag = data.get("exchangeRequiresRole")
+    if flag is not None and not isinstance(flag, bool):
+        raise ValueError("exchangeRequiresRole must be true or false")
+    return 200, sb.set_pull_options(
+        exchange_requires_role=flag,
+        rbac_denied_status=data.get("rbacDeniedStatus"),
+        token_denied_status=data.get("tokenDeniedStatus"),
+    )
+
+
 _R = r"^/registries/(?P<registry>[^/]+)"
 PULL_ROUTES: list[tuple[str, re.Pattern[str], _Route]] = [
     ("POST", re.compile(_R + r"/pull$"), _pull),
     ("GET", re.compile(r"^/pullLog$"), _pull_log),
+    ("GET", re.compile(r"^/pullOptions$"), _pull_options),
+    ("POST", re.compile(r"^/pullOptions$"), _pull_options),
     ("POST", re.compile(_R + r"/adminUser$"), _admin_user),
     ("POST", re.compile(_R + r"/roleAssignmentMode$"), _mode),
     ("POST", re.compile(_R + r"/tokens$"), _token),

@@ -14,6 +14,7 @@ from urllib.parse import urlencode
 from sandbox.acr_auth_json import new_password
 from sandbox.arm_acr_auth import ensure_admin_passwords
 from sandbox.clock import Clock, parse_time
+from sandbox.env import SandboxOptions
 from sandbox.state import Registry, State
 from sandbox.state_auth import ROLE_ASSIGNMENT_MODES, ScopeMap, Token
 from sandbox.wire import Request, Response
@@ -41,6 +42,7 @@ class PullControls:
 
     state: State
     clock: Clock
+    options: SandboxOptions
     _lock: threading.RLock
     handle: Callable[[Request], Response]
     registry: Callable[[str], Registry]
@@ -91,6 +93,27 @@ class PullControls:
     def _post_form(self, url: str, form: dict[str, str]) -> Response:
         headers = {"Content-Type": "application/x-www-form-urlencoded"}
         return self.handle(Request.from_url("POST", url, headers, urlencode(form).encode()))
+
+    def set_pull_options(
+        self, *, exchange_requires_role: bool | None = None, rbac_denied_status: int | None = None,
+        token_denied_status: int | None = None,
+    ) -> dict[str, Any]:  # fmt: skip
+        """Choose the pull answers Azure does not document (docs/fidelity.md); returns all three."""
+        for status in (rbac_denied_status, token_denied_status):
+            if status is not None and (isinstance(status, bool) or status not in (401, 403)):
+                raise ValueError(f"a denied pull answers 401 or 403, not {status!r}")
+        with self._lock:
+            if exchange_requires_role is not None:
+                self.options.exchange_requires_role = bool(exchange_requires_role)
+            if rbac_denied_status is not None:
+                self.options.rbac_denied_status = rbac_denied_status
+            if token_denied_status is not None:
+                self.options.token_denied_status = token_denied_status
+            return {
+                "exchangeRequiresRole": self.options.exchange_requires_role,
+                "rbacDeniedStatus": self.options.rbac_denied_status,
+                "tokenDeniedStatus": self.options.token_denied_status,
+            }
 
     def pull_log(
         self, table: str | None = "ContainerRegistryRepositoryEvents"

@@ -275,6 +275,18 @@ def test_the_control_api_pulls_and_switches_the_admin_user(sandbox: Sandbox, ser
     with pytest.raises(urllib.error.HTTPError) as bad:
         control("POST", f"/registries/{REGISTRY}/pull", {"admin": True})
     assert bad.value.code == 400
+    options = control("POST", "/pullOptions", {"tokenDeniedStatus": 401})
+    assert options == {
+        "exchangeRequiresRole": False,
+        "rbacDeniedStatus": 401,
+        "tokenDeniedStatus": 401,
+    }
+    other = {**by_token, "repository": "team-a/worker"}
+    assert control("POST", f"/registries/{REGISTRY}/pull", other) == {"status": 401}
+    for wrong in ({"tokenDeniedStatus": 500}, {"exchangeRequiresRole": "yes"}, {"speed": 1}):
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            control("POST", "/pullOptions", wrong)
+        assert refused.value.code == 400, wrong
 
 
 def test_bad_token_and_scope_map_writes_are_typed_4xx(sdk_clients: SdkClients) -> None:
