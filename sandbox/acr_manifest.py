@@ -5,7 +5,14 @@ from __future__ import annotations
 import hashlib
 import json
 
-from sandbox.acr_pull import basic_credentials, basic_login, challenge, docker_error, log_row
+from sandbox.acr_pull import (
+    ACCESS_PREFIX,
+    basic_credentials,
+    basic_login,
+    challenge,
+    docker_error,
+    log_row,
+)
 from sandbox.acr_pull import pullable as pullable_repositories
 from sandbox.env import Env
 from sandbox.errors import ServiceError
@@ -77,8 +84,9 @@ def _caller(
         )
     if not header.lower().startswith("bearer "):
         return challenge(registry, scope)
-    issued = env.state.issued_credentials.get(header[7:].strip())
-    if issued is None:
+    presented = header[7:].strip()
+    issued = env.state.issued_credentials.get(presented)
+    if issued is None or not presented.startswith(ACCESS_PREFIX):
         return challenge(registry, scope)
     if issued.mode != registry.auth.role_assignment_mode:
         return challenge(registry, scope, "authentication required: the credential was issued "

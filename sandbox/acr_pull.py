@@ -29,6 +29,7 @@ from sandbox.wire import Request, Response, json_response
 
 ANONYMOUS_REFRESH_TOKEN = "sandbox-acr-refresh-token"  # no dots: the SDK reads no expiry from it
 LOGIN_EVENTS = "ContainerRegistryLoginEvents"
+REFRESH_PREFIX, ACCESS_PREFIX = "sandbox-acr-refresh-", "sandbox-acr-access-"
 
 
 def docker_error(
@@ -64,6 +65,7 @@ def entra_object_id(access_token: str) -> str | None:
 def log_row(
     env: Env, registry: Registry, table: str, status: int, identity: str, **extra: Any
 ) -> None:
+    """Append one resource-log row (`table`: ContainerRegistryRepositoryEvents or LoginEvents)."""
     row: dict[str, Any] = {
         "Type": table,
         "TimeGenerated": format_time(env.now),
@@ -97,7 +99,7 @@ def exchange_for(env: Env, registry: Registry, object_id: str) -> Response:
 
 
 def _issue(env: Env, registry: Registry, prefix: str, grant: IssuedCredential) -> str:
-    value = f"sandbox-acr-{prefix}-{secrets.token_hex(16)}"
+    value = f"{REFRESH_PREFIX if prefix == 'refresh' else ACCESS_PREFIX}{secrets.token_hex(16)}"
     mode = registry.auth.role_assignment_mode
     env.state.issued_credentials[value] = IssuedCredential(
         grant.kind, grant.identity, mode, env.now, grant.pullable
@@ -106,6 +108,7 @@ def _issue(env: Env, registry: Registry, prefix: str, grant: IssuedCredential) -
 
 
 def basic_credentials(request: Request) -> tuple[str, str] | None:
+    """(user, password) of a Basic `Authorization` header, else None."""
     header = request.headers.get("authorization", "")
     if not header.lower().startswith("basic "):
         return None
@@ -182,8 +185,9 @@ def token_endpoint(
             kind, basic[0], "", env.now, pullable(env, registry, kind, basic[0], wanted)
         )
         return json_response(200, {"access_token": _issue(env, registry, "access", grant)})
-    refresh = env.state.issued_credentials.get(form.get("refresh_token", ""))
-    if refresh is None:
+    presented = form.get("refresh_token", "")
+    refresh = env.state.issued_credentials.get(presented)
+    if refresh is None or not presented.startswith(REFRESH_PREFIX):
         return None
     if refresh.mode != registry.auth.role_assignment_mode:
         log_login_failure(env, registry, 401, refresh.identity, "issued under another mode")

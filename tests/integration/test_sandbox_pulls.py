@@ -345,3 +345,26 @@ def test_the_state_summary_shows_tokens_without_password_values(
     summary = next(r for r in json.loads(text)["registries"] if r["name"] == REGISTRY)
     assert summary["adminUserEnabled"] is True
     assert [t["name"] for t in summary["tokens"]] == ["ci-puller"]
+
+
+@pytest.mark.instant_azure
+def test_refresh_and_access_tokens_are_not_interchangeable(sandbox: Sandbox, server: str) -> None:
+    sandbox.add_role_assignment(KUBELET, "AcrPull", _registry_id(sandbox))
+    _, refresh = _http(server, "POST", "/oauth2/exchange", form={
+        "grant_type": "access_token", "service": HOST,
+        "access_token": entra_access_token(KUBELET),
+    })  # fmt: skip
+    as_bearer = {"Authorization": f"Bearer {refresh['refresh_token']}"}
+    assert _http(server, "GET", "/v2/team-a/api/manifests/latest", headers=as_bearer)[0] == 401
+    _, access = _http(server, "POST", "/oauth2/token", form={
+        "grant_type": "refresh_token", "service": HOST, "scope": "repository:team-a/api:pull",
+        "refresh_token": refresh["refresh_token"],
+    })  # fmt: skip
+    status, _ = _http(server, "POST", "/oauth2/token", form={
+        "grant_type": "refresh_token", "service": HOST, "scope": "repository:team-a/api:pull",
+        "refresh_token": access["access_token"],
+    })  # fmt: skip
+    assert status == 401
+    status, _ = _http(server, "HEAD", "/v2/team-a/api/manifests/latest",
+                      headers={"Authorization": f"Bearer {access['access_token']}"})  # fmt: skip
+    assert status == 200
