@@ -1,10 +1,11 @@
-"""ACR's data plane on `<registry>.azurecr.io`: the token exchange and the repository catalog.
+"""ACR's data plane on `<registry>.azurecr.io`: token exchange, the catalog, manifest pulls.
 
 Only what cachekeeper reads: `GET /acr/v1/_catalog` and `GET /v2/_catalog` (repository names,
 paged with `n`/`last` and a `Link` header), `GET /acr/v1/{repository}` (properties, 404
 `NAME_UNKNOWN` when absent). As on ACR, an unauthenticated request gets a 401 Bearer challenge
 naming the token endpoint; `POST /oauth2/exchange` trades an Entra ID token for a refresh token and
-`POST /oauth2/token` trades that for an access token (any token is accepted; nothing is stored).
+`POST /oauth2/token` trades that for an access token (a token without an `oid` claim is accepted
+for the catalog; one naming its caller, Basic credentials and manifest pulls: acr_pull.py).
 """
 
 from __future__ import annotations
@@ -12,6 +13,15 @@ from __future__ import annotations
 from collections.abc import Iterable
 from urllib.parse import parse_qsl, quote, unquote
 
+from sandbox.acr_manifest import handle_manifest, parse_manifest_path
+from sandbox.acr_pull import (
+    ANONYMOUS_REFRESH_TOKEN,
+    challenge,
+    docker_error,
+    entra_object_id,
+    exchange_for,
+    token_endpoint,
+)
 from sandbox.env import Env
 from sandbox.errors import ServiceError
 from sandbox.state import Registry
@@ -20,7 +30,7 @@ from sandbox.wire import Request, Response, json_response
 __all__ = ["handle_acr_data", "registry_for_host"]
 
 _CATALOG_PATHS = ("/acr/v1/_catalog", "/v2/_catalog")
-_REFRESH_TOKEN = "sandbox-acr-refresh-token"  # no dots: the SDK reads no expiry from it
+_REFRESH_TOKEN = ANONYMOUS_REFRESH_TOKEN
 _ACCESS_TOKEN = "sandbox-acr-access-token"
 
 
@@ -32,27 +42,11 @@ def registry_for_host(env_registries: Iterable[Registry], host: str) -> Registry
     return None
 
 
-def _docker_error(
-    status: int, code: str, message: str, headers: dict[str, str] | None = None
-) -> Response:
-    return json_response(
-        status, {"errors": [{"code": code, "message": message, "detail": None}]}, headers
-    )
-
-
 def _form(request: Request) -> dict[str, str]:
     return dict(parse_qsl(request.body.decode("utf-8", "replace"), keep_blank_values=True))
 
 
-def _challenge(registry: Registry, scope: str) -> Response:
-    host = registry.login_server
-    header = f'Bearer realm="https://{host}/oauth2/token",service="{host}",scope="{scope}"'
-    return _docker_error(
-        401, "UNAUTHORIZED", "authentication required", {"WWW-Authenticate": header}
-    )
-
-
-def _exchange(request: Request, registry: Registry) -> Response:
+def _exchange(env: Env, request: Request, registry: Registry) -> Response:
     form = _form(request)
     if form.get("grant_type") != "access_token" or not form.get("access_token"):
         raise ServiceError(
@@ -60,13 +54,19 @@ def _exchange(request: Request, registry: Registry) -> Response:
         )
     if form.get("service", "").lower() != registry.login_server:
         raise ServiceError(400, "UNSUPPORTED", f"service must be {registry.login_server}")
+    object_id = entra_object_id(form["access_token"])
+    if object_id is not None:  # a token naming its caller: rights are judged for it
+        return exchange_for(env, registry, object_id)
     return json_response(200, {"refresh_token": _REFRESH_TOKEN})
 
 
-def _token(request: Request, registry: Registry) -> Response:
-    form = _form(request)
+def _token(env: Env, request: Request, registry: Registry) -> Response:
+    form = _form(request) if request.method == "POST" else dict(request.query)
+    answer = token_endpoint(env, registry, request, form)
+    if answer is not None:
+        return answer
     if form.get("grant_type") != "refresh_token" or form.get("refresh_token") != _REFRESH_TOKEN:
-        return _docker_error(401, "UNAUTHORIZED", "the refresh token is not valid")
+        return docker_error(401, "UNAUTHORIZED", "the refresh token is not valid")
     return json_response(200, {"access_token": _ACCESS_TOKEN})
 
 
@@ -85,7 +85,7 @@ def _catalog(request: Request, registry: Registry) -> Response:
 
 def _properties(env: Env, registry: Registry, name: str) -> Response:
     if name not in registry.repositories:
-        return _docker_error(404, "NAME_UNKNOWN", f"repository {name} is not known to registry")
+        return docker_error(404, "NAME_UNKNOWN", f"repository {name} is not known to registry")
     stamp = env.now.isoformat()
     return json_response(200, {
         "registry": registry.login_server, "imageName": name, "createdTime": stamp,
@@ -95,13 +95,16 @@ def _properties(env: Env, registry: Registry, name: str) -> Response:
     })  # fmt: skip
 
 
-def handle_acr_data(env: Env, registry: Registry, request: Request) -> Response:
+def handle_acr_data(env: Env, registry: Registry, request: Request) -> Response:  # noqa: PLR0911
     """Answer one data-plane request for `registry`."""
     path = unquote(request.path)  # the SDK sends `team-a%2Fapi` for team-a/api
     if request.method == "POST" and path == "/oauth2/exchange":
-        return _exchange(request, registry)
-    if request.method == "POST" and path == "/oauth2/token":
-        return _token(request, registry)
+        return _exchange(env, request, registry)
+    if request.method in ("POST", "GET") and path == "/oauth2/token":
+        return _token(env, request, registry)
+    manifest = parse_manifest_path(path)
+    if manifest is not None:
+        return handle_manifest(env, registry, request, *manifest)
     if request.method != "GET":
         raise ServiceError(405, "UNSUPPORTED", f"{request.method} {path} is not emulated")
     if path in _CATALOG_PATHS:
@@ -109,9 +112,10 @@ def handle_acr_data(env: Env, registry: Registry, request: Request) -> Response:
     elif path.startswith("/acr/v1/") and len(path) > len("/acr/v1/"):
         scope = f"repository:{path[len('/acr/v1/') :]}:metadata_read"
     else:
-        return _docker_error(404, "NAME_UNKNOWN", f"{path} is not emulated")
-    if request.headers.get("authorization", "") != f"Bearer {_ACCESS_TOKEN}":
-        return _challenge(registry, scope)
+        return docker_error(404, "NAME_UNKNOWN", f"{path} is not emulated")
+    bearer = request.headers.get("authorization", "").removeprefix("Bearer ")
+    if bearer != _ACCESS_TOKEN and bearer not in env.state.issued_credentials:  # not authorized
+        return challenge(registry, scope)
     if path in _CATALOG_PATHS:
         return _catalog(request, registry)
     return _properties(env, registry, path[len("/acr/v1/") :])

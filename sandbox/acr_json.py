@@ -26,7 +26,7 @@ def registry_json(registry: Registry) -> dict[str, Any]:
             "loginServer": registry.login_server,
             "creationDate": format_time(registry.created),
             "provisioningState": "Succeeded",
-            "adminUserEnabled": False,
+            "adminUserEnabled": registry.auth.admin_user_enabled,
             "networkRuleSet": {"defaultAction": "Allow", "ipRules": []},
             "policies": {
                 "quarantinePolicy": {"status": "disabled"},
@@ -48,7 +48,7 @@ def registry_json(registry: Registry) -> dict[str, Any]:
             "networkRuleBypassAllowedForTasks": False,
             "zoneRedundancy": "Disabled",
             "anonymousPullEnabled": False,
-            "roleAssignmentMode": "LegacyRegistryPermissions",
+            "roleAssignmentMode": registry.auth.role_assignment_mode,
         },
     }
 

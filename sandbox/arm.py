@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from sandbox import arm_acr, arm_auth, arm_insights, arm_kv
+from sandbox import arm_acr, arm_acr_auth, arm_auth, arm_insights, arm_kv
 from sandbox.arm_acr import Handler
 from sandbox.env import Env
 from sandbox.errors import ServiceError, bad_request, not_found
@@ -26,6 +26,7 @@ _DATE_VERSION = re.compile(r"^\d{4}-\d{2}-\d{2}(-preview)?$")
 
 _TABLES: list[tuple[str, list[tuple[set[str], re.Pattern[str], Handler]]]] = [
     ("authorization", arm_auth.ROUTES),
+    ("containerregistry", arm_acr_auth.ROUTES),  # before arm_acr: the registry PUT/PATCH
     ("containerregistry", arm_acr.ROUTES),
     ("insights", arm_insights.ROUTES),
     ("keyvault", arm_kv.ROUTES),

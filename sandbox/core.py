@@ -15,6 +15,7 @@ from sandbox.env import ARM_HOST, KEYVAULT_SUFFIX, TIMING_FIELDS, SandboxOptions
 from sandbox.errors import HostNotFoundError, ServiceError, SimulatedTimeoutError
 from sandbox.faults import FaultDecision, Faults
 from sandbox.kv_data import handle_keyvault
+from sandbox.pull_controls import PullControls
 from sandbox.requestlog import WRITE_METHODS, RequestLog, RequestRecord
 from sandbox.scenario import Scenario, ScenarioError, build_state, read_document
 from sandbox.wire import Request, Response, error_response
@@ -31,7 +32,7 @@ _FAULT_ERRORS = {
 _BODY_LOG_LIMIT = 4096
 
 
-class Sandbox(SandboxControls):
+class Sandbox(SandboxControls, PullControls):
     """Emulated Azure (ACR, Authorization, Key Vault) for tests and the local run."""
 
     def __init__(

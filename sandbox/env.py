@@ -36,6 +36,16 @@ class SandboxOptions:
     # a role assignment (or its removal) takes effect for access evaluation this many seconds of
     # the sandbox clock after it was made; listings show it at once (0: immediately)
     rbac_delay_seconds: float = 0.0
+    # ACR pulls. An Entra identity with rights on nothing: does `/oauth2/exchange` already refuse
+    # it (401), or only the manifest request? Not documented; canipull reads an exchange failure
+    # as "no pull permission"
+    exchange_requires_role: bool = False
+    # the status of a manifest request whose caller is authenticated but lacks pull on the
+    # repository: 401 insufficient_scope (third-party reports) or 403 DENIED; not documented
+    rbac_denied_status: int = 401  # Entra identities
+    token_denied_status: int = (
+        403  # scope-map tokens ("requested access to the resource is denied")
+    )
 
 
 # Scenario `timing:` keys and `/_sandbox/options` fields -> option names

@@ -18,6 +18,7 @@ import yaml
 
 from sandbox.clock import parse_time
 from sandbox.roles import builtin_roles, role_from_json
+from sandbox.scenario_auth import RegistryAuthError, load_registry_auth
 from sandbox.state import (
     AuthCredential,
     CacheRule,
@@ -173,6 +174,10 @@ def _load_registry(state: State, item: dict[str, Any], now: datetime) -> None:
         tags=dict(item.get("tags") or {}),
         repositories={str(r) for r in item.get("repositories") or []},
     )
+    try:
+        load_registry_auth(registry, item, now, when)
+    except (RegistryAuthError, KeyError) as err:
+        raise ScenarioError(f"registry {registry.name}: {err}") from err
     for raw in item.get("credentialSets") or []:
         identity = str(raw.get("identity", "SystemAssigned"))
         pid = raw.get("principalId") or stable_guid(registry.id, str(raw["name"]))

@@ -46,7 +46,7 @@ def make_handler(sb: Sandbox) -> type[BaseHTTPRequestHandler]:
             self.end_headers()
             self.wfile.write(payload)
 
-        do_GET = do_PUT = do_PATCH = do_POST = do_DELETE = _serve  # noqa: N815
+        do_GET = do_HEAD = do_PUT = do_PATCH = do_POST = do_DELETE = _serve  # noqa: N815
 
         def log_message(self, format: str, *args: object) -> None:
             _log.debug(format, *args)

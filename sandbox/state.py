@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from sandbox.state_auth import IssuedCredential, RegistryAuth
+
 DEFAULT_TENANT = "00000000-0000-0000-0000-0000000000aa"
 
 
@@ -86,6 +88,7 @@ class Registry:
     cache_rules: dict[str, CacheRule] = field(default_factory=dict)
     # Microsoft.Insights/diagnosticSettings at the registry: lower-case name -> (name, properties)
     diagnostic_settings: dict[str, tuple[str, dict[str, Any]]] = field(default_factory=dict)
+    auth: RegistryAuth = field(default_factory=RegistryAuth)  # admin user, tokens, scope maps
 
     @property
     def id(self) -> str:
@@ -242,6 +245,8 @@ class State:
     pending_principal_ids: list[str] = field(default_factory=list)  # handed to new identities
     # removed assignments that access evaluation still honours, until the time given
     revoked_assignments: list[tuple[RoleAssignment, datetime]] = field(default_factory=list)
+    issued_credentials: dict[str, IssuedCredential] = field(default_factory=dict)  # ACR tokens
+    pull_log: list[dict[str, Any]] = field(default_factory=list)  # ACR resource-log rows
 
     def registry(self, subscription: str, resource_group: str, name: str) -> Registry | None:
         """Look a registry up (ARM names are case-insensitive)."""

@@ -45,6 +45,20 @@ def state_summary(sb: Sandbox) -> dict[str, Any]:
                         }
                         for r in reg.cache_rules.values()
                     ],
+                    "adminUserEnabled": reg.auth.admin_user_enabled,
+                    "roleAssignmentMode": reg.auth.role_assignment_mode,
+                    "scopeMaps": {m.name: list(m.actions) for m in reg.auth.scope_maps.values()},
+                    "tokens": [  # no password values
+                        {
+                            "name": t.name,
+                            "status": t.status,
+                            "scopeMapId": t.scope_map_id,
+                            "passwordExpiries": [
+                                str(p.expiry) if p.expiry else None for p in t.passwords
+                            ],
+                        }
+                        for t in reg.auth.tokens.values()
+                    ],
                 }
             )
         vaults = [

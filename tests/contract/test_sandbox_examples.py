@@ -448,6 +448,8 @@ def test_every_example_file_is_replayed() -> None:
             "CacheRuleGet", "CacheRuleList", "CredentialSetGet", "CredentialSetList", "RegistryGet",
             "RegistryList", "RegistryListUsages", "CacheRuleCreate", "CredentialSetCreate",
             "CacheRuleUpdate", "CredentialSetUpdate", "CacheRuleDelete", "CredentialSetDelete",
+            # replayed in test_sandbox_pull_contract.py
+            "TokenGet", "TokenList", "ScopeMapGet", "ScopeMapList", "ScopeMapCreate", "RegistryUpdate",
         },
         "authorization": {
             "RoleAssignments_Get", "RoleAssignments_ListForScope", "RoleAssignments_ListForResourceGroup",
