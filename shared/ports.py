@@ -26,6 +26,7 @@ from shared.domain.models import (
 )
 from shared.domain.plans import ActionKind, Finding, IdempotencyRecord, Outcome
 from shared.domain.policies import Policy
+from shared.domain.pullers import RegistryAuth, RegistryToken, ScopeMap
 from shared.domain.refusals import RuleRefusal
 from shared.domain.repositories import TargetPath
 from shared.domain.secrets import SecretRef
@@ -114,6 +115,18 @@ class Registry(Protocol):
         """Every repository in the registry (ACR's data-plane catalog), sorted."""
         ...
 
+    def registry_auth(self, registry: ResourceId) -> RegistryAuth:
+        """The registry's admin-user flag and role-assignment mode (`registries.get`)."""
+        ...
+
+    def list_tokens(self, registry: ResourceId) -> list[RegistryToken]:
+        """The registry's repository-scoped tokens (`tokens.list`)."""
+        ...
+
+    def get_scope_map(self, scope_map: ResourceId) -> ScopeMap:
+        """One scope map; NotFoundError when absent."""
+        ...
+
 
 class Monitor(Protocol):
     """Azure Monitor configuration of the managed resources (read only)."""
@@ -152,8 +165,11 @@ class Access(Protocol):
         """A role definition by GUID (built-in or custom visible at `scope`)."""
         ...
 
-    def grant(self, scope: ResourceId, *, principal_id: str, role_id: str) -> RoleAssignment:
-        """Assign a role to a service principal at `scope`; an existing identical grant is returned."""
+    def grant(
+        self, scope: ResourceId, *, principal_id: str, role_id: str, condition: str | None = None
+    ) -> RoleAssignment:
+        """Assign a role to a service principal at `scope`, with an ABAC condition (version 2.0)
+        when given; an existing identical grant is returned."""
         ...
 
 
