@@ -26,6 +26,7 @@ from shared.domain.models import (
 )
 from shared.domain.plans import ActionKind, Finding, IdempotencyRecord, Outcome
 from shared.domain.policies import Policy
+from shared.domain.pull_policies import PullPolicy
 from shared.domain.pullers import RegistryAuth, RegistryToken, ScopeMap
 from shared.domain.refusals import RuleRefusal
 from shared.domain.repositories import TargetPath
@@ -50,7 +51,6 @@ __all__ = [
 class Clock(Protocol):
     def now(self) -> datetime:
         """The current time, timezone-aware UTC."""
-        ...
 
 
 class Registry(Protocol):
@@ -117,15 +117,12 @@ class Registry(Protocol):
 
     def registry_auth(self, registry: ResourceId) -> RegistryAuth:
         """The registry's admin-user flag and role-assignment mode (`registries.get`)."""
-        ...
 
     def list_tokens(self, registry: ResourceId) -> list[RegistryToken]:
         """The registry's repository-scoped tokens (`tokens.list`)."""
-        ...
 
     def get_scope_map(self, scope_map: ResourceId) -> ScopeMap:
         """One scope map; NotFoundError when absent."""
-        ...
 
 
 class Monitor(Protocol):
@@ -186,23 +183,27 @@ class PolicyStore(Protocol):
 
     def list_policies(self) -> list[StoredPolicy]:
         """Every row, in id order."""
-        ...
 
     def get_policy(self, policy_id: str) -> StoredPolicy:
         """One row; NotFoundError when absent."""
-        ...
 
     def put_policy(self, policy: Policy, *, if_match: str | None = None) -> StoredPolicy:
         """Insert or replace a row; with `if_match`, ConcurrencyError when the row changed since."""
-        ...
 
     def delete_policy(self, policy_id: str, *, if_match: str | None = None) -> None:
         """Delete a row; NotFoundError when absent."""
-        ...
 
     def replace_all(self, policies: Sequence[Policy]) -> None:
         """Make the table hold exactly these rows."""
-        ...
+
+    def list_pull_policies(self) -> list[PullPolicy]:
+        """Every pull row (who may be given pull rights where), in id order."""
+
+    def put_pull_policy(self, policy: PullPolicy) -> None:
+        """Insert or replace a pull row."""
+
+    def delete_pull_policy(self, policy_id: str) -> None:
+        """Delete a pull row; NotFoundError when absent."""
 
 
 class ClaimStatus(StrEnum):
