@@ -266,10 +266,10 @@ def test_disabled_tokens_and_expired_passwords_fail() -> None:
 
 
 def test_logged_identities_name_their_kind() -> None:
-    assert puller_from_logged_identity(KUBELET.upper(), "contosocache").kind is PullerKind.ENTRA  # type: ignore[union-attr]
-    assert puller_from_logged_identity("ContosoCache", "contosocache").kind is PullerKind.ADMIN_USER  # type: ignore[union-attr]
-    assert puller_from_logged_identity("ci-token", "contosocache").kind is PullerKind.TOKEN  # type: ignore[union-attr]
-    assert puller_from_logged_identity("dev@contoso.com", "contosocache").kind is PullerKind.UNKNOWN  # type: ignore[union-attr]
+    assert puller_from_logged_identity(KUBELET.upper(), "contosocache").kind is PullerKind.ENTRA
+    assert puller_from_logged_identity("ContosoCache", "contosocache").kind is PullerKind.ADMIN_USER
+    assert puller_from_logged_identity("ci-token", "contosocache").kind is PullerKind.TOKEN
+    assert puller_from_logged_identity("dev@contoso.com", "contosocache").kind is PullerKind.UNKNOWN
     for nobody in ("", "unknown", "00000000-0000-0000-0000-000000000000", None):
         assert puller_from_logged_identity(nobody, "contosocache") is None
 
