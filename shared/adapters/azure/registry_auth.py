@@ -59,6 +59,8 @@ def to_scope_map(scope_map: ResourceId, item: Any) -> ScopeMap:
 class RegistryAuthReads:
     """The Registry port's reads of registry authentication (mixed into AzureRegistry)."""
 
+    _login_servers: dict[ResourceId, str]
+
     def _client(self, resource: ResourceId) -> tuple[Any, str, str]:
         raise NotImplementedError
 
@@ -66,6 +68,9 @@ class RegistryAuthReads:
         client, group, name = self._client(registry)
         with translate_errors(f"reading registry {registry}"):
             item = client.registries.get(group, name)
+        login_server = getattr(item, "login_server", None)
+        if isinstance(login_server, str) and login_server:
+            self._login_servers[registry] = login_server  # the same read answers it
         return to_registry_auth(registry, item)
 
     def list_tokens(self, registry: ResourceId) -> list[RegistryToken]:
