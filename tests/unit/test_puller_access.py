@@ -275,9 +275,7 @@ def test_logged_identities_name_their_kind() -> None:
 
 
 def _example(name: str) -> Any:
-    return json.loads(
-        (FIXTURES / "arm-examples" / "containerregistry" / f"{name}.json").read_text()
-    )
+    return json.loads((FIXTURES / "puller-examples" / f"{name}.json").read_text())
 
 
 def test_the_azure_adapter_reads_arm_s_examples() -> None:
