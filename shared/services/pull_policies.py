@@ -9,7 +9,16 @@ from shared.domain.pull_policies import PullPolicy
 from shared.errors import InvalidPolicyError
 from shared.services.context import Context
 
-__all__ = ["delete_pull_policy", "list_pull_policies", "put_pull_policy"]
+__all__ = [
+    "delete_pull_policy",
+    "export_pull_rows",
+    "list_pull_policies",
+    "parse_pull_rows",
+    "put_pull_policy",
+    "replace_pull_rows",
+]
+
+MAX_PULL_ROWS = 2000
 
 
 def list_pull_policies(ctx: Context) -> list[PullPolicy]:
@@ -32,3 +41,42 @@ def put_pull_policy(ctx: Context, policy_id: str, data: Any) -> PullPolicy:
 def delete_pull_policy(ctx: Context, policy_id: str) -> None:
     """Delete a pull row; NotFoundError when absent."""
     ctx.policies.delete_pull_policy(policy_id)
+
+
+def parse_pull_rows(data: Any) -> list[PullPolicy] | None:
+    """The `pullPolicies` of an import document, all validated; None when it has none (an
+    import without them leaves the pull rows as they are)."""
+    if not isinstance(data, Mapping) or "pullPolicies" not in data:
+        return None
+    rows = data["pullPolicies"]
+    if not isinstance(rows, list) or len(rows) > MAX_PULL_ROWS:
+        raise InvalidPolicyError(f"pullPolicies must be a list of at most {MAX_PULL_ROWS} rows")
+    parsed: list[PullPolicy] = []
+    for index, row in enumerate(rows, start=1):
+        try:
+            parsed.append(PullPolicy.from_dict(row))
+        except InvalidPolicyError as exc:
+            raise InvalidPolicyError(f"pull row {index}: {exc.message}") from exc
+    ids = [r.id for r in parsed]
+    if len(set(ids)) != len(ids):
+        raise InvalidPolicyError("pullPolicies: a row id repeats")
+    return parsed
+
+
+def replace_pull_rows(ctx: Context, rows: list[PullPolicy] | None, *, dry_run: bool) -> None:
+    """Make the pull rows exactly `rows` (None: leave them)."""
+    if rows is None or dry_run:
+        return
+    for row in rows:
+        ctx.policies.put_pull_policy(row)
+    wanted = {r.id for r in rows}
+    for stale in ctx.policies.list_pull_policies():
+        if stale.id not in wanted:
+            ctx.policies.delete_pull_policy(stale.id)
+
+
+def export_pull_rows(ctx: Context) -> dict[str, Any]:
+    """The pull rows as the `pullPolicies` part of an export document (absent when there are
+    none, so a table without pull rows exports as it always did)."""
+    rows = [r.to_dict() for r in ctx.policies.list_pull_policies()]
+    return {"pullPolicies": rows} if rows else {}

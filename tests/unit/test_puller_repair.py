@@ -182,3 +182,19 @@ def test_pull_rows_validate_and_match_by_object_id_or_spn_prefix() -> None:
                 {"id": "x", "principalId": KUBELET, "repository": "Team/App"}):  # fmt: skip
         with pytest.raises(InvalidPolicyError):
             PullPolicy.from_dict(bad)
+
+
+def test_pull_rows_round_trip_through_import_and_export_and_a_bad_one_writes_nothing() -> None:
+    from shared.services.policies import export_policies, import_policies
+
+    ctx, _, _ = make()
+    row = {"id": "kubelet", "kind": "pull", "registry": "contosocache", "principalId": KUBELET,
+           "enabled": True, "description": ""}  # fmt: skip
+    import_policies(ctx, {"policies": [], "pullPolicies": [row]})
+    assert export_policies(ctx) == {"policies": [], "pullPolicies": [row]}
+    with pytest.raises(InvalidPolicyError, match="pull row 2"):
+        import_policies(ctx, {"policies": [], "pullPolicies": [row, {"id": "bad"}]})
+    import_policies(ctx, {"policies": []})  # no pullPolicies: the pull rows stay
+    assert [r.id for r in ctx.policies.list_pull_policies()] == ["kubelet"]
+    import_policies(ctx, {"policies": [], "pullPolicies": []})
+    assert export_policies(ctx) == {"policies": []}
