@@ -17,7 +17,7 @@ from shared.domain.puller_access import (
 )
 from shared.domain.puller_findings import puller_repair
 from shared.domain.pullers import Puller, PullerKind, RegistryAuth, ScopeMap
-from shared.errors import NotFoundError
+from shared.errors import NotFoundError, PermanentError
 from shared.services.context import Context
 
 __all__ = ["diagnose_puller", "judge_puller"]
@@ -67,8 +67,16 @@ def diagnose_puller(
     ctx: Context, registry: ResourceId, repository: str, puller: Puller, *, fix: bool
 ) -> tuple[list[Finding], list[Action]]:
     """Findings about the puller's rights on `repository` and, within policy, the grant."""
-    auth = ctx.registry.registry_auth(registry)
-    verdict = judge_puller(ctx, auth, repository, puller)
+    try:
+        auth = ctx.registry.registry_auth(registry)
+        verdict = judge_puller(ctx, auth, repository, puller)
+    except PermanentError as error:  # the credential-set side is still diagnosed
+        return [Finding(
+            "puller-side-unreadable", Severity.INFO, str(registry),
+            f"cannot check whether {puller.describe()} may pull {repository}: {error}",
+            "give the app's identity read access to the registry, its tokens and role assignments",
+            {"identity": puller.to_dict(), "repository": repository},
+        )], []  # fmt: skip
     if verdict is None:
         return [Finding(
             "puller-unknown", Severity.INFO, str(registry),
