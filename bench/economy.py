@@ -69,6 +69,7 @@ _COLLECTIONS = (
     ("/cacherules", "list rules"),
     ("/credentialsets", "list credential sets"),
     ("/roleassignments", "list role assignments"),
+    ("/tokens", "list tokens"),
 )
 _ITEMS = (
     ("/roledefinitions/", "role definition"),

@@ -29,7 +29,7 @@ BLUEPRINTS: dict[str, tuple[str, ...]] = {
     "dashboard": ("dashboard",),  # the cache-health page
     "audit": ("audit", "journal", "metrics", "registries"),  # audit_timer (the audit schedule)
     "plans": ("plan", "apply"),
-    "policies": ("policies", "export"),  # export/policies: never read as a policy id
+    "policies": ("policies", "export", "pull-policies"),  # not under policies/: never an id
     "credential_sets": ("credential-sets",),
     "repositories": ("repositories",),
     "pull_failures": ("alerts",),

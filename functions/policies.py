@@ -7,6 +7,9 @@ DELETE /api/policies/{id}                 delete; If-Match honoured the same way
 POST   /api/policies/import[?dry_run=true] whole table, JSON or YAML body, all or nothing
 GET    /api/export/policies[?format=yaml] whole table as JSON (default) or YAML
 POST   /api/policies/test                 {"upstream"|"target", "registry"?}: decision and dry run
+GET    /api/pull-policies                 every pull row (who may be given pull rights where)
+PUT    /api/pull-policies/{id}            create or replace a pull row
+DELETE /api/pull-policies/{id}            delete a pull row
 """
 
 from __future__ import annotations
@@ -173,3 +176,41 @@ def test_policies(req: func.HttpRequest, ctx: Context) -> dict[str, Any]:
     from shared.services import policies
 
     return policies.explain_request(ctx, read_json(req))
+
+
+_PULL_POLICY: dict[str, Any] = {
+    "type": "object",
+    "description": "Who may be given pull rights where: principalId or servicePrincipalNamePrefix, registry, repository.",
+}
+
+
+@admin_route(bp, "pull-policies", name="list_pull_policies", get=Op("Every pull row"))
+def list_pull_policies(req: func.HttpRequest, ctx: Context) -> dict[str, Any]:
+    from shared.services import pull_policies
+
+    return {"pullPolicies": [p.to_dict() for p in pull_policies.list_pull_policies(ctx)]}
+
+
+@admin_route(
+    bp,
+    "pull-policies/{id}",
+    name="pull_policy",
+    put=Op(
+        "Create or replace a pull row",
+        params=(_ID,),
+        request=_PULL_POLICY,
+        request_required=True,
+        responses={"200": "the stored row", "400": "invalid row"},
+    ),
+    delete=Op(
+        "Delete a pull row", params=(_ID,), responses={"204": "deleted", "404": "no such row"}
+    ),
+)
+def pull_policy(req: func.HttpRequest, ctx: Context) -> func.HttpResponse | dict[str, Any]:
+    from shared.services import pull_policies
+
+    policy_id = req.route_params["id"]
+    if req.method == "DELETE":
+        pull_policies.delete_pull_policy(ctx, policy_id)
+        return func.HttpResponse(status_code=204)
+    return pull_policies.put_pull_policy(ctx, policy_id, read_json(req)).to_dict()

@@ -25,7 +25,7 @@ param managedVaults string = ''
   'report'
   'fix'
 ])
-@description('report: record findings with the fix. fix: also grant Key Vault Secrets User at secret scope to credential-set identities.')
+@description('report: record findings with the fix. fix: also grant Key Vault Secrets User at secret scope to credential-set identities, and AcrPull (or a repository-conditioned Repository Reader) at registry scope to pullers the pull rows of the policy table name.')
 param remediationMode string = 'report'
 
 @description('Six-field NCRONTAB schedule (seconds first) of the audit timer.')
@@ -279,6 +279,7 @@ module registries 'app/registry.bicep' = [for (id, i) in registryIds: {
     principalId: api.outputs.identityPrincipalId
     identityId: identityId
     roleDefinitionId: registryRole.id
+    grantPullRoles: remediationMode == 'fix'
     workspaceId: monitoring.outputs.workspaceId
     topicName: registryTopics[i].name
     topicType: events.registry.topicType

@@ -58,6 +58,9 @@ def build_event(args: argparse.Namespace, now: datetime) -> dict[str, Any]:
         data["tag"] = args.tag
     if args.time:
         data["time"] = args.time
+    if args.identity:
+        kind, _, ident = args.identity.partition(":")
+        data["identity"] = {"kind": kind.strip(), "id": ident.strip()}
     return {
         "specversion": "1.0",
         "id": args.id or str(uuid.uuid4()),
@@ -98,6 +101,12 @@ def _validate_patterns(event: dict[str, Any], schema: dict[str, Any]) -> None:
         raise BadEventError(f"data/status: {status} is not an HTTP status")
     if len(data.get("tag") or "") > 128:
         raise BadEventError("data/tag: longer than 128 characters")
+    identity = data.get("identity")
+    kinds = fields["identity"]["oneOf"][0]["properties"]["kind"]["enum"]
+    if identity is not None and (
+        identity["kind"] not in kinds or not 1 <= len(identity["id"]) <= 256
+    ):
+        raise BadEventError(f"data/identity: kind must be one of {', '.join(kinds)}, with an id")
 
 
 def _token() -> str:
@@ -150,6 +159,10 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--status", type=int, help="HTTP status of the failed pull (e.g. 401, 404)")
     parser.add_argument("--tag", help="tag that was pulled")
+    parser.add_argument(
+        "--identity",
+        help="who pulled, KIND:ID: entra:<object id>, admin-user:<registry name> or token:<token name>",
+    )
     parser.add_argument("--time", help="when the pull failed (ISO 8601; default: the event's time)")
     parser.add_argument(
         "--source", help="who saw the failure (default: //<host>/publish-pull-failed)"

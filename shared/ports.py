@@ -26,6 +26,8 @@ from shared.domain.models import (
 )
 from shared.domain.plans import ActionKind, Finding, IdempotencyRecord, Outcome
 from shared.domain.policies import Policy
+from shared.domain.pull_policies import PullPolicy
+from shared.domain.pullers import RegistryAuth, RegistryToken, ScopeMap
 from shared.domain.refusals import RuleRefusal
 from shared.domain.repositories import TargetPath
 from shared.domain.secrets import SecretRef
@@ -49,7 +51,6 @@ __all__ = [
 class Clock(Protocol):
     def now(self) -> datetime:
         """The current time, timezone-aware UTC."""
-        ...
 
 
 class Registry(Protocol):
@@ -114,6 +115,15 @@ class Registry(Protocol):
         """Every repository in the registry (ACR's data-plane catalog), sorted."""
         ...
 
+    def registry_auth(self, registry: ResourceId) -> RegistryAuth:
+        """The registry's admin-user flag and role-assignment mode (`registries.get`)."""
+
+    def list_tokens(self, registry: ResourceId) -> list[RegistryToken]:
+        """The registry's repository-scoped tokens (`tokens.list`)."""
+
+    def get_scope_map(self, scope_map: ResourceId) -> ScopeMap:
+        """One scope map; NotFoundError when absent."""
+
 
 class Monitor(Protocol):
     """Azure Monitor configuration of the managed resources (read only)."""
@@ -152,8 +162,11 @@ class Access(Protocol):
         """A role definition by GUID (built-in or custom visible at `scope`)."""
         ...
 
-    def grant(self, scope: ResourceId, *, principal_id: str, role_id: str) -> RoleAssignment:
-        """Assign a role to a service principal at `scope`; an existing identical grant is returned."""
+    def grant(
+        self, scope: ResourceId, *, principal_id: str, role_id: str, condition: str | None = None
+    ) -> RoleAssignment:
+        """Assign a role to a service principal at `scope`, with an ABAC condition (version 2.0)
+        when given; an existing identical grant is returned."""
         ...
 
 
@@ -170,23 +183,27 @@ class PolicyStore(Protocol):
 
     def list_policies(self) -> list[StoredPolicy]:
         """Every row, in id order."""
-        ...
 
     def get_policy(self, policy_id: str) -> StoredPolicy:
         """One row; NotFoundError when absent."""
-        ...
 
     def put_policy(self, policy: Policy, *, if_match: str | None = None) -> StoredPolicy:
         """Insert or replace a row; with `if_match`, ConcurrencyError when the row changed since."""
-        ...
 
     def delete_policy(self, policy_id: str, *, if_match: str | None = None) -> None:
         """Delete a row; NotFoundError when absent."""
-        ...
 
     def replace_all(self, policies: Sequence[Policy]) -> None:
         """Make the table hold exactly these rows."""
-        ...
+
+    def list_pull_policies(self) -> list[PullPolicy]:
+        """Every pull row (who may be given pull rights where), in id order."""
+
+    def put_pull_policy(self, policy: PullPolicy) -> None:
+        """Insert or replace a pull row."""
+
+    def delete_pull_policy(self, policy_id: str) -> None:
+        """Delete a pull row; NotFoundError when absent."""
 
 
 class ClaimStatus(StrEnum):

@@ -7,6 +7,8 @@ param principalId string
 param identityId string
 @description('The artifact cache operator role (cache rules, credential sets, registry read).')
 param roleDefinitionId string
+@description('fix mode: let the app assign AcrPull or Container Registry Repository Reader (and nothing else) to service principals, for pullers the policy table names.')
+param grantPullRoles bool = false
 param workspaceId string
 param topicName string
 param topicType string
@@ -38,6 +40,26 @@ resource catalogReader 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
     roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.acrPull)
     principalId: principalId
     principalType: 'ServicePrincipal'
+  }
+}
+
+// Pullers' grants: role assignments are written only for AcrPull or Container Registry Repository
+// Reader (the least roles that pull, in RBAC and ABAC registries) and only to service principals;
+// every other role assignment write or delete is refused. Which identity gets one is the policy
+// table's pull rows' decision, which the app enforces.
+// (AcrPull, Container Registry Repository Reader: roles.json)
+var pullRolesOnlyCondition = '((!(ActionMatches{\'Microsoft.Authorization/roleAssignments/write\'})) OR (@Request[Microsoft.Authorization/roleAssignments:RoleDefinitionId] ForAnyOfAnyValues:GuidEquals {7f951dda-4ed3-4680-a7ca-43fe172d538d, b93aa761-3e63-49ed-ac28-beffa264f7ac} AND @Request[Microsoft.Authorization/roleAssignments:PrincipalType] ForAnyOfAnyValues:StringEqualsIgnoreCase {\'ServicePrincipal\'})) AND ((!(ActionMatches{\'Microsoft.Authorization/roleAssignments/delete\'})) OR (@Resource[Microsoft.Authorization/roleAssignments:RoleDefinitionId] ForAnyOfAnyValues:GuidEquals {7f951dda-4ed3-4680-a7ca-43fe172d538d, b93aa761-3e63-49ed-ac28-beffa264f7ac} AND @Resource[Microsoft.Authorization/roleAssignments:PrincipalType] ForAnyOfAnyValues:StringEqualsIgnoreCase {\'ServicePrincipal\'}))'
+
+resource pullGranter 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (grantPullRoles) {
+  name: guid(registry.id, identityId, roles.roleBasedAccessControlAdministrator)
+  scope: registry
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.roleBasedAccessControlAdministrator)
+    principalId: principalId
+    principalType: 'ServicePrincipal'
+    description: 'cachekeeper fix mode: may assign only AcrPull or Container Registry Repository Reader, only to service principals.'
+    condition: pullRolesOnlyCondition
+    conditionVersion: '2.0'
   }
 }
 

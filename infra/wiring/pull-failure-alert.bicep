@@ -18,14 +18,16 @@ param severity int
 // (Microsoft's sample queries filter it with `contains "40"`). Status is the first three-digit
 // code in ResultDescription, else in ResultType; a row with no code counts as a failure only when
 // ResultDescription or ResultType says so in words, and is reported with Status "unknown".
+// Identity is who pulled as ACR logs it (an object id for managed identities; other formats are
+// not documented), "unknown" when empty, so the alert is also split by puller.
 var failedPulls = '''
 ContainerRegistryRepositoryEvents
 | where OperationName in~ ("Pull", "PullManifest", "PullBlob", "ImagePull") or OperationName contains "pull"
 | where isnotempty(Repository)
 | extend Code = coalesce(extract(@"\b([1-5][0-9][0-9])\b", 1, ResultDescription), extract(@"\b([1-5][0-9][0-9])\b", 1, ResultType))
 | where (isnotempty(Code) and toint(Code) >= 400) or (isempty(Code) and (ResultDescription has_any ("fail", "failed", "failure", "error", "denied", "unauthorized", "forbidden", "notfound") or ResultType has_any ("fail", "failed", "failure", "error")))
-| extend Status = iff(isnotempty(Code), Code, "unknown"), ResourceId = _ResourceId
-| project TimeGenerated, ResourceId, Repository, Tag, Status, ResultDescription, OperationName
+| extend Status = iff(isnotempty(Code), Code, "unknown"), ResourceId = _ResourceId, Identity = iff(isempty(Identity), "unknown", Identity)
+| project TimeGenerated, ResourceId, Repository, Tag, Status, Identity, ResultDescription, OperationName
 '''
 
 resource functionApp 'Microsoft.Web/sites@2024-04-01' existing = {
@@ -61,7 +63,7 @@ resource alertRule 'Microsoft.Insights/scheduledQueryRules@2022-06-15' = {
   kind: 'LogAlert'
   properties: {
     displayName: 'cachekeeper: failed pulls'
-    description: 'Failed pulls from the managed registries, one alert per registry, repository and status (a three-digit code, or unknown); cachekeeper diagnoses each.'
+    description: 'Failed pulls from the managed registries, one alert per registry, repository, status (a three-digit code, or unknown) and identity; cachekeeper diagnoses each.'
     severity: severity
     enabled: true
     scopes: [
@@ -93,6 +95,13 @@ resource alertRule 'Microsoft.Insights/scheduledQueryRules@2022-06-15' = {
             }
             {
               name: 'Status'
+              operator: 'Include'
+              values: [
+                '*'
+              ]
+            }
+            {
+              name: 'Identity'
               operator: 'Include'
               values: [
                 '*'

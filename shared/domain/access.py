@@ -28,6 +28,7 @@ __all__ = [
     "action_matches",
     "evaluate_secret_read",
     "role_allows",
+    "role_allows_action",
 ]
 
 GET_SECRET = "Microsoft.KeyVault/vaults/secrets/getSecret/action"
@@ -69,6 +70,16 @@ def role_allows(role: RoleDefinition, data_action: str) -> bool:
     return any(
         any(action_matches(p, data_action) for p in block.data_actions)
         and not any(action_matches(p, data_action) for p in block.not_data_actions)
+        for block in role.permissions
+    )
+
+
+def role_allows_action(role: RoleDefinition, action: str) -> bool:
+    """True when some permission block of the role allows the control-plane action and does not
+    exclude it in `notActions`."""
+    return any(
+        any(action_matches(p, action) for p in block.actions)
+        and not any(action_matches(p, action) for p in block.not_actions)
         for block in role.permissions
     )
 

@@ -12,7 +12,13 @@ from typing import Any
 from shared.domain.cache_rules import RuleSpec
 from shared.domain.secrets import SecretRef
 
-__all__ = ["ActionPayload", "CacheRuleCreation", "CredentialSetSecrets", "SecretReadGrant"]
+__all__ = [
+    "ActionPayload",
+    "CacheRuleCreation",
+    "CredentialSetSecrets",
+    "PullGrant",
+    "SecretReadGrant",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,4 +87,30 @@ class CacheRuleCreation:
         }
 
 
-ActionPayload = CredentialSetSecrets | SecretReadGrant | CacheRuleCreation
+@dataclass(frozen=True, slots=True)
+class PullGrant:
+    """`grant-pull`: a role assignment at the action's scope (a registry) letting a puller pull:
+    AcrPull, or Container Registry Repository Reader with a condition on one repository; the
+    pull row of the policy table that allows it."""
+
+    principal_id: str
+    role_definition_id: str
+    repository: str
+    policy: str
+    condition: str | None = None
+
+    @property
+    def credential_set(self) -> str | None:
+        return None  # a puller's grant concerns no credential set
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "principalId": self.principal_id,
+            "roleDefinitionId": self.role_definition_id,
+            "repository": self.repository,
+            "policy": self.policy,
+            "condition": self.condition,
+        }
+
+
+ActionPayload = CredentialSetSecrets | SecretReadGrant | CacheRuleCreation | PullGrant

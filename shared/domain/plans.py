@@ -44,6 +44,7 @@ class ActionKind(StrEnum):
     REFRESH_CREDENTIAL_SET = "refresh-credential-set"
     CREATE_CACHE_RULE = "create-cache-rule"
     GRANT_SECRET_READ = "grant-secret-read"
+    GRANT_PULL = "grant-pull"
 
 
 class OutcomeStatus(StrEnum):

@@ -21,6 +21,7 @@ from shared.domain.audit import (
 from shared.domain.ids import ResourceId
 from shared.domain.plans import Action, ActionKind, Finding, Plan, Severity, fingerprint
 from shared.domain.policies import Policy, PolicyIndex
+from shared.domain.puller_audit import puller_audit_findings
 from shared.domain.rotation import plan_rotation
 from shared.services.audit_observation import Observation, ObservedRegistry
 
@@ -58,6 +59,10 @@ def judge(
             registry.id, registry.repositories, registry.rules, policies
         )
         findings += registry.log_routing
+        if registry.pullers is not None:
+            findings += puller_audit_findings(
+                registry.pullers, registry.rules, now=now, horizon=horizon
+            )
         if progress:
             progress(registry.id.name)
     sets = observation.credential_sets

@@ -21,6 +21,7 @@ from datetime import datetime
 from shared.domain.ids import ResourceId
 from shared.domain.models import CacheRule, CredentialSet, SecretVersion, VaultAccess
 from shared.domain.plans import Finding, Severity
+from shared.domain.puller_audit import ObservedPullers
 from shared.domain.refusals import CreateGuard
 from shared.domain.repositories import TargetPath
 from shared.domain.secrets import SecretRef
@@ -29,6 +30,7 @@ from shared.services.access_checks import RoleAssignmentLists
 from shared.services.context import Context, fan_out
 from shared.services.diagnosis import vault_id_for
 from shared.services.log_routing import registry_log_routing
+from shared.services.puller_audit import observe_pullers
 from shared.services.rotations import announced_versions, last_refreshes, observe_versions
 from shared.services.rule_refusals import create_guard
 
@@ -46,6 +48,7 @@ class ObservedRegistry:
     unreadable: list[Finding]  # why the repositories could not be read (then they are empty)
     guard: CreateGuard | None = None  # what a create depends on: the catalog, ARM's refusals
     log_routing: tuple[Finding, ...] = ()  # whether its pull logs reach a workspace
+    pullers: ObservedPullers | None = None  # admin user, tokens, pull-row identities
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,10 +95,13 @@ def observe(ctx: Context, registries: Sequence[ResourceId]) -> Observation:
 def _read_registry(ctx: Context, registry: ResourceId) -> ObservedRegistry:
     rules = ctx.registry.list_cache_rules(registry)
     sets = ctx.registry.list_credential_sets(registry)
+    pullers = observe_pullers(ctx, registry)  # first: its registry read gives the login server
     repositories, unreadable = _repositories(ctx, registry)
     guard = create_guard(ctx, registry, None if unreadable else repositories)
     routing = tuple(registry_log_routing(ctx, registry))
-    return ObservedRegistry(registry, rules, sets, repositories, unreadable, guard, routing)
+    return ObservedRegistry(
+        registry, rules, sets, repositories, unreadable, guard, routing, pullers
+    )
 
 
 def _repositories(ctx: Context, registry: ResourceId) -> tuple[list[TargetPath], list[Finding]]:

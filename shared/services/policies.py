@@ -29,6 +29,7 @@ from shared.errors import (
 )
 from shared.ports import StoredPolicy
 from shared.services.context import Context, fan_out
+from shared.services.pull_policies import export_pull_rows, parse_pull_rows, replace_pull_rows
 from shared.services.repositories import parse_repository_request, request
 from shared.services.results import Reaction
 from shared.signals.repository_requests import RepositoryRequest
@@ -52,6 +53,7 @@ __all__ = [
 log = logging.getLogger(__name__)
 ExportFormat = Literal["json", "yaml"]
 MAX_ROWS = 2000  # twice ACR's per-registry rule limit: a bigger table is a mistake
+_TOP_LEVEL = {"policies", "pullPolicies", "version"}
 RESERVED_IDS = frozenset({"import", "export", "test"})  # literal admin routes beside {id}
 
 
@@ -130,8 +132,8 @@ def parse_document(data: Any) -> list[Policy]:
     """Rows of an import document (`{"policies": [...]}` or a bare list), all validated; the
     error names the row (position and id) and the problem."""
     rows = data.get("policies") if isinstance(data, Mapping) else data
-    if isinstance(data, Mapping) and set(data) - {"policies", "version"}:
-        extra = ", ".join(sorted(str(k) for k in set(data) - {"policies", "version"}))
+    if isinstance(data, Mapping) and set(data) - _TOP_LEVEL:
+        extra = ", ".join(sorted(str(k) for k in set(data) - _TOP_LEVEL))
         raise InvalidPolicyError(f"unknown top-level field(s): {extra}; expected 'policies'")
     if not isinstance(rows, list):
         raise InvalidPolicyError('an import is {"policies": [...]} or a list of policy rows')
@@ -163,7 +165,7 @@ def import_policies(
 ) -> ImportResult:
     """Replace the whole table with the document's rows: every row is validated before anything
     is written, so one bad row writes nothing."""
-    policies = parse_document(data)
+    policies, pull_rows = parse_document(data), parse_pull_rows(data)
     warnings = check_credential_sets(ctx, policies)
     current = {row.policy.id: row.policy for row in ctx.policies.list_policies()}
     wanted = {p.id: p for p in policies}
@@ -178,12 +180,14 @@ def import_policies(
     )
     if not dry_run:
         ctx.policies.replace_all(stamped)
+    replace_pull_rows(ctx, pull_rows, dry_run=dry_run)
     return ImportResult(stamped, created, updated, deleted, tuple(warnings), dry_run)
 
 
 def export_policies(ctx: Context) -> dict[str, Any]:
     """The whole table as an import document (what import_policies reads back unchanged)."""
-    return {"policies": [row.policy.to_dict() for row in ctx.policies.list_policies()]}
+    rows = [row.policy.to_dict() for row in ctx.policies.list_policies()]
+    return {"policies": rows, **export_pull_rows(ctx)}
 
 
 def dump_document(document: Mapping[str, Any], fmt: ExportFormat) -> str:

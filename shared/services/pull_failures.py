@@ -1,5 +1,9 @@
 """React to pull failures: find the rule and credential set, diagnose, repair within policy.
 
+Both sides of a pull are diagnosed: the cache rule's credential set (its identity reading its Key
+Vault secrets) and, when the signal names who pulled, that puller's own right to pull the
+repository (`shared/services/puller_diagnosis.py`); a failure with both causes reports both.
+
 A burst of failures for one credential set is diagnosed once per window (a claim per credential
 set and window, through the same claim cycle as every signal), so 100 alerts in a minute cost one
 diagnosis and at most one grant. A 404 for a repository no rule serves is a new repository: the
@@ -13,11 +17,12 @@ from datetime import timedelta
 
 from shared.domain.cache_rules import find_serving_rule
 from shared.domain.models import CacheRule
-from shared.domain.plans import Finding, OutcomeStatus, Plan, Severity
+from shared.domain.plans import Action, Finding, OutcomeStatus, Plan, Severity
 from shared.services.appliers import apply_actions
 from shared.services.context import Context
 from shared.services.diagnosis import diagnose_credential_set
 from shared.services.once import handle_once
+from shared.services.puller_diagnosis import diagnose_puller
 from shared.services.records import record_findings, record_signal, record_terminal
 from shared.services.repositories import request_target
 from shared.services.results import Reaction, ReactionStatus
@@ -29,10 +34,10 @@ log = logging.getLogger(__name__)
 COALESCING_WINDOW = timedelta(minutes=5)
 
 
-def _window_key(ctx: Context, credential_set: str) -> str:
+def _window_key(ctx: Context, subject: str) -> str:
     now = ctx.clock.now()
     bucket = int(now.timestamp() // COALESCING_WINDOW.total_seconds())
-    return f"pull:{credential_set.lower()}:{bucket}"
+    return f"pull:{subject.lower()}:{bucket}"
 
 
 def _report(ctx: Context, signal_id: str, resource: str, finding: Finding) -> Reaction:
@@ -41,57 +46,98 @@ def _report(ctx: Context, signal_id: str, resource: str, finding: Finding) -> Re
     return Reaction(ReactionStatus.REPORTED, finding.message, Plan(resource, (), (finding,)))
 
 
-def diagnose_pull_failure(ctx: Context, failure: PullFailure, signal_id: str) -> Reaction:
-    """Diagnose (and in fix mode repair) what stops pulls of `failure.repository`."""
-    rules = ctx.registry.list_cache_rules(failure.registry)
-    rule = find_serving_rule(failure.repository, rules)
+def _rule_finding(failure: PullFailure, rule: CacheRule | None) -> Finding | None:
+    """What the cache side says when no credential set can be diagnosed (None: diagnose it)."""
     where = f"{failure.registry.name}/{failure.repository}"
     if rule is None:
-        if failure.status == 404:  # a new repository: treat it as a request for that path
-            return request_target(ctx, failure.registry, failure.repository, signal_id=signal_id)
-        return _report(ctx, signal_id, where, Finding(
+        return Finding(
             "pull-failure-not-cached", Severity.INFO, where,
             f"pulls of {where} failed with {failure.status}, but no cache rule serves it; not a cache problem",
             evidence={"status": failure.status, "checked": ["cache rules"]},
-        ))  # fmt: skip
+        )  # fmt: skip
     if rule.credential_set_id is None:
-        return _report(ctx, signal_id, str(rule.id), Finding(
+        return Finding(
             "pull-failure-unauthenticated-rule", Severity.WARNING, str(rule.id),
             f"pulls of {where} via rule {rule.name} failed with {failure.status}; the rule has no credential set, "
             f"so the upstream {rule.source} must allow anonymous pulls",
             fix=f"add a credential set to rule {rule.name} if {rule.source.host} needs authentication",
             evidence={"status": failure.status, "checked": ["cache rule", "credential set"]},
-        ))  # fmt: skip
-    credential_set = str(rule.credential_set_id)
+        )  # fmt: skip
+    return None
+
+
+def diagnose_pull_failure(ctx: Context, failure: PullFailure, signal_id: str) -> Reaction:
+    """Diagnose (and in fix mode repair) what stops pulls of `failure.repository`: the cache
+    rule's credential set and, when the signal names who pulled, that puller's rights."""
+    rules = ctx.registry.list_cache_rules(failure.registry)
+    rule = find_serving_rule(failure.repository, rules)
+    if rule is None and failure.status == 404:  # a new repository: a request for that path
+        return request_target(ctx, failure.registry, failure.repository, signal_id=signal_id)
+    cache_side = _rule_finding(failure, rule)
+    if cache_side is not None and failure.puller is None:
+        return _report(ctx, signal_id, cache_side.resource, cache_side)
+    subject = cache_side.resource if cache_side is not None else str(rule.credential_set_id)  # type: ignore[union-attr]
+    key = subject
+    if failure.puller is not None:
+        key = f"{subject}:{failure.puller.kind.value}:{failure.puller.id}"
 
     def coalesced() -> Reaction:
         # diagnosed within this window already; still the signal's one terminal outcome
-        reason = f"{credential_set} was diagnosed within the last {COALESCING_WINDOW}"
-        record_signal(ctx, signal_id, credential_set, OutcomeStatus.NO_CHANGE, reason)
+        reason = f"{subject} was diagnosed within the last {COALESCING_WINDOW}"
+        record_signal(ctx, signal_id, subject, OutcomeStatus.NO_CHANGE, reason)
         return Reaction(ReactionStatus.DUPLICATE, reason)
 
     return handle_once(
-        ctx, key=_window_key(ctx, credential_set), payload_hash="pull-failure",
-        signal_id=signal_id, resource=credential_set, keep=COALESCING_WINDOW,
-        handle=lambda: _diagnose(ctx, rule, signal_id), duplicate=coalesced,
-        busy=f"{credential_set} is being diagnosed by another worker", record_permanent=False,
+        ctx, key=_window_key(ctx, key), payload_hash="pull-failure",
+        signal_id=signal_id, resource=subject, keep=COALESCING_WINDOW,
+        handle=lambda: _diagnose(ctx, failure, rule, cache_side, signal_id), duplicate=coalesced,
+        busy=f"{subject} is being diagnosed by another worker", record_permanent=False,
     )  # fmt: skip
 
 
-def _diagnose(ctx: Context, rule: CacheRule, signal_id: str) -> Reaction:
-    assert rule.credential_set_id is not None
-    credential_set = ctx.registry.get_credential_set(rule.credential_set_id)
-    plan = diagnose_credential_set(ctx, credential_set, fix=ctx.settings.remediation_mode == "fix")
-    outcomes = apply_actions(ctx, plan.actions, signal_id=signal_id)
-    record_findings(ctx, plan.findings, signal_id=signal_id)
-    nothing = f"{credential_set.name}: " + (
-        f"{len(plan.findings)} finding(s) recorded" if plan.findings else "no problem found"
-    )
-    status = record_terminal(ctx, signal_id, str(credential_set.id), outcomes, nothing=nothing)
-    if status is ReactionStatus.NO_CHANGE and plan.findings:
+def _diagnose(
+    ctx: Context,
+    failure: PullFailure,
+    rule: CacheRule | None,
+    cache_side: Finding | None,
+    signal_id: str,
+) -> Reaction:
+    fix = ctx.settings.remediation_mode == "fix"
+    findings: list[Finding] = [cache_side] if cache_side is not None else []
+    actions: list[Action] = []
+    resource = cache_side.resource if cache_side is not None else ""
+    summary: list[str] = []
+    if cache_side is None and rule is not None and rule.credential_set_id is not None:
+        credential_set = ctx.registry.get_credential_set(rule.credential_set_id)
+        plan = diagnose_credential_set(ctx, credential_set, fix=fix)
+        findings += plan.findings
+        actions += plan.actions
+        resource = str(credential_set.id)
+        summary.append(
+            f"{credential_set.name}: "
+            + (f"{len(plan.findings)} finding(s) recorded" if plan.findings else "no problem found")
+        )
+    if failure.puller is not None:
+        puller_findings, puller_actions = diagnose_puller(
+            ctx, failure.registry, str(failure.repository), failure.puller, fix=fix
+        )
+        findings += puller_findings
+        actions += puller_actions
+        summary.append(
+            f"{failure.puller.describe()}: " + ("cannot pull" if puller_findings else "may pull")
+        )
+    outcomes = apply_actions(ctx, actions, signal_id=signal_id)
+    record_findings(ctx, findings, signal_id=signal_id)
+    nothing = "; ".join(summary) or "no problem found"
+    status = record_terminal(ctx, signal_id, resource, outcomes, nothing=nothing)
+    if status is ReactionStatus.NO_CHANGE and findings:
         status = ReactionStatus.REPORTED
+    plan_out = Plan(resource, tuple(actions), tuple(findings))
     return Reaction(
-        status, nothing if not outcomes else f"{len(outcomes)} repair(s) applied", plan, outcomes
+        status,
+        nothing if not outcomes else f"{len(outcomes)} repair(s) applied",
+        plan_out,
+        outcomes,
     )
 
 

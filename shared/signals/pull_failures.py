@@ -1,6 +1,8 @@
 """Pull failures, from a `cachekeeper.PullFailed` CloudEvent or an Azure Monitor log-search alert.
 
-Both map to one `PullFailure` signal: registry, repository, tag, HTTP status, time. The alert is
+Both map to one `PullFailure` signal: registry, repository, tag, HTTP status, time, and who pulled
+when the input says so (the event's `identity` object; the alert's `Identity` dimension, ACR's
+logged identity, read by `puller_from_logged_identity`). The alert is
 the common alert schema of a log-search alert on ContainerRegistryRepositoryEvents split by
 `Repository` (search results are not embedded in Log Alerts V2; dimensions are). Resolved alerts
 carry no failures. The alert's status dimension is `Status` (older rules: `ResultDescription`);
@@ -16,6 +18,7 @@ from datetime import datetime
 from typing import Any
 
 from shared.domain.ids import ResourceId
+from shared.domain.pullers import Puller, PullerKind, puller_from_logged_identity
 from shared.domain.repositories import TargetPath
 from shared.errors import InvalidEventError, InvalidInputError
 from shared.signals.envelope import Envelope, parse_time
@@ -41,6 +44,7 @@ class PullFailure:
     status: int | None
     tag: str | None = None
     time: datetime | None = None
+    puller: Puller | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,6 +107,24 @@ def _tag(value: Any) -> str | None:
     return value.strip() or None
 
 
+def _identity(value: Any) -> Puller | None:
+    if value is None:
+        return None
+    if not isinstance(value, Mapping):
+        raise InvalidEventError('identity must be an object {"kind": ..., "id": ...}')
+    data = _lower_keys(value)
+    try:
+        kind = PullerKind(str(data.get("kind", "")).strip().lower())
+    except ValueError:
+        kinds = ", ".join(k.value for k in PullerKind)
+        raise InvalidEventError(f"identity.kind must be one of {kinds}") from None
+    ident = data.get("id")
+    if not isinstance(ident, str) or not ident.strip() or len(ident) > 256:
+        raise InvalidEventError("identity.id must be a string of 1 to 256 characters")
+    text = ident.strip()
+    return Puller(kind, text.lower() if kind is PullerKind.ENTRA else text)
+
+
 def parse_pull_failed(envelope: Envelope) -> PullFailure:
     """The PullFailed signal of a `cachekeeper.PullFailed` event (see docs/events/)."""
     if envelope.type != PULL_FAILED:
@@ -114,6 +136,7 @@ def parse_pull_failed(envelope: Envelope) -> PullFailure:
         status=_status(data.get("status")),
         tag=_tag(data.get("tag")),
         time=parse_time(data.get("time")) or envelope.time,
+        puller=_identity(data.get("identity")),
     )
 
 
@@ -175,6 +198,7 @@ def parse_pull_failure_alert(payload: Any) -> PullFailureAlert:
                 _logged_status(dims.get("status", dims.get("resultdescription"))),
                 _tag(dims.get("tag")),
                 fired_at,
+                puller_from_logged_identity(dims.get("identity"), registry.name),
             )
         )
     return PullFailureAlert(alert_id, True, tuple(failures))

@@ -25,6 +25,8 @@ EXPECTED = {
     "import_policies": ("httpTrigger", "policies/import", {"POST"}),
     "export_policies": ("httpTrigger", "export/policies", {"GET"}),
     "test_policies": ("httpTrigger", "policies/test", {"POST"}),
+    "list_pull_policies": ("httpTrigger", "pull-policies", {"GET"}),
+    "pull_policy": ("httpTrigger", "pull-policies/{id}", {"PUT", "DELETE"}),
     "request_repository": ("httpTrigger", "repositories", {"POST"}),
     "on_repository_requested": ("eventGridTrigger", None, None),
     "on_registry_event": ("eventGridTrigger", None, None),

@@ -50,6 +50,9 @@ FORBIDDEN = {
 }
 
 # role -> the resource types it may be assigned at: the narrowest scope each one needs.
+ACR_PUSH = "8311e382-0749-4cb8-b61a-304f252e45ec"
+REPOSITORY_READER = "b93aa761-3e63-49ed-ac28-beffa264f7ac"
+REPOSITORY_WRITER = "2a1e307c-b015-4ebd-883e-5b7698a07328"
 ALLOWED_SCOPES = {
     STORAGE_BLOB_DATA_OWNER: {"Microsoft.Storage/storageAccounts"},
     STORAGE_QUEUE_DATA_CONTRIBUTOR: {"Microsoft.Storage/storageAccounts"},
@@ -57,7 +60,8 @@ ALLOWED_SCOPES = {
     MONITORING_METRICS_PUBLISHER: {"Microsoft.Insights/components"},
     READER: {"Microsoft.KeyVault/vaults"},
     KEY_VAULT_READER: {"Microsoft.KeyVault/vaults"},
-    RBAC_ADMINISTRATOR: {"Microsoft.KeyVault/vaults"},
+    # fix mode: Key Vault Secrets User at vaults, pull roles at registries (ABAC-constrained)
+    RBAC_ADMINISTRATOR: {"Microsoft.KeyVault/vaults", "Microsoft.ContainerRegistry/registries"},
     CUSTOM: {"Microsoft.ContainerRegistry/registries"},
     ACR_PULL: {"Microsoft.ContainerRegistry/registries"},  # the repository catalog
     STORAGE_BLOB_DATA_CONTRIBUTOR: {"Microsoft.Storage/storageAccounts/blobServices/containers"},
@@ -203,8 +207,10 @@ def _load(name: str) -> dict[str, Any]:
 # -- the fix-mode grant right -----------------------------------------------------------------
 
 
-def _grant_right() -> Assignment:
-    (grant,) = [a for a in role_assignments() if a.role == RBAC_ADMINISTRATOR]
+def _grant_right(scope_type: str = "Microsoft.KeyVault/vaults") -> Assignment:
+    (grant,) = [
+        a for a in role_assignments() if a.role == RBAC_ADMINISTRATOR and a.scope_type == scope_type
+    ]
     return grant
 
 
@@ -220,10 +226,10 @@ def test_the_grant_right_exists_only_in_fix_mode() -> None:
             assert env[grant.deploy_condition] is expected, mode
 
 
-def _condition() -> str:
-    props = _grant_right().body["properties"]
+def _condition(scope_type: str = "Microsoft.KeyVault/vaults") -> str:
+    props = _grant_right(scope_type).body["properties"]
     assert props["conditionVersion"] == "2.0"
-    tpl = template(_grant_right().where)
+    tpl = template(_grant_right(scope_type).where)
     text = tpl.evaluate(props["condition"], {})
     return text.replace("\\'", "'")  # pycep keeps Bicep's \' escapes
 
@@ -259,6 +265,59 @@ def test_the_abac_condition_allows_only_secrets_user_grants_to_service_principal
         action=f"Microsoft.Authorization/roleAssignments/{action}",
         request=request,
         resource=resource,
+    )
+    assert verdict is allowed
+
+
+REGISTRY_SCOPE = "Microsoft.ContainerRegistry/registries"
+
+
+def test_the_pull_grant_right_exists_only_in_fix_mode() -> None:
+    grant = _grant_right(REGISTRY_SCOPE)
+    assert isinstance(grant.deploy_condition, str), "the pull grant right must be conditional"
+    main = template("main.bicep")
+    for mode, expected in (("report", False), ("fix", True)):
+        envs = main.module_envs("registries", main_env(remediationMode=mode))
+        assert len(envs) == len(REGISTRIES)
+        for child, env in envs:
+            assert child.relative() == grant.where
+            assert env[grant.deploy_condition] is expected, mode
+
+
+def test_the_pull_grant_condition_names_only_acrpull_and_repository_reader() -> None:
+    guids = set(
+        re.findall(
+            r"[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}", _condition(REGISTRY_SCOPE)
+        )
+    )
+    assert guids == {ACR_PULL, REPOSITORY_READER}
+
+
+@pytest.mark.parametrize(
+    ("action", "role", "principal_type", "allowed"),
+    [
+        ("write", ACR_PULL, "ServicePrincipal", True),
+        ("write", REPOSITORY_READER, "ServicePrincipal", True),
+        ("write", ACR_PULL, "User", False),
+        ("write", ACR_PUSH, "ServicePrincipal", False),
+        ("write", REPOSITORY_WRITER, "ServicePrincipal", False),
+        ("write", OWNER, "ServicePrincipal", False),
+        ("write", RBAC_ADMINISTRATOR, "ServicePrincipal", False),
+        ("write", KEY_VAULT_SECRETS_USER, "ServicePrincipal", False),
+        ("delete", ACR_PULL, "ServicePrincipal", True),
+        ("delete", ACR_PUSH, "ServicePrincipal", False),
+        ("read", OWNER, "User", True),
+    ],
+)
+def test_the_pull_grant_condition_allows_only_pull_roles_for_service_principals(
+    action: str, role: str, principal_type: str, allowed: bool
+) -> None:
+    attributes = {"RoleDefinitionId": [role], "PrincipalType": [principal_type]}
+    verdict = evaluate_condition(
+        _condition(REGISTRY_SCOPE),
+        action=f"Microsoft.Authorization/roleAssignments/{action}",
+        request=attributes if action == "write" else {},
+        resource=attributes if action == "delete" else {},
     )
     assert verdict is allowed
 

@@ -16,6 +16,7 @@ from typing import Any
 
 import azure.functions as func
 
+from shared.domain.pullers import Puller, PullerKind
 from shared.services.reactions import REACTIONS
 from shared.signals import SOURCES
 from shared.signals.pull_failures import parse_pull_failure_alert
@@ -259,6 +260,7 @@ def test_the_webhook_understands_the_alert_the_rule_sends() -> None:
     (criterion,) = _rule()["properties"]["criteria"]["allOf"]
     values = {"ResourceId": REGISTRIES[1].upper(), "Repository": "dockerhub/library/nginx"}
     values |= {"Status": "404", "ResultDescription": "404"}
+    values |= {"Identity": "11111111-2222-3333-4444-555555555555"}
     payload = copy.deepcopy(load_event("azure-monitor.commonAlertSchema.logAlertsV2.json"))
     assert isinstance(payload, dict)
     payload["data"]["essentials"]["alertTargetIDs"] = [wiring_env()["workspaceId"]]
@@ -269,13 +271,42 @@ def test_the_webhook_understands_the_alert_the_rule_sends() -> None:
     assert str(failure.registry).lower() == REGISTRIES[1].lower()
     assert str(failure.repository) == "dockerhub/library/nginx"
     assert failure.status == 404
+    assert failure.puller == Puller(PullerKind.ENTRA, "11111111-2222-3333-4444-555555555555")
+
+
+def test_the_alert_names_the_puller_acr_logs_and_an_empty_one_names_nobody() -> None:
+    """The query projects ACR's `Identity` column ("unknown" when empty) as a dimension: a GUID is
+    an Entra object id, the registry's own name its admin user, another name a token."""
+    (criterion,) = _rule()["properties"]["criteria"]["allOf"]
+    assert "Identity" in {d["name"] for d in criterion["dimensions"]}
+    assert 'Identity = iff(isempty(Identity), "unknown", Identity)' in criterion["query"]
+    registry_name = REGISTRIES[0].rsplit("/", 1)[1]
+    expected = {
+        "unknown": None,
+        registry_name: Puller(PullerKind.ADMIN_USER, registry_name),
+        "ci-pull-token": Puller(PullerKind.TOKEN, "ci-pull-token"),
+    }
+    for logged, puller in expected.items():
+        payload = copy.deepcopy(load_event("azure-monitor.commonAlertSchema.logAlertsV2.json"))
+        assert isinstance(payload, dict)
+        payload["data"]["essentials"]["alertTargetIDs"] = [wiring_env()["workspaceId"]]
+        payload["data"]["alertContext"]["condition"]["allOf"][0]["dimensions"] = [
+            {"name": "ResourceId", "value": REGISTRIES[0]},
+            {"name": "Repository", "value": "dockerhub/library/nginx"},
+            {"name": "Status", "value": "401"},
+            {"name": "Identity", "value": logged},
+        ]
+        (failure,) = parse_pull_failure_alert(payload).failures
+        assert failure.puller == puller, logged
 
 
 def test_the_alert_is_split_by_a_status_the_webhook_reads_even_when_it_is_unknown() -> None:
     """The query names the status `Status`: the leading three-digit code of ResultDescription
     (or ResultType), "unknown" when neither has one; an unknown status is still a failure."""
     (criterion,) = _rule()["properties"]["criteria"]["allOf"]
-    assert {d["name"] for d in criterion["dimensions"]} == {"ResourceId", "Repository", "Status"}
+    assert {d["name"] for d in criterion["dimensions"]} == {
+        "ResourceId", "Repository", "Status", "Identity",
+    }  # fmt: skip
     query = criterion["query"]
     assert 'OperationName in~ ("Pull"' in query and 'OperationName contains "pull"' in query
     assert '"unknown"' in query and "ResultType" in query

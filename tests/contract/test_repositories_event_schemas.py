@@ -42,6 +42,7 @@ def test_the_pull_failed_example_parses() -> None:
     assert (failure.registry.name, str(failure.repository), failure.status) == (
         "contosocache", "dockerhub/library/busybox", 404,
     )  # fmt: skip
+    assert failure.puller is not None and failure.puller.kind.value == "entra"  # who pulled
 
 
 def test_the_repository_requested_example_is_handled() -> None:

@@ -61,8 +61,11 @@ def test_an_audit_reads_everything_once_and_lists_only_identities_the_vault_list
         "list role assignments": -(-in_vault // SMALL.page_size),
         "role definition": 1,
         # the squatting check: ARM read of the login server, the data-plane token exchange
-        # (refresh token, then access token) and one catalog page, per registry
+        # (refresh token, then access token) and one catalog page, per registry; the same ARM
+        # read gives the puller side its admin-user flag and role-assignment mode, and its
+        # tokens are one more list
         "GET registries": SMALL.registries,
+        "list tokens": SMALL.registries,
         "POST oauth2": 2 * SMALL.registries,
         "GET v1": SMALL.registries,
     }

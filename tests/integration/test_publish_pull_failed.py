@@ -150,3 +150,16 @@ def test_without_an_https_endpoint_nothing_is_sent() -> None:
         *ARGS, "--endpoint", "http://topic.example/api/events", env={"CACHEKEEPER_TOPIC_KEY": "k3y"}
     )
     assert done.returncode == 2 and "https" in done.stderr
+
+
+@pytest.mark.parametrize("isolated", [False, True], ids=["jsonschema", "schema-patterns-only"])
+def test_the_publisher_names_the_puller(isolated: bool) -> None:
+    kubelet = "5b8e1c2a-7d3f-4e9a-b6c1-2f0a9d8e7c6b"
+    done = run(*ARGS, "--identity", f"entra:{kubelet}", "--dry-run", isolated=isolated)
+    assert done.returncode == 0, done.stderr
+    event = json.loads(done.stdout)
+    jsonschema.Draft202012Validator(SCHEMA).validate(event)
+    puller = parse_pull_failed(Envelope.from_dict(event)).puller
+    assert puller is not None and (puller.kind.value, puller.id) == ("entra", kubelet)
+    bad = run(*ARGS, "--identity", "root:x", "--dry-run", isolated=isolated)
+    assert bad.returncode != 0 and "identity" in bad.stderr

@@ -159,3 +159,25 @@ def test_arbitrary_pull_failed_data_only_raises_typed_errors(data: dict[str, Any
         )
     except InvalidInputError:
         pass
+
+
+def test_pull_failed_names_the_puller_when_the_event_says_who_pulled() -> None:
+    from shared.domain.pullers import Puller, PullerKind
+
+    identity = {"kind": "entra", "id": "5B8E1C2A-7D3F-4E9A-B6C1-2F0A9D8E7C6B"}
+    failure = parse_pull_failed(Envelope.from_dict(pull_failed(status=401, identity=identity)))
+    assert failure.puller == Puller(PullerKind.ENTRA, "5b8e1c2a-7d3f-4e9a-b6c1-2f0a9d8e7c6b")
+    assert parse_pull_failed(Envelope.from_dict(pull_failed(status=401))).puller is None
+    token = {"Kind": "token", "ID": "ci-token"}
+    assert parse_pull_failed(Envelope.from_dict(pull_failed(identity=token))).puller == Puller(
+        PullerKind.TOKEN, "ci-token"
+    )
+
+
+@pytest.mark.parametrize(
+    "identity",
+    ["5b8e1c2a", {"kind": "root", "id": "x"}, {"kind": "token"}, {"kind": "token", "id": ""}],
+)
+def test_pull_failed_with_a_bad_identity_is_refused(identity: Any) -> None:
+    with pytest.raises(InvalidEventError):
+        parse_pull_failed(Envelope.from_dict(pull_failed(identity=identity)))

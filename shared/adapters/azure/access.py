@@ -156,18 +156,23 @@ class AzureAccess:
             self._roles[guid] = (now + _ROLE_CACHE_SECONDS, role)
         return role
 
-    def grant(self, scope: ResourceId, *, principal_id: str, role_id: str) -> RoleAssignment:
+    def grant(
+        self, scope: ResourceId, *, principal_id: str, role_id: str, condition: str | None = None
+    ) -> RoleAssignment:
         from azure.mgmt.authorization.v2022_04_01.models import RoleAssignmentCreateParameters
 
         principal = _guid(principal_id, "principal id")
         role = _guid(role_guid(role_id), "role definition id")
         subscription = _subscription_of(scope)
-        # A name derived from (scope, principal, role) makes a retried grant the same PUT.
-        name = str(uuid.uuid5(uuid.NAMESPACE_URL, f"{str(scope).lower()}|{principal}|{role}"))
+        # A name derived from (scope, principal, role[, condition]) makes a retry the same PUT.
+        key = f"{str(scope).lower()}|{principal}|{role}" + (f"|{condition}" if condition else "")
+        name = str(uuid.uuid5(uuid.NAMESPACE_URL, key))
         parameters = RoleAssignmentCreateParameters(
             role_definition_id=f"/subscriptions/{subscription}/providers/Microsoft.Authorization/roleDefinitions/{role}",
             principal_id=principal,
             principal_type="ServicePrincipal",
+            condition=condition,
+            condition_version="2.0" if condition else None,
         )
         client = self._clients.authorization(subscription)
         try:
@@ -176,6 +181,10 @@ class AzureAccess:
         except ConflictError:
             pass  # RoleAssignmentExists: the same grant under another name is just as good
         for assignment in self.role_assignments(scope, principal):
-            if assignment.scope == scope and assignment.role_definition_id == role:
+            if (
+                assignment.scope == scope
+                and assignment.role_definition_id == role
+                and (assignment.condition or None) == (condition or None)
+            ):
                 return assignment
         raise ConflictError(f"granted role {role} at {scope} but cannot read the assignment back")

@@ -18,6 +18,7 @@ from shared.adapters.azure.arm_json import (
 )
 from shared.adapters.azure.clients import AzureClients
 from shared.adapters.azure.errors import translate_errors
+from shared.adapters.azure.registry_auth import RegistryAuthReads
 from shared.domain.cache_rules import RuleSpec
 from shared.domain.ids import ResourceId
 from shared.domain.models import CacheRule, CredentialHealth, CredentialSet, HealthStatus
@@ -120,8 +121,8 @@ def _auth_credentials(username: SecretRef, password: SecretRef) -> list[dict[str
     ]
 
 
-class AzureRegistry:
-    """Implements the Registry port."""
+class AzureRegistry(RegistryAuthReads):
+    """Implements the Registry port (its authentication reads: `registry_auth.py`)."""
 
     def __init__(self, clients: AzureClients) -> None:
         self._clients = clients

@@ -96,15 +96,18 @@ class MemoryAccess:
         except KeyError:
             raise NotFoundError(f"role definition {role_id} does not exist") from None
 
-    def grant(self, scope: ResourceId, *, principal_id: str, role_id: str) -> RoleAssignment:
+    def grant(
+        self, scope: ResourceId, *, principal_id: str, role_id: str, condition: str | None = None
+    ) -> RoleAssignment:
         with self._lock:
             for existing in self.assignments:
                 if (
                     existing.scope == scope
                     and existing.principal_id == principal_id
                     and existing.role_definition_id == role_id.lower()
+                    and existing.condition == condition
                 ):
                     return existing
-            assignment = self.assign(scope, principal_id, role_id)
+            assignment = self.assign(scope, principal_id, role_id, condition=condition)
             self.grants.append(assignment)
             return assignment

@@ -11,6 +11,7 @@ from shared.domain.cache_rules import MAX_CACHE_RULES, RuleSpec, check_new_rule
 from shared.domain.ids import ResourceId
 from shared.domain.models import CacheRule, CredentialHealth, CredentialSet
 from shared.domain.names import validate_rule_name
+from shared.domain.pullers import RegistryAuth, RegistryToken, ScopeMap
 from shared.domain.repositories import TargetPath
 from shared.domain.secrets import SecretRef
 from shared.errors import ConflictError, NotFoundError, PolicyViolationError
@@ -28,6 +29,9 @@ class MemoryRegistry:
         self.cache_rules: dict[ResourceId, CacheRule] = {}
         self.repositories: dict[ResourceId, set[TargetPath]] = {r: set() for r in registries}
         self.writes: list[tuple[str, str]] = []
+        self.auth: dict[ResourceId, RegistryAuth] = {}
+        self.tokens: dict[ResourceId, RegistryToken] = {}
+        self.scope_maps: dict[ResourceId, ScopeMap] = {}
 
     # ---- helpers for tests ----------------------------------------------------------------
     def _registry(self, registry: ResourceId) -> ResourceId:
@@ -46,6 +50,35 @@ class MemoryRegistry:
         """What ACR would report next time the credential set is read."""
         current = self.get_credential_set(credential_set)
         self.credential_sets[credential_set] = replace(current, health=health)
+
+    def set_auth(
+        self, registry: ResourceId, *, admin_user_enabled: bool = False, abac: bool = False
+    ) -> None:
+        """Seed the registry's admin-user flag and role-assignment mode (defaults: off, RBAC)."""
+        self.auth[self._registry(registry)] = RegistryAuth(registry, admin_user_enabled, abac)
+
+    def add_token(self, token: RegistryToken, scope_map: ScopeMap | None = None) -> None:
+        """Seed a token (and its scope map) as it exists in Azure."""
+        self.tokens[token.id] = token
+        if scope_map is not None:
+            self.scope_maps[scope_map.id] = scope_map
+
+    # ---- registry authentication ------------------------------------------------------------
+    def registry_auth(self, registry: ResourceId) -> RegistryAuth:
+        known = self._registry(registry)
+        return self.auth.get(known, RegistryAuth(known, False, False))
+
+    def list_tokens(self, registry: ResourceId) -> list[RegistryToken]:
+        self._registry(registry)
+        return sorted(
+            (t for t in self.tokens.values() if t.id.parent == registry), key=lambda t: t.name
+        )
+
+    def get_scope_map(self, scope_map: ResourceId) -> ScopeMap:
+        try:
+            return self.scope_maps[scope_map]
+        except KeyError:
+            raise NotFoundError(f"scope map {scope_map} does not exist") from None
 
     # ---- credential sets ------------------------------------------------------------------
     def list_credential_sets(self, registry: ResourceId) -> list[CredentialSet]:

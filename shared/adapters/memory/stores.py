@@ -17,6 +17,7 @@ from shared.domain.plans import (
     OutcomeStatus,
 )
 from shared.domain.policies import Policy
+from shared.domain.pull_policies import PullPolicy
 from shared.domain.refusals import RuleRefusal
 from shared.domain.secrets import SecretRef
 from shared.domain.verification import PendingVerification
@@ -32,6 +33,7 @@ class MemoryPolicyStore:
     def __init__(self, policies: Sequence[Policy] = ()) -> None:
         self._lock = threading.Lock()
         self._rows: dict[str, StoredPolicy] = {}
+        self._pull_rows: dict[str, PullPolicy] = {}
         for policy in policies:
             self.put_policy(policy)
 
@@ -63,6 +65,18 @@ class MemoryPolicyStore:
     def replace_all(self, policies: Sequence[Policy]) -> None:
         with self._lock:
             self._rows = {p.id: StoredPolicy(p, uuid.uuid4().hex) for p in policies}
+
+    def list_pull_policies(self) -> list[PullPolicy]:
+        return [self._pull_rows[k] for k in sorted(self._pull_rows)]
+
+    def put_pull_policy(self, policy: PullPolicy) -> None:
+        with self._lock:
+            self._pull_rows[policy.id] = policy
+
+    def delete_pull_policy(self, policy_id: str) -> None:
+        with self._lock:
+            if self._pull_rows.pop(policy_id, None) is None:
+                raise NotFoundError(f"pull policy {policy_id!r} does not exist")
 
 
 class MemoryJournal:

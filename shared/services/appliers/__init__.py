@@ -12,6 +12,7 @@ from shared.domain.plans import Action, ActionKind, Outcome
 from shared.services.appliers.cache_rules import create_cache_rule
 from shared.services.appliers.credential_sets import refresh_credential_set, update_credential_set
 from shared.services.appliers.grants import grant_secret_read
+from shared.services.appliers.pull_grants import grant_pull
 from shared.services.context import Context, fan_out
 from shared.services.verification import verify_by_read_backs
 
@@ -24,6 +25,7 @@ APPLIERS: dict[ActionKind, Applier] = {
     ActionKind.UPDATE_CREDENTIAL_SET: update_credential_set,
     ActionKind.REFRESH_CREDENTIAL_SET: refresh_credential_set,
     ActionKind.CREATE_CACHE_RULE: create_cache_rule,
+    ActionKind.GRANT_PULL: grant_pull,
 }
 
 
@@ -32,7 +34,7 @@ def apply_actions(
 ) -> tuple[Outcome, ...]:
     """Grants first (so a refresh that follows lets ACR see them), then one write per credential
     set (an update re-sends the identifiers, so it also refreshes: a refresh of the same set is
-    dropped), then new rules; each step's actions run concurrently. A grant whose credential
+    dropped), then new rules, then pullers' grants; each step's actions run concurrently. A grant whose credential
     set read back Healthy after its write is verified at once."""
 
     def run(batch: Sequence[Action]) -> list[Outcome]:
@@ -48,4 +50,6 @@ def apply_actions(
     rules = [a for a in actions if a.kind is ActionKind.CREATE_CACHE_RULE]
     granted = run(grants)
     written = run(list(per_set.values()))
-    return (*verify_by_read_backs(ctx, grants, granted, written), *written, *run(rules))
+    pulls = [a for a in actions if a.kind is ActionKind.GRANT_PULL]
+    verified = verify_by_read_backs(ctx, grants, granted, written)
+    return (*verified, *written, *run(rules), *run(pulls))

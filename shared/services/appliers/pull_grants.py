@@ -1,0 +1,43 @@
+"""Applier for `grant-pull`: one role assignment at a registry letting a puller pull.
+
+Only the two least roles that pull are ever assigned (AcrPull; Container Registry Repository
+Reader, which in ABAC mode must carry a repository condition); anything else is refused before
+any write, whoever planned it.
+"""
+
+from __future__ import annotations
+
+from shared.domain.actions import PullGrant
+from shared.domain.ids import ResourceId
+from shared.domain.plans import Action, Outcome
+from shared.domain.pullers import ACR_PULL, REPOSITORY_READER
+from shared.errors import PermanentError, PolicyViolationError
+from shared.services.context import Context
+from shared.services.records import record_action
+
+__all__ = ["grant_pull"]
+
+
+def grant_pull(ctx: Context, action: Action, signal_id: str) -> Outcome:
+    """Assign the payload's pull role (and condition) to its identity at the registry."""
+    grant = action.changes
+    if not isinstance(grant, PullGrant):
+        raise TypeError(f"{action.kind.value} needs PullGrant, not {grant!r}")
+    try:
+        registry = ResourceId.parse(action.resource)
+        role = grant.role_definition_id.lower()
+        if not registry.is_type("Microsoft.ContainerRegistry/registries"):
+            raise PolicyViolationError(f"pull rights are granted at a registry, not {registry}")
+        if role not in (ACR_PULL, REPOSITORY_READER) or (
+            role == REPOSITORY_READER and not grant.condition
+        ):
+            raise PolicyViolationError(
+                f"cachekeeper grants only AcrPull or a repository-conditioned Repository Reader, not {role}"
+            )
+        assignment = ctx.access.grant(
+            registry, principal_id=grant.principal_id, role_id=role, condition=grant.condition
+        )
+    except PermanentError as error:
+        return record_action(ctx, action, signal_id, error=error)
+    after = {"roleAssignment": assignment.id, "scope": str(assignment.scope), "role": role}
+    return record_action(ctx, action, signal_id, after=after)
