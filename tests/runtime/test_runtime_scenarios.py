@@ -198,6 +198,19 @@ def test_the_admin_routes_answer_through_the_runtime(host: FunctionsHost) -> Non
     assert audit.json()["findings"]
 
 
+def test_pull_rows_are_kept_and_refused_through_the_runtime(host: FunctionsHost) -> None:
+    kubelet = "3f2504e0-4f89-41d3-9a0c-0305e82c3301"
+    row = {"principalId": kubelet, "registry": "contosocache", "description": "aks kubelet"}
+    stored = host.http("PUT", "/api/pull-policies/aks-kubelet", json_body=row)
+    assert stored.status == 200, stored.body
+    listed = host.http("GET", "/api/pull-policies").json()["pullPolicies"]
+    assert [r["id"] for r in listed] == ["aks-kubelet"]
+    push = host.http("PUT", "/api/pull-policies/push", json_body={**row, "role": "AcrPush"})
+    assert_problem(push, 400)  # never a role with push rights
+    assert host.http("DELETE", "/api/pull-policies/aks-kubelet").status in (200, 204)
+    assert host.http("GET", "/api/pull-policies").json()["pullPolicies"] == []
+
+
 def test_errors_are_problem_json_and_keys_are_required(host: FunctionsHost) -> None:
     assert_problem(host.http("POST", "/api/credential-sets/contosocache/no-such-set/sync"), 404)
     bad_json = host.http(
