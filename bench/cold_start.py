@@ -24,8 +24,6 @@ EAGER_SDKS = (
     "azure.mgmt.keyvault",
     "azure.containerregistry",
     "azure.data.tables",
-    "azure.eventgrid",
-    "pydantic",
 )
 
 _PROBE = """
