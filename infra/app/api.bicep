@@ -144,6 +144,12 @@ resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
           value: appInsights.properties.ConnectionString
         }
         {
+          // the worker's OpenTelemetry integration: function spans continue the host's trace
+          // (host.json telemetryMode); shared/observability.py configures the one exporter
+          name: 'PYTHON_ENABLE_OPENTELEMETRY'
+          value: 'true'
+        }
+        {
           name: 'APPLICATIONINSIGHTS_AUTHENTICATION_STRING'
           value: 'ClientId=${identity.properties.clientId};Authorization=AAD'
         }

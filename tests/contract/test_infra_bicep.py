@@ -8,6 +8,7 @@ writes are fed to the app's own `Settings.from_env`.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -439,7 +440,7 @@ class Recording(Mapping[str, str]):
         return len(self.values)
 
 
-PLATFORM = ("AzureWebJobsStorage__", "APPLICATIONINSIGHTS_")
+PLATFORM = ("AzureWebJobsStorage__", "APPLICATIONINSIGHTS_", "PYTHON_ENABLE_OPENTELEMETRY")
 
 
 def test_the_bicep_writes_exactly_the_production_settings_the_app_reads() -> None:
@@ -450,6 +451,13 @@ def test_the_bicep_writes_exactly_the_production_settings_the_app_reads() -> Non
     read = {n for n in env.read if not n.startswith("SANDBOX_")}
     assert app_names == read
     assert not any(n.startswith("SANDBOX_") for n in settings)
+
+
+def test_the_worker_runs_with_its_opentelemetry_integration() -> None:
+    # function spans continue the host's trace only with this setting and host.json's mode
+    assert app_settings()["PYTHON_ENABLE_OPENTELEMETRY"] == "true"
+    host = json.loads((INFRA.parent / "host.json").read_text(encoding="utf-8"))
+    assert host["telemetryMode"] == "OpenTelemetry"
 
 
 def test_the_app_accepts_the_bicep_defaults() -> None:
