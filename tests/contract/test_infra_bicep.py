@@ -185,7 +185,34 @@ def test_managed_identities_are_assigned_as_service_principals() -> None:
     for a in role_assignments():
         if a.role == EVENTGRID_DATA_SENDER:
             continue  # publishers may be users, groups or applications
+        if _is_developer_grant(a):
+            continue  # the developer's own grants (below)
         assert a.body["properties"].get("principalType") == "ServicePrincipal", a.symbol
+
+
+def _is_developer_grant(a: Assignment) -> bool:
+    return a.where == "app/api.bicep" and a.body["properties"]["principalId"] == "principalId"
+
+
+DEVELOPER_ROLES = {
+    ("3913510d-42f4-4e42-8a64-420c390055eb", "Microsoft.Insights/components"),
+    ("b7e6dc6d-f1e8-4753-8033-0f276bb0955b", "Microsoft.Storage/storageAccounts"),
+    ("974c5e8b-45b9-4653-ba55-5f855dd0fb88", "Microsoft.Storage/storageAccounts"),
+    ("0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3", "Microsoft.Storage/storageAccounts"),
+}
+
+
+def test_the_deploying_developer_gets_the_app_data_roles_only_when_azd_names_them() -> None:
+    developer = [a for a in role_assignments() if _is_developer_grant(a)]
+    assert {(a.role, a.scope_type) for a in developer} == DEVELOPER_ROLES
+    for a in developer:
+        assert a.body["properties"]["principalType"] == "User", a.symbol
+        assert a.deploy_condition == {
+            "operator": {
+                "type": "not_equals",
+                "operands": {"operand_1": "principalId", "operand_2": ""},
+            }
+        }, a.symbol
 
 
 def test_role_names_in_the_templates_match_the_documented_guids() -> None:
