@@ -6,15 +6,28 @@ PORT ?= 7071
 STAMP := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
 
-.PHONY: test run lint typecheck unit bootstrap clean chromium runtime-venv runtime-test
+.PHONY: test run lint typecheck unit bootstrap clean chromium runtime-venv runtime-test lock lock-check
 
 bootstrap: $(STAMP) $(NODE_STAMP)
 
-$(STAMP): requirements.txt requirements-dev.txt pyproject.toml
+$(STAMP): requirements.lock requirements.txt requirements-dev.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+	$(BIN)/python -m pip install --quiet -r requirements.lock
 	$(BIN)/python -m pip install --quiet --no-deps -e .  # the `cachekeeper` console script
 	touch $@
+
+# requirements.lock pins every package CI and the deployment install, for every supported Python
+# (universal markers); regenerate it after editing requirements*.txt. tests/unit/test_lock.py
+# fails when it is out of date.
+LOCK_COMPILE = $(BIN)/uv pip compile --universal --python-version 3.11 --quiet \
+	--custom-compile-command 'make lock' requirements-dev.txt
+
+lock: $(STAMP)
+	$(LOCK_COMPILE) -o requirements.lock
+
+lock-check: $(STAMP)
+	$(LOCK_COMPILE) --offline -o $(VENV)/requirements.lock.check || $(LOCK_COMPILE) -o $(VENV)/requirements.lock.check
+	cmp -s requirements.lock $(VENV)/requirements.lock.check || (echo "requirements.lock is out of date with requirements*.txt: run make lock" >&2; exit 1)
 
 $(NODE_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error

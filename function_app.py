@@ -10,9 +10,11 @@ import azure.functions as func
 
 from functions import blueprints
 from shared.bootstrap import settings
+from shared.log_context import configure_logging
 from shared.observability import configure_telemetry
 
 settings()
+configure_logging()  # Azure SDK loggers at WARNING; records carry the invocation's ids
 configure_telemetry()  # no-op, and no SDK import, unless APPLICATIONINSIGHTS_CONNECTION_STRING is set
 
 app = func.FunctionApp(http_auth_level=func.AuthLevel.FUNCTION)

@@ -1,7 +1,8 @@
 """Load the function app and index it with the library's own `FunctionApp.get_functions()`.
 
 Each function becomes a `FunctionSpec` read from its trigger binding, and `invoke` calls the user
-function the way the worker does: the trigger value is passed by the binding's argument name, and
+function the way the worker does: the trigger value is passed by the binding's argument name, a
+parameter named `context` receives the invocation context (a fresh invocation id per call), and
 `async def` functions run to completion on an event loop.
 """
 
@@ -12,7 +13,9 @@ import importlib
 import inspect
 import logging
 import sys
+import threading
 import time
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -74,9 +77,28 @@ def index_app(app: func.FunctionApp) -> list[FunctionSpec]:
     return [_spec(function) for function in app.get_functions()]
 
 
+@dataclass(frozen=True, slots=True)
+class InvocationContext:
+    """What the worker passes as `context`: the invocation's ids (func.Context's attributes)."""
+
+    function_name: str
+    invocation_id: str
+    function_directory: str = ""
+    trace_context: Any = None
+    retry_context: Any = None
+    thread_local_storage: Any = None
+
+
 def invoke(spec: FunctionSpec, value: Any) -> Any:
     """Call the user function with the trigger value; run coroutines to completion."""
-    result = spec.user_function(**{spec.arg_name: value})
+    arguments: dict[str, Any] = {spec.arg_name: value}
+    if "context" in inspect.signature(spec.user_function).parameters:
+        arguments["context"] = InvocationContext(
+            function_name=spec.name,
+            invocation_id=str(uuid.uuid4()),
+            thread_local_storage=threading.local(),
+        )
+    result = spec.user_function(**arguments)
     if inspect.isawaitable(result):
         return asyncio.run(_await(result))
     return result

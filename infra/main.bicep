@@ -8,8 +8,50 @@ targetScope = 'subscription'
 param environmentName string
 
 @minLength(1)
-@description('Region of the resource group and the app resources.')
+@description('Region of the resource group and the app resources: one where Flex Consumption runs.')
+@allowed([
+  'australiaeast'
+  'australiasoutheast'
+  'brazilsouth'
+  'canadacentral'
+  'centralindia'
+  'centralus'
+  'eastasia'
+  'eastus'
+  'eastus2'
+  'eastus2euap'
+  'francecentral'
+  'germanywestcentral'
+  'italynorth'
+  'japaneast'
+  'koreacentral'
+  'northcentralus'
+  'northeurope'
+  'norwayeast'
+  'southafricanorth'
+  'southcentralus'
+  'southeastasia'
+  'southindia'
+  'spaincentral'
+  'swedencentral'
+  'uaenorth'
+  'uksouth'
+  'ukwest'
+  'westcentralus'
+  'westeurope'
+  'westus'
+  'westus2'
+  'westus3'
+])
+@metadata({
+  azd: {
+    type: 'location'
+  }
+})
 param location string
+
+@description('Entra ID object id of the developer running azd (azd sets AZURE_PRINCIPAL_ID): data roles on the app storage and telemetry; empty grants nobody.')
+param principalId string = ''
 
 @description('Resource group to create; empty for rg-<environmentName>.')
 param resourceGroupName string = ''
@@ -197,6 +239,7 @@ module api 'app/api.bicep' = {
     maximumInstanceCount: maximumInstanceCount
     instanceMemoryMB: instanceMemoryMB
     zoneRedundant: zoneRedundant
+    principalId: principalId
     settings: [
       {
         name: 'CACHEKEEPER_MODE'

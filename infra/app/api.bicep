@@ -17,6 +17,9 @@ param zoneRedundant bool
 @description('cachekeeper settings (see shared/settings.py) as [{ name, value }]; the identity-based host and storage settings are added here.')
 param settings array
 
+@description('Entra ID object id of the developer who deploys (azd sets it); empty grants nobody.')
+param principalId string = ''
+
 var roles = loadJsonContent('../roles.json')
 
 resource storage 'Microsoft.Storage/storageAccounts@2023-05-01' existing = {
@@ -71,6 +74,48 @@ resource metricsPublisher 'Microsoft.Authorization/roleAssignments@2022-04-01' =
     roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.monitoringMetricsPublisher)
     principalId: identity.properties.principalId
     principalType: 'ServicePrincipal'
+  }
+}
+
+// The developer who runs `azd up` (azd's principalId): the same data roles on the app's storage
+// and telemetry, for local runs and debugging against the deployed resources. Empty: none.
+resource developerBlobDataOwner 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (principalId != '') {
+  name: guid(storage.id, principalId, roles.storageBlobDataOwner)
+  scope: storage
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.storageBlobDataOwner)
+    principalId: principalId
+    principalType: 'User'
+  }
+}
+
+resource developerQueueDataContributor 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (principalId != '') {
+  name: guid(storage.id, principalId, roles.storageQueueDataContributor)
+  scope: storage
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.storageQueueDataContributor)
+    principalId: principalId
+    principalType: 'User'
+  }
+}
+
+resource developerTableDataContributor 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (principalId != '') {
+  name: guid(storage.id, principalId, roles.storageTableDataContributor)
+  scope: storage
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.storageTableDataContributor)
+    principalId: principalId
+    principalType: 'User'
+  }
+}
+
+resource developerMetricsPublisher 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (principalId != '') {
+  name: guid(appInsights.id, principalId, roles.monitoringMetricsPublisher)
+  scope: appInsights
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.monitoringMetricsPublisher)
+    principalId: principalId
+    principalType: 'User'
   }
 }
 
@@ -142,6 +187,12 @@ resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
         {
           name: 'APPLICATIONINSIGHTS_CONNECTION_STRING'
           value: appInsights.properties.ConnectionString
+        }
+        {
+          // the worker's OpenTelemetry integration: function spans continue the host's trace
+          // (host.json telemetryMode); shared/observability.py configures the one exporter
+          name: 'PYTHON_ENABLE_OPENTELEMETRY'
+          value: 'true'
         }
         {
           name: 'APPLICATIONINSIGHTS_AUTHENTICATION_STRING'

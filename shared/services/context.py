@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextvars
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -71,10 +72,12 @@ def fan_out(
     work: Callable[[_T], _R], items: Iterable[_T], *, limit: int = MAX_CONCURRENCY
 ) -> list[_R]:
     """Run `work` over `items` concurrently (bounded), results in input order; the first error
-    propagates after every call has finished, so no call is left running in the background."""
+    propagates after every call has finished, so no call is left running in the background.
+    Each call runs in a copy of the caller's context, so its log records keep the invocation's
+    scope (shared.log_context)."""
     batch = list(items)
     if len(batch) <= 1:
         return [work(item) for item in batch]
     with ThreadPoolExecutor(max_workers=min(limit, len(batch))) as pool:
-        futures = [pool.submit(work, item) for item in batch]
+        futures = [pool.submit(contextvars.copy_context().run, work, item) for item in batch]
     return [future.result() for future in futures]

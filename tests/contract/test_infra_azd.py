@@ -102,3 +102,26 @@ def test_the_hooks_deploy_the_wiring_template() -> None:
         assert (INFRA / "wiring.bicep").is_file()
         assert re.search(r"infra.{1,6}wiring\.bicep", text), hook
     assert template("wiring.bicep").doc["globals"]["scope"]["value"] == "subscription"
+
+
+def test_azure_yaml_names_its_schema() -> None:
+    first = (ROOT / "azure.yaml").read_text(encoding="utf-8").splitlines()[0]
+    assert first.startswith("# yaml-language-server: $schema=")
+    assert first.endswith("/schemas/v1.0/azure.yaml.json")
+
+
+def test_location_is_an_azd_location_limited_to_flex_consumption_regions() -> None:
+    main = (INFRA / "main.bicep").read_text(encoding="utf-8")
+    declaration = main[: main.index("param location string")]
+    declaration = declaration[declaration.rindex("@minLength(1)") :]
+    assert "type: 'location'" in declaration
+    regions = re.findall(r"^  '([a-z0-9]+)'$", declaration, re.MULTILINE)
+    assert {"eastus", "eastus2", "westeurope", "northeurope", "swedencentral", "uksouth"} <= set(
+        regions
+    )
+    assert len(regions) == len(set(regions)) >= 30
+
+
+def test_azd_hands_the_developer_principal_to_the_bicep() -> None:
+    assert _parameters()["principalId"] == {"value": "${AZURE_PRINCIPAL_ID=}"}
+    assert template("main.bicep").parameters["principalId"]["default"] == ""

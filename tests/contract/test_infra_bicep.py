@@ -8,6 +8,7 @@ writes are fed to the app's own `Settings.from_env`.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -188,7 +189,34 @@ def test_managed_identities_are_assigned_as_service_principals() -> None:
     for a in role_assignments():
         if a.role == EVENTGRID_DATA_SENDER:
             continue  # publishers may be users, groups or applications
+        if _is_developer_grant(a):
+            continue  # the developer's own grants (below)
         assert a.body["properties"].get("principalType") == "ServicePrincipal", a.symbol
+
+
+def _is_developer_grant(a: Assignment) -> bool:
+    return a.where == "app/api.bicep" and a.body["properties"]["principalId"] == "principalId"
+
+
+DEVELOPER_ROLES = {
+    ("3913510d-42f4-4e42-8a64-420c390055eb", "Microsoft.Insights/components"),
+    ("b7e6dc6d-f1e8-4753-8033-0f276bb0955b", "Microsoft.Storage/storageAccounts"),
+    ("974c5e8b-45b9-4653-ba55-5f855dd0fb88", "Microsoft.Storage/storageAccounts"),
+    ("0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3", "Microsoft.Storage/storageAccounts"),
+}
+
+
+def test_the_deploying_developer_gets_the_app_data_roles_only_when_azd_names_them() -> None:
+    developer = [a for a in role_assignments() if _is_developer_grant(a)]
+    assert {(a.role, a.scope_type) for a in developer} == DEVELOPER_ROLES
+    for a in developer:
+        assert a.body["properties"]["principalType"] == "User", a.symbol
+        assert a.deploy_condition == {
+            "operator": {
+                "type": "not_equals",
+                "operands": {"operand_1": "principalId", "operand_2": ""},
+            }
+        }, a.symbol
 
 
 def test_role_names_in_the_templates_match_the_documented_guids() -> None:
@@ -498,7 +526,7 @@ class Recording(Mapping[str, str]):
         return len(self.values)
 
 
-PLATFORM = ("AzureWebJobsStorage__", "APPLICATIONINSIGHTS_")
+PLATFORM = ("AzureWebJobsStorage__", "APPLICATIONINSIGHTS_", "PYTHON_ENABLE_OPENTELEMETRY")
 
 
 def test_the_bicep_writes_exactly_the_production_settings_the_app_reads() -> None:
@@ -509,6 +537,13 @@ def test_the_bicep_writes_exactly_the_production_settings_the_app_reads() -> Non
     read = {n for n in env.read if not n.startswith("SANDBOX_")}
     assert app_names == read
     assert not any(n.startswith("SANDBOX_") for n in settings)
+
+
+def test_the_worker_runs_with_its_opentelemetry_integration() -> None:
+    # function spans continue the host's trace only with this setting and host.json's mode
+    assert app_settings()["PYTHON_ENABLE_OPENTELEMETRY"] == "true"
+    host = json.loads((INFRA.parent / "host.json").read_text(encoding="utf-8"))
+    assert host["telemetryMode"] == "OpenTelemetry"
 
 
 def test_the_app_accepts_the_bicep_defaults() -> None:

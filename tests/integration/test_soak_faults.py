@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Iterator
 
 import pytest
 from azure.data.tables import TableServiceClient
@@ -17,10 +18,21 @@ from devhost.azurite import ACCOUNT_KEY
 from sandbox.transport import FAKE_TOKEN
 from shared.adapters.memory import MemoryJournal
 from shared.adapters.tables import TableJournal
+from shared.log_context import AZURE_LOG_LEVEL_SETTING, configure_logging
 from shared.ports import Journal
 from tests.integration.conftest_tables import service_fixture, table_fixture
 from tests.soak.checks import changed_keys, terminal_counts
 from tests.soak.run import Figures, journal_text, make_script, run_script
+
+
+@pytest.fixture(autouse=True)
+def sdk_logs_raised() -> Iterator[None]:
+    # the leak check below reads the Azure SDK's request/response lines too: they are off by
+    # default (WARNING) and an operator may raise them with CACHEKEEPER_AZURE_LOG_LEVEL
+    configure_logging({AZURE_LOG_LEVEL_SETTING: "INFO"})
+    yield
+    configure_logging({})
+
 
 __all__ = ["service_fixture", "table_fixture"]
 

@@ -1,0 +1,82 @@
+"""What every log record of a function invocation carries, and the SDK loggers' default level.
+
+- `invocation_scope(event_id=..., invocation_id=...)` marks the records written inside it, by any
+  logger, with `event_id` and `invocation_id` attributes (exported as custom dimensions). The
+  scope is a context variable: `shared.services.context.fan_out` copies it into helper threads.
+- `configure_logging()` installs that marking once and sets the Azure SDK loggers to WARNING,
+  so a run at default settings writes no azure-core request/response lines (in Azure, each is
+  ingestion cost). `CACHEKEEPER_AZURE_LOG_LEVEL` (a logging level name) raises them to debug.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import Any
+
+from shared.errors import ConfigurationError
+
+__all__ = [
+    "AZURE_LOGGERS",
+    "AZURE_LOG_LEVEL_SETTING",
+    "configure_logging",
+    "invocation_scope",
+    "scope_fields",
+]
+
+AZURE_LOG_LEVEL_SETTING = "CACHEKEEPER_AZURE_LOG_LEVEL"
+AZURE_LOGGERS = ("azure", "azure.core.pipeline.policies.http_logging_policy", "azure.identity")
+_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+_scope: ContextVar[tuple[tuple[str, str], ...]] = ContextVar("cachekeeper_log_scope", default=())
+_installed = threading.Lock()
+_factory_installed = False
+
+
+def scope_fields() -> dict[str, str]:
+    """The fields the current invocation's log records carry (empty outside an invocation)."""
+    return dict(_scope.get())
+
+
+@contextmanager
+def invocation_scope(*, event_id: str | None, invocation_id: str | None) -> Iterator[None]:
+    """Within this block, every log record carries the event id and the invocation id."""
+    fields = {"event_id": event_id, "invocation_id": invocation_id}
+    token = _scope.set(tuple((k, str(v)[:128]) for k, v in fields.items() if v is not None))
+    try:
+        yield
+    finally:
+        _scope.reset(token)
+
+
+def _install_record_factory() -> None:
+    global _factory_installed
+    with _installed:
+        if _factory_installed:
+            return
+        previous = logging.getLogRecordFactory()
+
+        def record_with_scope(*args: Any, **kwargs: Any) -> logging.LogRecord:
+            record = previous(*args, **kwargs)
+            for key, value in _scope.get():
+                setattr(record, key, value)
+            return record
+
+        logging.setLogRecordFactory(record_with_scope)
+        _factory_installed = True
+
+
+def configure_logging(environ: Mapping[str, str] | None = None) -> None:
+    """Mark invocation records with their scope; Azure SDK loggers at WARNING unless raised."""
+    env = os.environ if environ is None else environ
+    level = env.get(AZURE_LOG_LEVEL_SETTING, "").strip().upper() or "WARNING"
+    if level not in _LEVELS:
+        raise ConfigurationError(
+            AZURE_LOG_LEVEL_SETTING, f"{level!r} is not a logging level", ", ".join(_LEVELS)
+        )
+    _install_record_factory()
+    for name in AZURE_LOGGERS:
+        logging.getLogger(name).setLevel(level)
