@@ -1,0 +1,141 @@
+"""The puller side of pull failures end to end: the app under the local host (embedded demo
+sandbox, Azurite journal), driven over HTTP as Event Grid, Azure Monitor and operators call it.
+
+A client pulls from the sandbox's data plane (`/_sandbox/registries/{r}/pull`), the sandbox
+refuses it and logs the row ACR would log; the test turns that row into the `cachekeeper.PullFailed`
+CloudEvent (or the log alert) a forwarder would send, and checks what the app records and, in fix
+mode, that its grant really makes the same pull succeed in the sandbox."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from tests.e2e.host_process import DEMO_SETTINGS, HostProcess, demo_host, host_env
+from tests.e2e.test_reactions_e2e import CONTOSO, JSON, alert, post, writes
+
+KUBELET = "7f3c2b1a-4d5e-4f60-8a9b-0c1d2e3f4a5b"  # an AKS kubelet's managed identity
+OTHER_KUBELET = "1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d"
+CACHED = "dockerhub/library/nginx"  # served by rule dockerhub-library, credential set Healthy
+CLOUD_EVENT = {"Content-Type": "application/cloudevents+json", "aeg-event-type": "Notification"}
+ACR_PULL = "7f951dda-4ed3-4680-a7ca-43fe172d538d"
+
+
+@pytest.fixture(scope="module")
+def host(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HostProcess]:
+    with demo_host(tmp_path_factory.mktemp("puller-report")) as process:
+        yield process
+
+
+@pytest.fixture(scope="module")
+def fix_host(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HostProcess]:
+    log = tmp_path_factory.mktemp("puller-fix") / "host.log"
+    process = HostProcess(
+        ["--settings", str(DEMO_SETTINGS), "--no-timers"], host_env(REMEDIATION_MODE="fix"), log
+    )
+    try:
+        process.wait_ready(timeout=60)
+        yield process
+    finally:
+        process.stop()
+
+
+def sandbox_pull(host: HostProcess, registry: str = "contosocache", **who: Any) -> int:
+    reply = post(host, f"/_sandbox/registries/{registry}/pull", {"repository": CACHED, **who})
+    assert reply.status == 200, reply.body
+    status: int = reply.json()["status"]
+    return status
+
+
+def logged_pull(host: HostProcess, identity: str) -> dict[str, Any]:
+    """The newest ContainerRegistryRepositoryEvents row for `identity` (what ACR logs)."""
+    reply = host.request("GET", "/_sandbox/pullLog?table=ContainerRegistryRepositoryEvents")
+    assert reply.status == 200, reply.body
+    rows = reply.json()
+    rows = rows.get("rows", rows) if isinstance(rows, dict) else rows
+    mine = [r for r in rows if str(r.get("Identity", "")).lower() == identity.lower()]
+    assert mine, rows
+    row: dict[str, Any] = mine[-1]
+    return row
+
+
+def pull_failed(row: dict[str, Any], kind: str, event_id: str) -> dict[str, Any]:
+    """The CloudEvent a forwarder builds from one logged pull."""
+    registry_id = str(row["_ResourceId"])
+    assert registry_id.lower() == CONTOSO.lower()
+    return {
+        "specversion": "1.0", "id": event_id, "source": "/cachekeeper/e2e/forwarder",
+        "type": "cachekeeper.PullFailed", "time": str(row["TimeGenerated"]),
+        "datacontenttype": "application/json",
+        "data": {
+            "registry": CONTOSO, "repository": row["Repository"], "tag": row.get("Tag") or None,
+            "status": int(str(row["ResultDescription"])[:3]),
+            "identity": {"kind": kind, "id": row["Identity"]},
+        },
+    }  # fmt: skip
+
+
+def deliver(host: HostProcess, event: dict[str, Any]) -> None:
+    reply = post(
+        host, "/runtime/webhooks/EventGrid?functionName=on_pull_failure", event, CLOUD_EVENT
+    )
+    assert reply.status == 202, host.output()[-3000:]
+
+
+def findings_for(host: HostProcess, identity: str) -> list[dict[str, Any]]:
+    reply = host.request("GET", "/api/journal?limit=1000")
+    assert reply.status == 200, reply.body
+    return [
+        f
+        for f in reply.json()["findings"]
+        if f["kind"] == "puller-cannot-pull"
+        and str((f.get("evidence") or {}).get("identity", {}).get("id", "")).lower()
+        == identity.lower()
+    ]
+
+
+def advance(host: HostProcess, seconds: float) -> None:
+    assert post(host, "/_sandbox/clock", {"advanceSeconds": seconds}).status == 200
+
+
+def test_a_kubelet_without_acrpull_is_diagnosed_from_the_event_and_the_alert(
+    host: HostProcess,
+) -> None:
+    advance(host, 0)  # pin the sandbox clock
+    assert sandbox_pull(host, principalId=KUBELET) == 401
+    row = logged_pull(host, KUBELET)
+    assert row["Repository"] == CACHED and str(row["ResultDescription"]).startswith("401")
+
+    host.request("DELETE", "/_sandbox/requests")
+    deliver(host, pull_failed(row, "entra", "pf-kubelet-1"))
+    (finding,) = findings_for(host, KUBELET)
+    assert KUBELET in finding["message"]
+    assert finding["evidence"]["missing"] == "Microsoft.ContainerRegistry/registries/pull/read"
+    assert finding["evidence"]["scope"].lower() == CONTOSO.lower()
+    fix = finding["fix"]
+    assert "az role assignment create" in fix and KUBELET in fix
+    assert "--role AcrPull" in fix and f"--scope {CONTOSO}".lower() in fix.lower()
+    assert "no pull row" in finding["message"]
+    assert writes(host) == []
+
+    # the same failure through the log alert, its Identity dimension naming the kubelet
+    payload = alert(CACHED)
+    payload["data"]["essentials"]["alertId"] += "-kubelet"
+    payload["data"]["alertContext"]["condition"]["allOf"][0]["dimensions"] = [
+        {"name": "Repository", "value": CACHED},
+        {"name": "Status", "value": "401"},
+        {"name": "Identity", "value": KUBELET},
+    ]
+    advance(host, 301)  # past the coalescing window of the event's diagnosis
+    reply = post(host, "/api/alerts/pull-failures", payload, JSON)
+    assert reply.status == 202, reply.body
+    (reaction,) = reply.json()["reactions"]
+    assert reaction["status"] == "reported", reaction
+    (from_alert,) = [f for f in reaction["plan"]["findings"] if f["kind"] == "puller-cannot-pull"]
+    assert from_alert["evidence"]["identity"] == {"kind": "entra", "id": KUBELET}
+    assert "--role AcrPull" in from_alert["fix"]
+    assert len(findings_for(host, KUBELET)) == 2
+    assert writes(host) == []
+    assert sandbox_pull(host, principalId=KUBELET) == 401  # report mode changed nothing
