@@ -8,6 +8,7 @@ mode, that its grant really makes the same pull succeed in the sandbox."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -139,3 +140,59 @@ def test_a_kubelet_without_acrpull_is_diagnosed_from_the_event_and_the_alert(
     assert len(findings_for(host, KUBELET)) == 2
     assert writes(host) == []
     assert sandbox_pull(host, principalId=KUBELET) == 401  # report mode changed nothing
+
+
+def role_assignment_puts(host: HostProcess) -> list[dict[str, Any]]:
+    return [
+        w
+        for w in writes(host)
+        if w["method"] == "PUT"
+        and "/providers/microsoft.authorization/roleassignments/" in w["path"].lower()
+    ]
+
+
+def test_fix_mode_grants_acrpull_for_a_pull_row_and_the_pull_then_succeeds(
+    fix_host: HostProcess,
+) -> None:
+    host = fix_host
+    advance(host, 0)
+    row = {"registry": "contosocache", "principalId": KUBELET, "description": "AKS prod kubelet"}
+    stored = host.request(
+        "PUT", "/api/pull-policies/aks-prod-kubelet", body=json.dumps(row).encode(), headers=JSON
+    )
+    assert stored.status == 200, stored.body
+
+    assert sandbox_pull(host, principalId=KUBELET) == 401
+    advance(host, 301)  # a new failure, past the coalescing window
+    host.request("DELETE", "/_sandbox/requests")
+    deliver(host, pull_failed(logged_pull(host, KUBELET), "entra", "pf-fix-kubelet-1"))
+
+    (grant,) = role_assignment_puts(host)
+    assert grant["path"].lower().startswith(CONTOSO.lower() + "/providers/microsoft.authorization/")
+    body = grant["body"] if isinstance(grant["body"], dict) else json.loads(grant["body"])
+    properties = body["properties"]
+    assert properties["roleDefinitionId"].lower().endswith(ACR_PULL)
+    assert properties["principalId"].lower() == KUBELET
+    assert not properties.get("condition")
+    assert [w["method"] for w in writes(host)] == ["PUT"]  # the grant and nothing else
+    (finding,) = findings_for(host, KUBELET)
+    assert "aks-prod-kubelet" in finding["message"]
+
+    assert sandbox_pull(host, principalId=KUBELET) == 401  # RBAC has not applied it yet
+    advance(host, 121)  # past the tier's RBAC delay (120 s)
+    assert sandbox_pull(host, principalId=KUBELET) == 200
+
+
+def test_fix_mode_grants_nothing_to_an_identity_no_pull_row_names(fix_host: HostProcess) -> None:
+    host = fix_host
+    advance(host, 0)
+    assert sandbox_pull(host, principalId=OTHER_KUBELET) == 401
+    host.request("DELETE", "/_sandbox/requests")
+    deliver(host, pull_failed(logged_pull(host, OTHER_KUBELET), "entra", "pf-fix-other-1"))
+    assert writes(host) == []
+    (finding,) = findings_for(host, OTHER_KUBELET)
+    assert f"no pull row of the policy table names {OTHER_KUBELET}" in finding["message"]
+    assert "grants nothing" in finding["message"]
+    assert "--role AcrPull" in finding["fix"]
+    advance(host, 121)
+    assert sandbox_pull(host, principalId=OTHER_KUBELET) == 401
