@@ -50,9 +50,12 @@ def sandbox_pull(host: HostProcess, registry: str = "contosocache", **who: Any) 
     return status
 
 
-def logged_pull(host: HostProcess, identity: str) -> dict[str, Any]:
-    """The newest ContainerRegistryRepositoryEvents row for `identity` (what ACR logs)."""
-    reply = host.request("GET", "/_sandbox/pullLog?table=ContainerRegistryRepositoryEvents")
+def logged_pull(
+    host: HostProcess, identity: str, table: str = "ContainerRegistryRepositoryEvents"
+) -> dict[str, Any]:
+    """The newest row of `table` for `identity` (what ACR logs: a refused manifest request, or
+    in ContainerRegistryLoginEvents a refused login)."""
+    reply = host.request("GET", f"/_sandbox/pullLog?table={table}")
     assert reply.status == 200, reply.body
     rows = reply.json()
     rows = rows.get("rows", rows) if isinstance(rows, dict) else rows
@@ -71,7 +74,7 @@ def pull_failed(row: dict[str, Any], kind: str, event_id: str) -> dict[str, Any]
         "type": "cachekeeper.PullFailed", "time": str(row["TimeGenerated"]),
         "datacontenttype": "application/json",
         "data": {
-            "registry": CONTOSO, "repository": row["Repository"], "tag": row.get("Tag") or None,
+            "registry": CONTOSO, "repository": row.get("Repository") or CACHED, "tag": row.get("Tag") or None,
             "status": int(str(row["ResultDescription"])[:3]),
             "identity": {"kind": kind, "id": row["Identity"]},
         },
@@ -196,3 +199,50 @@ def test_fix_mode_grants_nothing_to_an_identity_no_pull_row_names(fix_host: Host
     assert "--role AcrPull" in finding["fix"]
     advance(host, 121)
     assert sandbox_pull(host, principalId=OTHER_KUBELET) == 401
+
+
+def test_a_token_without_the_repository_in_its_scope_map_is_reported_only(
+    fix_host: HostProcess,
+) -> None:
+    host = fix_host
+    advance(host, 0)
+    made = post(
+        host, "/_sandbox/registries/contosocache/tokens",
+        {"name": "ci-team-a", "actions": ["repositories/team-a/*/content/read"]},
+    )  # fmt: skip
+    assert made.status == 201, made.body
+    password = made.json()["password"]
+    assert sandbox_pull(host, token="ci-team-a", password=password) in (401, 403)
+    row = logged_pull(host, "ci-team-a")
+
+    host.request("DELETE", "/_sandbox/requests")
+    deliver(host, pull_failed(row, "token", "pf-token-1"))
+    assert writes(host) == []  # fix mode, and still nothing written
+    (finding,) = findings_for(host, "ci-team-a")
+    assert finding["evidence"]["identity"] == {"kind": "token", "id": "ci-team-a"}
+    assert finding["evidence"]["missing"] == f"repositories/{CACHED}/content/read"
+    assert "report only" in finding["message"]
+    assert finding["fix"] == (
+        "az acr scope-map update -n ci-team-a-scope-map -r contosocache"
+        f" --add-repository {CACHED} content/read"
+    )
+    assert "az role assignment create" not in finding["fix"]
+
+
+def test_the_disabled_admin_user_is_reported_and_never_enabled(fix_host: HostProcess) -> None:
+    host = fix_host
+    advance(host, 0)
+    assert sandbox_pull(host, admin=True) == 401  # the admin user is disabled, as by default
+    row = logged_pull(host, "contosocache", "ContainerRegistryLoginEvents")  # refused at login
+    assert row["OperationName"] == "Login" and row["ResultDescription"] == "401"
+
+    host.request("DELETE", "/_sandbox/requests")
+    deliver(host, pull_failed(row, "admin-user", "pf-admin-1"))
+    assert writes(host) == []
+    (finding,) = findings_for(host, "contosocache")
+    assert finding["evidence"]["identity"] == {"kind": "admin-user", "id": "contosocache"}
+    assert "report only" in finding["message"]
+    assert "disabled" in finding["message"] and "cachekeeper never enables it" in finding["message"]
+    assert finding["evidence"]["missing"] == "adminUserEnabled"
+    assert "instead of the admin user" in finding["fix"]
+    assert sandbox_pull(host, admin=True) == 401  # still disabled: nothing enabled it
