@@ -246,3 +246,62 @@ def test_the_disabled_admin_user_is_reported_and_never_enabled(fix_host: HostPro
     assert finding["evidence"]["missing"] == "adminUserEnabled"
     assert "instead of the admin user" in finding["fix"]
     assert sandbox_pull(host, admin=True) == 401  # still disabled: nothing enabled it
+
+
+PIPELINE = "3c4d5e6f-7a8b-4c9d-8e0f-1a2b3c4d5e6f"  # a pipeline's service principal
+
+
+def journal_findings(host: HostProcess) -> list[dict[str, Any]]:
+    reply = host.request("GET", "/api/journal?limit=1000")
+    assert reply.status == 200, reply.body
+    findings: list[dict[str, Any]] = reply.json()["findings"]
+    return findings
+
+
+def diagnosed(host: HostProcess, event: dict[str, Any]) -> list[dict[str, Any]]:
+    """The findings the delivery of `event` recorded (the journal lists newest first)."""
+    before = len(journal_findings(host))
+    deliver(host, event)
+    after = journal_findings(host)
+    return after[: len(after) - before]
+
+
+def test_a_credential_set_failure_is_still_diagnosed_and_both_causes_are_reported(
+    host: HostProcess,
+) -> None:
+    advance(host, 301)  # past every earlier diagnosis's coalescing window
+    state = host.request("GET", "/_sandbox/state").json()
+    (contoso,) = [r for r in state["registries"] if r["name"] == "contosocache"]
+    (dockerhub,) = [c for c in contoso["credentialSets"] if c["name"] == "dockerhub"]
+    removed = host.request(
+        "DELETE", f"/_sandbox/roleAssignments?principalId={dockerhub['principalId']}"
+    )
+    assert removed.status == 200 and removed.json()["removed"] == 2, removed.body
+    granted = post(
+        host, "/_sandbox/roleAssignments",
+        {"principalId": PIPELINE, "role": "AcrPull", "scope": CONTOSO, "principalType": "ServicePrincipal"},
+    )  # fmt: skip
+    assert granted.status == 201, granted.body
+    advance(host, 121)  # past the RBAC delay: the removal and the grant both count now
+
+    # the pipeline may pull, but the rule's credential set cannot read its secrets
+    assert sandbox_pull(host, principalId=PIPELINE) == 401
+    host.request("DELETE", "/_sandbox/requests")
+    cred_side = diagnosed(host, pull_failed(logged_pull(host, PIPELINE), "entra", "pf-cred-1"))
+    assert sorted(f["kind"] for f in cred_side) == ["access-denied"] * 2, cred_side
+    assert sorted(f["evidence"]["secret"].rsplit("/", 1)[1] for f in cred_side) == [
+        "dockerhub-password", "dockerhub-username",
+    ]  # fmt: skip
+    assert all("az role assignment create" in f["fix"] for f in cred_side)
+    assert all(dockerhub["principalId"] in f["fix"] for f in cred_side)
+    assert findings_for(host, PIPELINE) == []
+    assert writes(host) == []
+
+    # the kubelet without AcrPull pulls the same repository: both sides are at fault
+    assert sandbox_pull(host, principalId=KUBELET) == 401
+    both = diagnosed(host, pull_failed(logged_pull(host, KUBELET), "entra", "pf-both-1"))
+    assert sorted(f["kind"] for f in both) == ["access-denied"] * 2 + ["puller-cannot-pull"]
+    (puller_side,) = [f for f in both if f["kind"] == "puller-cannot-pull"]
+    assert puller_side["evidence"]["identity"] == {"kind": "entra", "id": KUBELET}
+    assert "--role AcrPull" in puller_side["fix"]
+    assert writes(host) == []
