@@ -9,12 +9,14 @@ mode, that its grant really makes the same pull succeed in the sandbox."""
 from __future__ import annotations
 
 import json
+import urllib.parse
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from jsonschema import Draft202012Validator
 
-from tests.e2e.host_process import DEMO_SETTINGS, HostProcess, demo_host, host_env
+from tests.e2e.host_process import DEMO_SETTINGS, REPO_ROOT, HostProcess, demo_host, host_env
 from tests.e2e.test_reactions_e2e import CONTOSO, JSON, alert, post, writes
 
 KUBELET = "7f3c2b1a-4d5e-4f60-8a9b-0c1d2e3f4a5b"  # an AKS kubelet's managed identity
@@ -22,6 +24,11 @@ OTHER_KUBELET = "1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d"
 CACHED = "dockerhub/library/nginx"  # served by rule dockerhub-library, credential set Healthy
 CLOUD_EVENT = {"Content-Type": "application/cloudevents+json", "aeg-event-type": "Notification"}
 ACR_PULL = "7f951dda-4ed3-4680-a7ca-43fe172d538d"
+REPOSITORY_READER = "b93aa761-3e63-49ed-ac28-beffa264f7ac"  # Container Registry Repository Reader
+FABRIKAM = CONTOSO.replace("contosocache", "fabrikamcache")
+PULL_FAILED_SCHEMA = Draft202012Validator(
+    json.loads((REPO_ROOT / "docs" / "events" / "cachekeeper.PullFailed.schema.json").read_text())
+)
 
 
 @pytest.fixture(scope="module")
@@ -43,8 +50,10 @@ def fix_host(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HostProcess]:
         process.stop()
 
 
-def sandbox_pull(host: HostProcess, registry: str = "contosocache", **who: Any) -> int:
-    reply = post(host, f"/_sandbox/registries/{registry}/pull", {"repository": CACHED, **who})
+def sandbox_pull(
+    host: HostProcess, registry: str = "contosocache", repository: str = CACHED, **who: Any
+) -> int:
+    reply = post(host, f"/_sandbox/registries/{registry}/pull", {"repository": repository, **who})
     assert reply.status == 200, reply.body
     status: int = reply.json()["status"]
     return status
@@ -55,7 +64,7 @@ def logged_pull(
 ) -> dict[str, Any]:
     """The newest row of `table` for `identity` (what ACR logs: a refused manifest request, or
     in ContainerRegistryLoginEvents a refused login)."""
-    reply = host.request("GET", f"/_sandbox/pullLog?table={table}")
+    reply = host.request("GET", f"/_sandbox/pullLog?table={table}")  # every registry's rows
     assert reply.status == 200, reply.body
     rows = reply.json()
     rows = rows.get("rows", rows) if isinstance(rows, dict) else rows
@@ -66,19 +75,19 @@ def logged_pull(
 
 
 def pull_failed(row: dict[str, Any], kind: str, event_id: str) -> dict[str, Any]:
-    """The CloudEvent a forwarder builds from one logged pull."""
-    registry_id = str(row["_ResourceId"])
-    assert registry_id.lower() == CONTOSO.lower()
-    return {
+    """The CloudEvent a forwarder builds from one logged pull (valid by docs/events/' schema)."""
+    event = {
         "specversion": "1.0", "id": event_id, "source": "/cachekeeper/e2e/forwarder",
         "type": "cachekeeper.PullFailed", "time": str(row["TimeGenerated"]),
         "datacontenttype": "application/json",
         "data": {
-            "registry": CONTOSO, "repository": row.get("Repository") or CACHED, "tag": row.get("Tag") or None,
+            "registry": row["_ResourceId"], "repository": row.get("Repository") or CACHED, "tag": row.get("Tag") or None,
             "status": int(str(row["ResultDescription"])[:3]),
             "identity": {"kind": kind, "id": row["Identity"]},
         },
     }  # fmt: skip
+    PULL_FAILED_SCHEMA.validate(event)
+    return event
 
 
 def deliver(host: HostProcess, event: dict[str, Any]) -> None:
@@ -110,6 +119,7 @@ def test_a_kubelet_without_acrpull_is_diagnosed_from_the_event_and_the_alert(
     advance(host, 0)  # pin the sandbox clock
     assert sandbox_pull(host, principalId=KUBELET) == 401
     row = logged_pull(host, KUBELET)
+    assert row["_ResourceId"].lower() == CONTOSO.lower()
     assert row["Repository"] == CACHED and str(row["ResultDescription"]).startswith("401")
 
     host.request("DELETE", "/_sandbox/requests")
@@ -251,19 +261,17 @@ def test_the_disabled_admin_user_is_reported_and_never_enabled(fix_host: HostPro
 PIPELINE = "3c4d5e6f-7a8b-4c9d-8e0f-1a2b3c4d5e6f"  # a pipeline's service principal
 
 
-def journal_findings(host: HostProcess) -> list[dict[str, Any]]:
-    reply = host.request("GET", "/api/journal?limit=1000")
+def diagnosed(host: HostProcess, event: dict[str, Any]) -> list[dict[str, Any]]:
+    """The findings the delivery of `event` recorded: those at or after a fresh sandbox-clock
+    second (the app's clock is the sandbox's; rows of one moment have no order)."""
+    moved = post(host, "/_sandbox/clock", {"advanceSeconds": 1})
+    assert moved.status == 200, moved.body
+    since = urllib.parse.quote(moved.json()["now"])
+    deliver(host, event)
+    reply = host.request("GET", f"/api/journal?limit=1000&since={since}")
     assert reply.status == 200, reply.body
     findings: list[dict[str, Any]] = reply.json()["findings"]
     return findings
-
-
-def diagnosed(host: HostProcess, event: dict[str, Any]) -> list[dict[str, Any]]:
-    """The findings the delivery of `event` recorded (the journal lists newest first)."""
-    before = len(journal_findings(host))
-    deliver(host, event)
-    after = journal_findings(host)
-    return after[: len(after) - before]
 
 
 def test_a_credential_set_failure_is_still_diagnosed_and_both_causes_are_reported(
@@ -305,3 +313,47 @@ def test_a_credential_set_failure_is_still_diagnosed_and_both_causes_are_reporte
     assert puller_side["evidence"]["identity"] == {"kind": "entra", "id": KUBELET}
     assert "--role AcrPull" in puller_side["fix"]
     assert writes(host) == []
+
+
+ABAC_KUBELET = "9e8d7c6b-5a4f-4e3d-9c2b-1a0f9e8d7c6b"
+
+
+def test_in_abac_mode_the_grant_is_the_repository_reader_on_that_repository(
+    fix_host: HostProcess,
+) -> None:
+    host = fix_host
+    advance(host, 0)
+    switched = post(
+        host, "/_sandbox/registries/fabrikamcache/roleAssignmentMode",
+        {"mode": "AbacRepositoryPermissions"},
+    )  # fmt: skip
+    assert switched.status == 200, switched.body
+    # AcrPull at the registry: not honoured by a registry with ABAC repository permissions
+    acr_pull = {"principalId": ABAC_KUBELET, "role": "AcrPull", "scope": FABRIKAM}
+    assert post(host, "/_sandbox/roleAssignments", acr_pull).status == 201
+    row = {"registry": "fabrikamcache", "repository": CACHED, "principalId": ABAC_KUBELET}
+    stored = host.request(
+        "PUT", "/api/pull-policies/aks-abac-nginx", body=json.dumps(row).encode(), headers=JSON
+    )
+    assert stored.status == 200, stored.body
+    advance(host, 121)
+    assert sandbox_pull(host, "fabrikamcache", principalId=ABAC_KUBELET) == 401
+
+    host.request("DELETE", "/_sandbox/requests")
+    deliver(host, pull_failed(logged_pull(host, ABAC_KUBELET), "entra", "pf-abac-1"))
+    (grant,) = role_assignment_puts(host)
+    assert (
+        grant["path"].lower().startswith(FABRIKAM.lower() + "/providers/microsoft.authorization/")
+    )
+    body = grant["body"] if isinstance(grant["body"], dict) else json.loads(grant["body"])
+    properties = body["properties"]
+    assert properties["roleDefinitionId"].lower().endswith(REPOSITORY_READER)
+    assert properties["principalId"].lower() == ABAC_KUBELET
+    assert f"StringEqualsIgnoreCase '{CACHED}'" in properties["condition"]
+    assert len(writes(host)) == 1
+
+    advance(host, 121)
+    assert sandbox_pull(host, "fabrikamcache", principalId=ABAC_KUBELET) == 200
+    # the condition limits the grant to that repository
+    other = "dockerhub/library/redis"
+    assert sandbox_pull(host, "fabrikamcache", other, principalId=ABAC_KUBELET) == 401
