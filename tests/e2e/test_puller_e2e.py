@@ -178,7 +178,8 @@ def test_fix_mode_grants_acrpull_for_a_pull_row_and_the_pull_then_succeeds(
     assert sandbox_pull(host, principalId=KUBELET) == 401
     advance(host, 301)  # a new failure, past the coalescing window
     host.request("DELETE", "/_sandbox/requests")
-    deliver(host, pull_failed(logged_pull(host, KUBELET), "entra", "pf-fix-kubelet-1"))
+    event = pull_failed(logged_pull(host, KUBELET), "entra", "pf-fix-kubelet-1")
+    deliver(host, event)
 
     (grant,) = role_assignment_puts(host)
     assert grant["path"].lower().startswith(CONTOSO.lower() + "/providers/microsoft.authorization/")
@@ -190,6 +191,15 @@ def test_fix_mode_grants_acrpull_for_a_pull_row_and_the_pull_then_succeeds(
     assert [w["method"] for w in writes(host)] == ["PUT"]  # the grant and nothing else
     (finding,) = findings_for(host, KUBELET)
     assert "aks-prod-kubelet" in finding["message"]
+    journal = host.request("GET", "/api/journal?limit=1000").json()["outcomes"]
+    (granted,) = [o for o in journal if o["action"] == "grant-pull"]
+    assert granted["status"] in ("succeeded", "pending-verification"), granted
+    assert granted["after"]["role"] == ACR_PULL and granted["signalId"] == "pf-fix-kubelet-1"
+    assert granted["after"]["scope"].lower() == CONTOSO.lower()
+    assert granted["resource"].lower() == CONTOSO.lower()
+
+    deliver(host, event)  # Event Grid delivers at least once: the replay grants nothing more
+    assert len(role_assignment_puts(host)) == 1
 
     assert sandbox_pull(host, principalId=KUBELET) == 401  # RBAC has not applied it yet
     advance(host, 121)  # past the tier's RBAC delay (120 s)
