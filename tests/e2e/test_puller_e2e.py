@@ -113,6 +113,29 @@ def advance(host: HostProcess, seconds: float) -> None:
     assert post(host, "/_sandbox/clock", {"advanceSeconds": seconds}).status == 200
 
 
+def puller_alert(identity: str, alert_id: str) -> dict[str, Any]:
+    """The log alert on ContainerRegistryRepositoryEvents with the identity ACR logged as a
+    dimension (docs/operations.md: the query projects `Identity`)."""
+    payload = alert(CACHED)
+    payload["data"]["essentials"]["alertId"] += f"-{alert_id}"
+    payload["data"]["alertContext"]["condition"]["allOf"][0]["dimensions"] = [
+        {"name": "Repository", "value": CACHED},
+        {"name": "Status", "value": "401"},
+        {"name": "Identity", "value": identity},
+    ]
+    return payload
+
+
+def alert_findings(host: HostProcess, payload: dict[str, Any]) -> list[dict[str, Any]]:
+    reply = post(host, "/api/alerts/pull-failures", payload, JSON)
+    assert reply.status == 202, reply.body
+    (reaction,) = reply.json()["reactions"]
+    findings: list[dict[str, Any]] = [
+        f for f in reaction["plan"]["findings"] if f["kind"] == "puller-cannot-pull"
+    ]
+    return findings
+
+
 def test_a_kubelet_without_acrpull_is_diagnosed_from_the_event_and_the_alert(
     host: HostProcess,
 ) -> None:
@@ -135,15 +158,8 @@ def test_a_kubelet_without_acrpull_is_diagnosed_from_the_event_and_the_alert(
     assert writes(host) == []
 
     # the same failure through the log alert, its Identity dimension naming the kubelet
-    payload = alert(CACHED)
-    payload["data"]["essentials"]["alertId"] += "-kubelet"
-    payload["data"]["alertContext"]["condition"]["allOf"][0]["dimensions"] = [
-        {"name": "Repository", "value": CACHED},
-        {"name": "Status", "value": "401"},
-        {"name": "Identity", "value": KUBELET},
-    ]
     advance(host, 301)  # past the coalescing window of the event's diagnosis
-    reply = post(host, "/api/alerts/pull-failures", payload, JSON)
+    reply = post(host, "/api/alerts/pull-failures", puller_alert(KUBELET, "kubelet"), JSON)
     assert reply.status == 202, reply.body
     (reaction,) = reply.json()["reactions"]
     assert reaction["status"] == "reported", reaction
@@ -248,6 +264,12 @@ def test_a_token_without_the_repository_in_its_scope_map_is_reported_only(
     )
     assert "az role assignment create" not in finding["fix"]
 
+    advance(host, 301)  # the same failure through the log alert: its Identity is the token name
+    (from_alert,) = alert_findings(host, puller_alert("ci-team-a", "token"))
+    assert from_alert["evidence"]["identity"] == {"kind": "token", "id": "ci-team-a"}
+    assert from_alert["fix"] == finding["fix"]
+    assert writes(host) == []
+
 
 def test_the_disabled_admin_user_is_reported_and_never_enabled(fix_host: HostProcess) -> None:
     host = fix_host
@@ -265,6 +287,11 @@ def test_the_disabled_admin_user_is_reported_and_never_enabled(fix_host: HostPro
     assert "disabled" in finding["message"] and "cachekeeper never enables it" in finding["message"]
     assert finding["evidence"]["missing"] == "adminUserEnabled"
     assert "instead of the admin user" in finding["fix"]
+
+    advance(host, 301)  # through the log alert: ACR logs the admin user as the registry name
+    (from_alert,) = alert_findings(host, puller_alert("contosocache", "admin"))
+    assert from_alert["evidence"]["identity"] == {"kind": "admin-user", "id": "contosocache"}
+    assert writes(host) == []
     assert sandbox_pull(host, admin=True) == 401  # still disabled: nothing enabled it
 
 
