@@ -394,3 +394,26 @@ def test_in_abac_mode_the_grant_is_the_repository_reader_on_that_repository(
     # the condition limits the grant to that repository
     other = "dockerhub/library/redis"
     assert sandbox_pull(host, "fabrikamcache", other, principalId=ABAC_KUBELET) == 401
+
+
+SPN_KUBELET = "2b3c4d5e-6f7a-4b8c-9d0e-1f2a3b4c5d6e"
+
+
+def test_a_row_by_service_principal_name_prefix_grants_nothing_and_the_finding_says_why(
+    fix_host: HostProcess,
+) -> None:
+    host = fix_host
+    advance(host, 0)
+    row = {"registry": "contosocache", "servicePrincipalNamePrefix": "aks-prod-"}
+    stored = host.request(
+        "PUT", "/api/pull-policies/aks-prod-by-name", body=json.dumps(row).encode(), headers=JSON
+    )
+    assert stored.status == 200, stored.body
+    assert sandbox_pull(host, principalId=SPN_KUBELET) == 401
+    host.request("DELETE", "/_sandbox/requests")
+    deliver(host, pull_failed(logged_pull(host, SPN_KUBELET), "entra", "pf-spn-1"))
+    assert writes(host) == []
+    (finding,) = findings_for(host, SPN_KUBELET)
+    assert f"no pull row of the policy table names {SPN_KUBELET}" in finding["message"]
+    assert "servicePrincipalNamePrefix are not matched" in finding["message"]
+    assert "name it by principalId" in finding["message"]
