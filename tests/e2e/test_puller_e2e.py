@@ -171,6 +171,13 @@ def test_a_kubelet_without_acrpull_is_diagnosed_from_the_event_and_the_alert(
     assert sandbox_pull(host, principalId=KUBELET) == 401  # report mode changed nothing
 
 
+def assignment(write: dict[str, Any]) -> dict[str, Any]:
+    """The properties of a role-assignment PUT in the sandbox's write log."""
+    body = write["body"] if isinstance(write["body"], dict) else json.loads(write["body"])
+    properties: dict[str, Any] = body["properties"]
+    return properties
+
+
 def role_assignment_puts(host: HostProcess) -> list[dict[str, Any]]:
     return [
         w
@@ -199,8 +206,7 @@ def test_fix_mode_grants_acrpull_for_a_pull_row_and_the_pull_then_succeeds(
 
     (grant,) = role_assignment_puts(host)
     assert grant["path"].lower().startswith(CONTOSO.lower() + "/providers/microsoft.authorization/")
-    body = grant["body"] if isinstance(grant["body"], dict) else json.loads(grant["body"])
-    properties = body["properties"]
+    properties = assignment(grant)
     assert properties["roleDefinitionId"].lower().endswith(ACR_PULL)
     assert properties["principalId"].lower() == KUBELET
     assert not properties.get("condition")
@@ -382,8 +388,7 @@ def test_in_abac_mode_the_grant_is_the_repository_reader_on_that_repository(
     assert (
         grant["path"].lower().startswith(FABRIKAM.lower() + "/providers/microsoft.authorization/")
     )
-    body = grant["body"] if isinstance(grant["body"], dict) else json.loads(grant["body"])
-    properties = body["properties"]
+    properties = assignment(grant)
     assert properties["roleDefinitionId"].lower().endswith(REPOSITORY_READER)
     assert properties["principalId"].lower() == ABAC_KUBELET
     assert f"StringEqualsIgnoreCase '{CACHED}'" in properties["condition"]
@@ -417,3 +422,38 @@ def test_a_row_by_service_principal_name_prefix_grants_nothing_and_the_finding_s
     assert f"no pull row of the policy table names {SPN_KUBELET}" in finding["message"]
     assert "servicePrincipalNamePrefix are not matched" in finding["message"]
     assert "name it by principalId" in finding["message"]
+
+
+BOTH_KUBELET = "4d5e6f7a-8b9c-4d0e-8f1a-2b3c4d5e6f7a"
+QUAY = "quay/prometheus/prometheus"  # rule quay-prometheus; its credential set has no grant
+
+
+def test_fix_mode_repairs_both_sides_and_the_pull_then_succeeds(fix_host: HostProcess) -> None:
+    host = fix_host
+    advance(host, 0)
+    row = {"registry": "contosocache", "principalId": BOTH_KUBELET}
+    stored = host.request(
+        "PUT", "/api/pull-policies/aks-both", body=json.dumps(row).encode(), headers=JSON
+    )
+    assert stored.status == 200, stored.body
+    assert sandbox_pull(host, repository=QUAY, principalId=BOTH_KUBELET) == 401
+    logged = logged_pull(host, BOTH_KUBELET)
+    assert logged["Repository"] == QUAY
+
+    host.request("DELETE", "/_sandbox/requests")
+    found = diagnosed(host, pull_failed(logged, "entra", "pf-both-fix-1"))
+    assert {"access-denied", "puller-cannot-pull"} <= {f["kind"] for f in found}, found
+    granted = [assignment(p) for p in role_assignment_puts(host)]
+    by_role = sorted(
+        (g["roleDefinitionId"].rsplit("/", 1)[1], g["principalId"].lower()) for g in granted
+    )
+    assert (ACR_PULL, BOTH_KUBELET) in by_role and len(by_role) == 3, by_role  # + one per secret
+    assert all(
+        g["principalId"].lower() != BOTH_KUBELET
+        for g in granted
+        if not g["roleDefinitionId"].endswith(ACR_PULL)
+    )
+
+    assert sandbox_pull(host, repository=QUAY, principalId=BOTH_KUBELET) == 401
+    advance(host, 121)  # past the RBAC delay: both grants count
+    assert sandbox_pull(host, repository=QUAY, principalId=BOTH_KUBELET) == 200
