@@ -72,6 +72,11 @@ def puller_repair(
             f"no pull row of the policy table names {principal} for {auth.registry.name}, "
             "so cachekeeper grants nothing"
         )
+        if spn is None and any(r.enabled and r.spn_prefix is not None for r in rows):
+            note += (
+                " (rows by servicePrincipalNamePrefix are not matched: cachekeeper reads no "
+                "directory to learn a principal's name; name it by principalId)"
+            )
         return puller_finding(verdict, auth, note=note), None
     if not fix:
         note = f"pull row {row.id} allows granting it; report mode changes nothing"

@@ -128,6 +128,19 @@ def test_no_row_for_the_identity_means_no_grant_and_the_finding_says_why() -> No
     assert access.grants == []
 
 
+def test_a_row_by_service_principal_name_is_not_matched_and_the_finding_says_so() -> None:
+    ctx, _, access = make("fix", PullPolicy("by-name", spn_prefix="aks-prod-"))
+    status, (finding,) = fail(ctx, Puller(PullerKind.ENTRA, KUBELET))
+    assert status is ReactionStatus.REPORTED and "grants nothing" in finding.message
+    assert "servicePrincipalNamePrefix are not matched" in finding.message
+    assert access.grants == []
+    ctx, _, _ = make(
+        "fix", PullPolicy("someone-else", principal_id="1" * 8 + "-2222-3333-4444-" + "5" * 12)
+    )
+    _, (plain,) = fail(ctx, Puller(PullerKind.ENTRA, KUBELET))
+    assert "servicePrincipalNamePrefix" not in plain.message  # said only when such a row exists
+
+
 def test_an_identity_that_can_pull_gives_no_puller_finding() -> None:
     ctx, _, access = make("report")
     access.assign(REGISTRY, KUBELET, ACR_PULL)
