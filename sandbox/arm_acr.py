@@ -23,7 +23,8 @@ _REG = _ACR + r"/(?P<reg>[^/]+)"
 _CHILD = _REG + r"/(?P<coll>cacheRules|credentialSets)"
 
 
-def _registry(env: Env, p: dict[str, str]) -> Registry:
+def registry_of(env: Env, p: dict[str, str]) -> Registry:
+    """The registry the request path names; ARM's 404 when there is none."""
     registry = env.state.registry(p["sub"], p["rg"], p["reg"])
     if registry is None:
         raise not_found(
@@ -74,17 +75,17 @@ def list_registries(env: Env, req: Request, p: dict[str, str]) -> Response:
 
 def get_registry(env: Env, req: Request, p: dict[str, str]) -> Response:
     """Registries_Get."""
-    return json_response(200, registry_json(_registry(env, p)))
+    return json_response(200, registry_json(registry_of(env, p)))
 
 
 def list_usages(env: Env, req: Request, p: dict[str, str]) -> Response:
     """Registries_ListUsages."""
-    return json_response(200, usages_json(env, _registry(env, p)))
+    return json_response(200, usages_json(env, registry_of(env, p)))
 
 
 def list_children(env: Env, req: Request, p: dict[str, str]) -> Response:
     """CacheRules_List / CredentialSets_List, paged with nextLink."""
-    registry = _registry(env, p)
+    registry = registry_of(env, p)
     coll = p["coll"].lower()
     items = sorted(_items(registry, coll).values(), key=lambda i: i.name.lower())
     return arm_list(env, req, items, lambda chunk: _children_json(env, registry, coll, chunk))
@@ -92,7 +93,7 @@ def list_children(env: Env, req: Request, p: dict[str, str]) -> Response:
 
 def child(env: Env, req: Request, p: dict[str, str]) -> Response:
     """GET / PUT / PATCH / DELETE of one cache rule or credential set."""
-    registry = _registry(env, p)
+    registry = registry_of(env, p)
     coll, name = p["coll"].lower(), p["name"]
     handlers = {"GET": _get, "PUT": _put, "PATCH": _patch, "DELETE": _delete}
     handler = handlers.get(req.method)
@@ -240,7 +241,7 @@ def _started(
 
 def operation_status(env: Env, req: Request, p: dict[str, str]) -> Response:
     """Poll an LRO; it finishes after `lro_in_progress_polls` InProgress answers."""
-    registry = _registry(env, p)
+    registry = registry_of(env, p)
     op = env.state.operations.get(p["op"].lower()) or env.state.operations.get(p["op"])
     if op is None or op.name.lower() != p["name"].lower():
         raise not_found("OperationNotFound", f"The operation '{p['op']}' was not found.")

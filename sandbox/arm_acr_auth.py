@@ -12,7 +12,7 @@ from typing import Any
 
 from sandbox import acr_auth_json as j
 from sandbox.acr_json import registry_json
-from sandbox.arm_acr import Handler, _registry, get_registry
+from sandbox.arm_acr import Handler, get_registry, registry_of
 from sandbox.env import Env
 from sandbox.errors import bad_request, not_found
 from sandbox.paging import arm_list
@@ -45,7 +45,7 @@ def registry_write(env: Env, req: Request, p: dict[str, str]) -> Response:
     existing = env.state.registry(p["sub"], p["rg"], p["reg"])
     if existing is None:
         if req.method == "PATCH":
-            _registry(env, p)  # raises the 404
+            registry_of(env, p)  # raises the 404
         registry = _create_registry(env, p, body)
         status = 201
     else:
@@ -72,7 +72,7 @@ def _create_registry(env: Env, p: dict[str, str], body: dict[str, Any]) -> Regis
 
 def list_credentials(env: Env, req: Request, p: dict[str, str]) -> Response:
     """Registries_ListCredentials: the admin user name and its two passwords."""
-    registry = _registry(env, p)
+    registry = registry_of(env, p)
     values = ensure_admin_passwords(registry)
     passwords = [
         {"name": n, "value": v} for n, v in zip(("password", "password2"), values, strict=True)
@@ -82,7 +82,7 @@ def list_credentials(env: Env, req: Request, p: dict[str, str]) -> Response:
 
 def generate_credentials(env: Env, req: Request, p: dict[str, str]) -> Response:
     """Registries_GenerateCredentials for a token: new password1/password2 (or the one named)."""
-    registry = _registry(env, p)
+    registry = registry_of(env, p)
     body = req.json_object()
     token_id = body.get("tokenId")
     prefix = f"{registry.id}/tokens/".lower()
@@ -102,7 +102,7 @@ def generate_credentials(env: Env, req: Request, p: dict[str, str]) -> Response:
 
 def list_children(env: Env, req: Request, p: dict[str, str]) -> Response:
     """Tokens_List / ScopeMaps_List."""
-    registry = _registry(env, p)
+    registry = registry_of(env, p)
     if p["coll"].lower() == "tokens":
         tokens = sorted(registry.auth.tokens.values(), key=lambda t: t.name.lower())
         return arm_list(env, req, tokens, lambda c: [j.token_json(registry, t) for t in c])
@@ -112,7 +112,7 @@ def list_children(env: Env, req: Request, p: dict[str, str]) -> Response:
 
 def child(env: Env, req: Request, p: dict[str, str]) -> Response:
     """GET / PUT / PATCH / DELETE of one token or scope map."""
-    registry = _registry(env, p)
+    registry = registry_of(env, p)
     tokens = p["coll"].lower() == "tokens"
     items: dict[str, Any] = registry.auth.tokens if tokens else registry.auth.scope_maps
     name, key = p["name"], p["name"].lower()

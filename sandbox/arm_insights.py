@@ -12,9 +12,9 @@ import json
 import re
 from typing import Any
 
-from sandbox.arm_acr import Handler
+from sandbox.arm_acr import Handler, registry_of
 from sandbox.env import Env
-from sandbox.errors import bad_request, not_found
+from sandbox.errors import bad_request
 from sandbox.state import Registry
 from sandbox.wire import Request, Response, empty_response, json_response
 
@@ -36,27 +36,16 @@ def setting_json(registry: Registry, name: str, properties: dict[str, Any]) -> d
     }
 
 
-def _registry(env: Env, p: dict[str, str]) -> Registry:
-    registry = env.state.registry(p["sub"], p["rg"], p["reg"])
-    if registry is None:
-        raise not_found(
-            "ResourceNotFound",
-            f"The Resource 'Microsoft.ContainerRegistry/registries/{p['reg']}' under resource "
-            f"group '{p['rg']}' was not found.",
-        )
-    return registry
-
-
 def list_settings(env: Env, req: Request, p: dict[str, str]) -> Response:
     """DiagnosticSettings_List: every setting of the resource, in one answer."""
-    registry = _registry(env, p)
+    registry = registry_of(env, p)
     items = sorted(registry.diagnostic_settings.values(), key=lambda item: item[0].lower())
     return json_response(200, {"value": [setting_json(registry, n, props) for n, props in items]})
 
 
 def one_setting(env: Env, req: Request, p: dict[str, str]) -> Response:
     """DiagnosticSettings_Get / _CreateOrUpdate / _Delete."""
-    registry = _registry(env, p)
+    registry = registry_of(env, p)
     key = p["name"].lower()
     if req.method == "GET":
         if key not in registry.diagnostic_settings:  # the spec's ErrorResponse: code, message
