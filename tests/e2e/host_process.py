@@ -137,11 +137,14 @@ DEMO_SETTINGS = REPO_ROOT / "local.settings.example.json"
 
 
 @contextmanager
-def demo_host(log_dir: Path, *extra: str) -> Iterator[HostProcess]:
+def demo_host(log_dir: Path, *extra: str, **env: str) -> Iterator[HostProcess]:
     """The real app under the local host with the example settings (embedded demo sandbox,
-    Azurite started by the host), ready to serve; stopped afterwards."""
+    Azurite started by the host) and `env` overriding app settings, ready to serve; stopped
+    afterwards."""
     process = HostProcess(
-        ["--settings", str(DEMO_SETTINGS), "--no-timers", *extra], host_env(), log_dir / "host.log"
+        ["--settings", str(DEMO_SETTINGS), "--no-timers", *extra],
+        host_env(**env),
+        log_dir / "host.log",
     )
     try:
         process.wait_ready(timeout=60)

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from jsonschema import Draft202012Validator
 
-from tests.e2e.host_process import DEMO_SETTINGS, REPO_ROOT, HostProcess, demo_host, host_env
+from tests.e2e.host_process import REPO_ROOT, HostProcess, demo_host
 from tests.e2e.test_reactions_e2e import CONTOSO, JSON, alert, post, writes
 
 KUBELET = "7f3c2b1a-4d5e-4f60-8a9b-0c1d2e3f4a5b"  # an AKS kubelet's managed identity
@@ -39,15 +39,8 @@ def host(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HostProcess]:
 
 @pytest.fixture(scope="module")
 def fix_host(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HostProcess]:
-    log = tmp_path_factory.mktemp("puller-fix") / "host.log"
-    process = HostProcess(
-        ["--settings", str(DEMO_SETTINGS), "--no-timers"], host_env(REMEDIATION_MODE="fix"), log
-    )
-    try:
-        process.wait_ready(timeout=60)
+    with demo_host(tmp_path_factory.mktemp("puller-fix"), REMEDIATION_MODE="fix") as process:
         yield process
-    finally:
-        process.stop()
 
 
 def sandbox_pull(

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.host_process import DEMO_SETTINGS, HostProcess, host_env
+from tests.e2e.host_process import HostProcess, demo_host
 from tests.e2e.test_reactions_e2e import alert, post
 
 REPAIRS = {"grant-secret-read", "refresh-credential-set"}
@@ -19,15 +19,8 @@ REPAIRS = {"grant-secret-read", "refresh-credential-set"}
 
 @pytest.fixture(scope="module")
 def host(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HostProcess]:
-    log = tmp_path_factory.mktemp("verification") / "host.log"
-    process = HostProcess(
-        ["--settings", str(DEMO_SETTINGS), "--no-timers"], host_env(REMEDIATION_MODE="fix"), log
-    )
-    try:
-        process.wait_ready(timeout=60)
+    with demo_host(tmp_path_factory.mktemp("verification"), REMEDIATION_MODE="fix") as process:
         yield process
-    finally:
-        process.stop()
 
 
 def run_timer(host: HostProcess) -> None:
