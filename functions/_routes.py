@@ -88,7 +88,7 @@ def operations(blueprints: Iterable[func.Blueprint]) -> tuple[Operation, ...]:
 def request_id_of(req: func.HttpRequest) -> str | None:
     """The request id the platform's front end put on the request, if any."""
     for header in REQUEST_ID_HEADERS:
-        found = req.headers.get(header)
+        found = str(req.headers.get(header) or "")
         if found and _SAFE_ID.fullmatch(found):
             return found
     return None
