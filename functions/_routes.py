@@ -28,7 +28,7 @@ import azure.functions as func
 
 from functions._http import json_response, require_app_role
 from functions._problems import ErrorTable, Problem, problem_response
-from shared.log_context import invocation_id_of, invocation_scope
+from shared.log_context import function_invocation
 
 __all__ = [
     "JSON",
@@ -142,10 +142,7 @@ def admin_route(
         takes_context = len(inspect.signature(handler).parameters) > 1
 
         def trigger(req: func.HttpRequest, context: func.Context) -> func.HttpResponse:
-            scope = invocation_scope(
-                invocation_id=invocation_id_of(context), request_id=request_id_of(req)
-            )
-            with scope:
+            with function_invocation(context, request_id=request_id_of(req)):
                 return _serve(req, handler, takes_context, route_errors)
 
         # The worker binds the trigger by its parameter `req` and hands the invocation context as

@@ -1,5 +1,5 @@
 """Timer triggers declared once: `@scheduled` registers the Functions timer trigger and runs each
-tick in the invocation's log scope (its invocation id, `shared.log_context`), so every record the
+tick in the invocation's log scope (its invocation id and the host's trace, `shared.log_context`), so every record the
 tick writes, helper threads included, carries it.
 
     @scheduled(bp, "audit_timer", schedule="%AUDIT_SCHEDULE%")
@@ -13,7 +13,7 @@ from typing import TypeVar
 
 import azure.functions as func
 
-from shared.log_context import invocation_id_of, invocation_scope
+from shared.log_context import function_invocation
 
 __all__ = ["scheduled"]
 
@@ -26,7 +26,7 @@ def scheduled(bp: func.Blueprint, name: str, *, schedule: str) -> Callable[[Tick
 
     def register(handler: Tick) -> Tick:
         def trigger(timer: func.TimerRequest, context: func.Context) -> None:
-            with invocation_scope(invocation_id=invocation_id_of(context)):
+            with function_invocation(context):
                 handler(timer)
 
         # The worker binds the trigger by `timer` and hands the invocation context as `context`.

@@ -4,7 +4,9 @@
   inside it, by any logger, with `invocation_id` and, when given, `event_id` (Event Grid) or
   `request_id` (HTTP) attributes (exported as custom dimensions). The scope is a context variable:
   `shared.services.context.fan_out` copies it into helper threads.
-- `invocation_id_of(context)` reads the id from the worker's `azure.functions.Context`.
+- `invocation_id_of(context)` reads the id from the worker's `azure.functions.Context`;
+  `function_invocation(context, ...)` is the scope of one function invocation: its ids on every
+  record and the host's trace continued (`shared.host_trace`). The trigger wrappers use it.
 - `configure_logging()` installs that marking once and sets the Azure SDK loggers to WARNING,
   so a run at default settings writes no azure-core request/response lines (in Azure, each is
   ingestion cost). `CACHEKEEPER_AZURE_LOG_LEVEL` (a logging level name) raises them to debug.
@@ -21,11 +23,13 @@ from contextvars import ContextVar
 from typing import Any
 
 from shared.errors import ConfigurationError
+from shared.host_trace import host_trace
 
 __all__ = [
     "AZURE_LOGGERS",
     "AZURE_LOG_LEVEL_SETTING",
     "configure_logging",
+    "function_invocation",
     "invocation_id_of",
     "invocation_scope",
     "scope_fields",
@@ -63,6 +67,18 @@ def invocation_scope(
         yield
     finally:
         _scope.reset(token)
+
+
+@contextmanager
+def function_invocation(
+    context: object, *, event_id: str | None = None, request_id: str | None = None
+) -> Iterator[None]:
+    """One function invocation: its ids on every record, the host's trace current."""
+    ids = invocation_scope(
+        invocation_id=invocation_id_of(context), event_id=event_id, request_id=request_id
+    )
+    with host_trace(context), ids:
+        yield
 
 
 def _install_record_factory() -> None:
