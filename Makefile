@@ -10,24 +10,32 @@ NODE_STAMP := node_modules/.installed
 
 bootstrap: $(STAMP) $(NODE_STAMP)
 
-$(STAMP): requirements.lock requirements.txt requirements-dev.txt pyproject.toml
+$(STAMP): requirements.lock requirements.in requirements-dev.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet -r requirements.lock
 	$(BIN)/python -m pip install --quiet --no-deps -e .  # the `cachekeeper` console script
 	touch $@
 
-# requirements.lock pins every package CI and the deployment install, for every supported Python
-# (universal markers); regenerate it after editing requirements*.txt. tests/unit/test_lock.py
-# fails when it is out of date.
+# requirements.lock pins every package CI installs, for every supported Python (universal
+# markers), compiled from requirements.in (runtime ranges) and requirements-dev.txt; requirements.txt,
+# what the deployment installs, is the lock's runtime subset (scripts/export_runtime_lock.py).
+# Regenerate both after editing requirements.in or requirements-dev.txt: `make lock`.
+# tests/unit/test_lock.py fails when either is out of date; `make lock-check` recompiles online.
 LOCK_COMPILE = $(BIN)/uv pip compile --universal --python-version 3.11 --quiet \
 	--custom-compile-command 'make lock' requirements-dev.txt
 
 lock: $(STAMP)
 	$(LOCK_COMPILE) -o requirements.lock
+	$(BIN)/python scripts/export_runtime_lock.py
 
 lock-check: $(STAMP)
-	$(LOCK_COMPILE) --offline -o $(VENV)/requirements.lock.check || $(LOCK_COMPILE) -o $(VENV)/requirements.lock.check
-	cmp -s requirements.lock $(VENV)/requirements.lock.check || (echo "requirements.lock is out of date with requirements*.txt: run make lock" >&2; exit 1)
+	cp requirements.lock $(VENV)/requirements.lock.check
+	$(LOCK_COMPILE) -o $(VENV)/requirements.lock.check
+	cmp -s requirements.lock $(VENV)/requirements.lock.check || (echo "requirements.lock is out of date with requirements.in / requirements-dev.txt: run make lock" >&2; exit 1)
+	$(BIN)/python scripts/export_runtime_lock.py --check
+	$(BIN)/uv pip compile --universal --python-version 3.11 --quiet --no-annotate --no-header \
+		requirements.txt -o $(VENV)/requirements.txt.closure
+	grep -v '^#' requirements.txt | cmp -s - $(VENV)/requirements.txt.closure || (echo "requirements.txt does not resolve to itself: a deployed package's dependency is missing" >&2; exit 1)
 
 $(NODE_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error

@@ -7,7 +7,8 @@ the route's OpenAPI operations on its blueprint, from which `GET /api/openapi.js
     def policy(req: func.HttpRequest, ctx: Context) -> func.HttpResponse | JSON: ...
 
 The trigger is the function `name` on `route` for the methods given (get=, post=, put=, delete=),
-with a function key (AuthLevel.FUNCTION) unless `anonymous`. Every call first passes the App-role
+with a function key (AuthLevel.FUNCTION) unless `anonymous`. Every call runs in the invocation's
+log scope (its invocation id and the platform's request id, `shared.log_context`), first passes the App-role
 check on writes, then runs the handler: with `(req)` alone, or `(req, ctx)` and the context is
 built then, on first use. A handler returns an HttpResponse or a JSON-able body (200); whatever
 it raises is answered through the error table of `functions/_problems.py` (`errors` adds this
@@ -17,6 +18,7 @@ route's own entries).
 from __future__ import annotations
 
 import inspect
+import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -26,10 +28,24 @@ import azure.functions as func
 
 from functions._http import json_response, require_app_role
 from functions._problems import ErrorTable, Problem, problem_response
+from shared.log_context import function_invocation
 
-__all__ = ["JSON", "PRECONDITION_FAILED", "Op", "Operation", "admin_route", "operations"]
+__all__ = [
+    "JSON",
+    "PRECONDITION_FAILED",
+    "REQUEST_ID_HEADERS",
+    "Op",
+    "Operation",
+    "admin_route",
+    "operations",
+    "request_id_of",
+]
 
 JSON = "application/json"
+# the App Service front end's id of the request (a header a caller could also send, so only an
+# id-shaped value is kept)
+REQUEST_ID_HEADERS = ("x-arr-log-id",)
+_SAFE_ID = re.compile(r"[A-Za-z0-9{}-]{1,128}")
 Handler = TypeVar("Handler", bound=Callable[..., object])
 
 # An ETag mismatch is the caller's precondition failing, not a reason to retry blindly.
@@ -67,6 +83,15 @@ _OPERATIONS: WeakKeyDictionary[func.Blueprint, dict[tuple[str, str], Operation]]
 def operations(blueprints: Iterable[func.Blueprint]) -> tuple[Operation, ...]:
     """The operations declared on these blueprints, in declaration order."""
     return tuple(op for bp in blueprints for op in _OPERATIONS.get(bp, {}).values())
+
+
+def request_id_of(req: func.HttpRequest) -> str | None:
+    """The request id the platform's front end put on the request, if any."""
+    for header in REQUEST_ID_HEADERS:
+        found = str(req.headers.get(header) or "")
+        if found and _SAFE_ID.fullmatch(found):
+            return found
+    return None
 
 
 def _serve(
@@ -116,10 +141,12 @@ def admin_route(
     def register(handler: Handler) -> Handler:
         takes_context = len(inspect.signature(handler).parameters) > 1
 
-        def trigger(req: func.HttpRequest) -> func.HttpResponse:
-            return _serve(req, handler, takes_context, route_errors)
+        def trigger(req: func.HttpRequest, context: func.Context) -> func.HttpResponse:
+            with function_invocation(context, request_id=request_id_of(req)):
+                return _serve(req, handler, takes_context, route_errors)
 
-        # The worker binds the trigger by its parameter `req`; the name and docs are the handler's.
+        # The worker binds the trigger by its parameter `req` and hands the invocation context as
+        # `context`; the name and docs are the handler's.
         trigger.__name__ = trigger.__qualname__ = name
         trigger.__module__, trigger.__doc__ = handler.__module__, handler.__doc__
         level = func.AuthLevel.ANONYMOUS if anonymous else func.AuthLevel.FUNCTION

@@ -20,6 +20,7 @@ import azure.functions as func
 from functions._http import flag, read_object
 from functions._routes import Op, admin_route
 from functions._schemas import DRY_RUN, REGISTRY, path_param
+from functions._timers import scheduled
 from shared.domain.verification import RECHECK_SCHEDULE
 from shared.errors import InvalidInputError
 
@@ -39,10 +40,7 @@ _LIMIT = {
 }
 
 
-@bp.function_name("audit_timer")
-@bp.timer_trigger(
-    arg_name="timer", schedule="%AUDIT_SCHEDULE%", run_on_startup=False, use_monitor=True
-)
+@scheduled(bp, "audit_timer", schedule="%AUDIT_SCHEDULE%")
 def audit_timer(timer: func.TimerRequest) -> None:
     from shared.bootstrap import context
     from shared.services.reports import audit_now
@@ -52,10 +50,7 @@ def audit_timer(timer: func.TimerRequest) -> None:
     audit_now(context())
 
 
-@bp.function_name("verification_timer")
-@bp.timer_trigger(
-    arg_name="timer", schedule=RECHECK_SCHEDULE, run_on_startup=False, use_monitor=True
-)
+@scheduled(bp, "verification_timer", schedule=RECHECK_SCHEDULE)
 def verification_timer(timer: func.TimerRequest) -> None:
     """Re-check the changes pending verification whose next check is due (the records are in
     the journal; a run with nothing due is one table query)."""

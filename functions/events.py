@@ -23,12 +23,12 @@ def _trigger(source: SignalSource) -> Callable[[func.EventGridEvent, func.Contex
     # `context` is the worker's invocation context (the host passes it by that name)
     def trigger(event: func.EventGridEvent, context: func.Context) -> None:
         from shared.bootstrap import context as use_case_context
-        from shared.log_context import invocation_scope
+        from shared.log_context import function_invocation
         from shared.observability import record_event
         from shared.services.reactions import react
 
         payload = event_to_json(event)
-        with invocation_scope(event_id=payload.get("id"), invocation_id=context.invocation_id):
+        with function_invocation(context, event_id=payload.get("id")):
             record_event(log, payload, react(source, payload, use_case_context()))
 
     trigger.__name__ = trigger.__qualname__ = source.function

@@ -111,6 +111,9 @@ param instanceMemoryMB int = 2048
 @description('Flex Consumption: spread instances across availability zones (only in regions that support it).')
 param zoneRedundant bool = false
 
+@description('Put the app in a virtual network, as the Flex Consumption azd template does: outbound traffic through a subnet delegated to Microsoft.App/environments, the storage account reached through private endpoints (blob, table, queue) and denying other networks. Off by default.')
+param vnetEnabled bool = false
+
 @minValue(1)
 @description('Pull-failure alert: failed pulls of one repository within the window that fire the alert.')
 param pullFailureThreshold int = 1
@@ -214,12 +217,24 @@ module storage 'app/storage.bicep' = {
     location: location
     tags: tags
     name: storageName
+    denyPublicNetworks: vnetEnabled
     deploymentContainer: deploymentContainer
     deadLetterContainer: events.deadLetterContainer
     tables: [
       policyTable
       journalTable
     ]
+  }
+}
+
+module network 'app/network.bicep' = if (vnetEnabled) {
+  name: 'network'
+  scope: rg
+  params: {
+    location: location
+    tags: tags
+    name: '${abbrs.networkVirtualNetworks}${resourceToken}'
+    storageName: storage.outputs.name
   }
 }
 
@@ -239,6 +254,7 @@ module api 'app/api.bicep' = {
     maximumInstanceCount: maximumInstanceCount
     instanceMemoryMB: instanceMemoryMB
     zoneRedundant: zoneRedundant
+    appSubnetId: vnetEnabled ? network.outputs.appSubnetId : ''
     principalId: principalId
     settings: [
       {

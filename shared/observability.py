@@ -7,7 +7,10 @@
   process; `GET /api/metrics` shows them with the open findings of the latest audit.
 - `configure_telemetry()` does nothing (and imports nothing) unless
   APPLICATIONINSIGHTS_CONNECTION_STRING is set; then it configures azure-monitor-opentelemetry and
-  mirrors the counters as OpenTelemetry instruments.
+  mirrors the counters as OpenTelemetry instruments. The exporter has one owner: when
+  PYTHON_APPLICATIONINSIGHTS_ENABLE_TELEMETRY=true the Python worker configures the distro itself
+  (before it indexes the app), and configuring it again would install a second exporter, so
+  then only the instruments are created, on the worker's meter provider.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ if TYPE_CHECKING:
 __all__ = [
     "CONNECTION_SETTING",
     "METRICS",
+    "WORKER_TELEMETRY_SETTING",
     "Metrics",
     "Reacted",
     "configure_telemetry",
@@ -38,6 +42,7 @@ __all__ = [
 ]
 
 CONNECTION_SETTING = "APPLICATIONINSIGHTS_CONNECTION_STRING"
+WORKER_TELEMETRY_SETTING = "PYTHON_APPLICATIONINSIGHTS_ENABLE_TELEMETRY"
 _RESOURCE = re.compile(
     r"/registries/(?P<registry>[^/]+)(?:/(?:credentialSets|cacheRules)/(?P<child>[^/]+))?",
     re.IGNORECASE,
@@ -189,8 +194,10 @@ def configure_telemetry(environ: Mapping[str, str] | None = None) -> bool:
         from azure.monitor.opentelemetry import configure_azure_monitor
         from opentelemetry import metrics
 
+        worker_owns_exporter = env.get(WORKER_TELEMETRY_SETTING, "").strip().lower() == "true"
         try:
-            configure_azure_monitor(connection_string=connection)
+            if not worker_owns_exporter:
+                configure_azure_monitor(connection_string=connection)
         except ValueError as error:
             raise ConfigurationError(
                 CONNECTION_SETTING,

@@ -6,9 +6,13 @@ as a duplicate), exactly like the worker, which indexes once.
 
 from __future__ import annotations
 
+import threading
+import uuid
 from functools import cache
 
 import azure.functions as func
+
+from devhost.app_index import InvocationContext
 
 
 @cache
@@ -17,3 +21,12 @@ def indexed_functions() -> dict[str, func.Function]:
     import function_app
 
     return {f.get_function_name(): f for f in function_app.app.get_functions()}
+
+
+def invocation(name: str, invocation_id: str | None = None) -> InvocationContext:
+    """The `context` the worker passes function `name` (a fresh invocation id unless given)."""
+    return InvocationContext(
+        function_name=name,
+        invocation_id=invocation_id or str(uuid.uuid4()),
+        thread_local_storage=threading.local(),
+    )

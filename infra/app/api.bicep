@@ -17,6 +17,9 @@ param zoneRedundant bool
 @description('cachekeeper settings (see shared/settings.py) as [{ name, value }]; the identity-based host and storage settings are added here.')
 param settings array
 
+@description('Subnet (delegated to Microsoft.App/environments) the app sends its outbound traffic through; empty: no virtual network.')
+param appSubnetId string = ''
+
 @description('Entra ID object id of the developer who deploys (azd sets it); empty grants nobody.')
 param principalId string = ''
 
@@ -157,6 +160,7 @@ resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
     httpsOnly: true
     clientCertEnabled: false
     publicNetworkAccess: 'Enabled'
+    virtualNetworkSubnetId: empty(appSubnetId) ? null : appSubnetId
     siteConfig: {
       minTlsVersion: '1.2'
       scmMinTlsVersion: '1.2'

@@ -6,10 +6,12 @@ param name string
 param deploymentContainer string
 param deadLetterContainer string
 param tables array
+@description('The app reaches this account through private endpoints (main.bicep vnetEnabled): deny every other network except trusted Azure services.')
+param denyPublicNetworks bool = false
 
 resource storage 'Microsoft.Storage/storageAccounts@2023-05-01' = {
-  // checkov:skip=CKV_AZURE_35: Flex Consumption without VNet integration reaches its storage over public endpoints; access is Entra ID only (shared keys off). Add a VNet and private endpoints to deny by default.
-  // checkov:skip=CKV_AZURE_59: same reason as CKV_AZURE_35: the endpoint is reachable, but anonymous and shared-key access are off.
+  // checkov:skip=CKV_AZURE_35: other networks are denied when main.bicep vnetEnabled puts the app in a virtual network with private endpoints; without one, Flex Consumption reaches its storage over public endpoints, Entra ID only (shared keys off).
+  // checkov:skip=CKV_AZURE_59: the public endpoint stays on (denying other networks when vnetEnabled) because Event Grid writes dead letters here as a trusted Azure service; anonymous and shared-key access are off.
   name: name
   location: location
   tags: tags
@@ -28,9 +30,11 @@ resource storage 'Microsoft.Storage/storageAccounts@2023-05-01' = {
     minimumTlsVersion: 'TLS1_2'
     supportsHttpsTrafficOnly: true
     publicNetworkAccess: 'Enabled'
+    // Event Grid writes dead letters here as a trusted Azure service, which needs the public
+    // endpoint on: with a virtual network it denies every network but lets trusted services in.
     networkAcls: {
       bypass: 'AzureServices'
-      defaultAction: 'Allow'
+      defaultAction: denyPublicNetworks ? 'Deny' : 'Allow'
     }
     encryption: {
       requireInfrastructureEncryption: true

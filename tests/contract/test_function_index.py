@@ -10,7 +10,7 @@ from typing import Any
 import azure.functions as func
 
 import function_app
-from tests.function_index import indexed_functions
+from tests.function_index import indexed_functions, invocation
 
 EXPECTED = {
     # name: (trigger type, route or None, methods or None)
@@ -91,7 +91,7 @@ def test_health_reports_version_mode_and_registries_without_secrets() -> None:
     from shared.bootstrap import settings
 
     response = indexed_functions()["health"].get_user_function()(
-        func.HttpRequest(method="GET", url="/api/health", body=b"")
+        func.HttpRequest(method="GET", url="/api/health", body=b""), invocation("health")
     )
     body = json.loads(response.get_body())
     assert response.status_code == 200

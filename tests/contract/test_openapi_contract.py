@@ -15,7 +15,7 @@ import azure.functions as func
 from functions import blueprints
 from functions._routes import operations
 from functions.openapi import ROUTE_PREFIX, openapi_document
-from tests.function_index import indexed_functions
+from tests.function_index import indexed_functions, invocation
 
 
 def _http_functions() -> set[tuple[str, str, str]]:
@@ -72,7 +72,9 @@ def test_only_health_is_anonymous_in_the_document_as_in_the_index() -> None:
 
 def test_the_endpoint_serves_the_document_as_json() -> None:
     handler = indexed_functions()["openapi"].get_user_function()
-    response = handler(func.HttpRequest("GET", "/api/openapi.json", body=b""))
+    response = handler(
+        func.HttpRequest("GET", "/api/openapi.json", body=b""), invocation("openapi")
+    )
     assert response.status_code == 200
     assert response.mimetype == "application/json"
     document = json.loads(response.get_body())
@@ -90,7 +92,7 @@ def test_the_audit_timer_runs_on_the_configured_schedule_with_the_monitor() -> N
 
 def test_the_dashboard_is_self_contained_and_locked_down_by_csp() -> None:
     response = indexed_functions()["dashboard"].get_user_function()(
-        func.HttpRequest("GET", "/api/dashboard", body=b"")
+        func.HttpRequest("GET", "/api/dashboard", body=b""), invocation("dashboard")
     )
     html = response.get_body().decode()
     assert response.status_code == 200

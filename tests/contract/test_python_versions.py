@@ -27,7 +27,7 @@ def _requires_python() -> SpecifierSet:
 
 
 def _requirements(name: str) -> list[Requirement]:
-    lines = (ROOT / "requirements.txt").read_text().splitlines()
+    lines = (ROOT / "requirements.in").read_text().splitlines()
     parsed = [Requirement(line.split(" #")[0]) for line in lines if line and line[0].isalpha()]
     return [r for r in parsed if r.name == name]
 

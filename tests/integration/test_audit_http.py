@@ -17,7 +17,7 @@ from shared.adapters.memory import MemoryJournal, MemoryPolicyStore, MemoryRepor
 from shared.domain.policies import Policy
 from shared.observability import METRICS
 from shared.services import Context
-from tests.function_index import indexed_functions
+from tests.function_index import indexed_functions, invocation
 from tests.integration.app_context import demo_settings, sandbox_context
 
 JSON = {"Content-Type": "application/json"}
@@ -44,7 +44,7 @@ def call(name: str, method: str, url: str, *, body: Any = None, route: dict[str,
     data = b"" if body is None else json.dumps(body).encode()
     request = func.HttpRequest(method, url, body=data, route_params=route or {},
                                params=params or {}, headers=JSON)  # fmt: skip
-    response = indexed_functions()[name].get_user_function()(request)
+    response = indexed_functions()[name].get_user_function()(request, invocation(name))
     assert isinstance(response, func.HttpResponse)
     return response
 

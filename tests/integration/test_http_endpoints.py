@@ -13,7 +13,7 @@ from functions._http import MAX_BODY_BYTES
 from sandbox import Sandbox
 from shared import bootstrap
 from tests.conftest import load_event
-from tests.function_index import indexed_functions
+from tests.function_index import indexed_functions, invocation
 from tests.integration.app_context import REGISTRIES, demo_settings, sandbox_context
 
 
@@ -29,7 +29,7 @@ def call(name: str, method: str, url: str, *, body: bytes = b"", route: dict[str
     request = func.HttpRequest(
         method, url, body=body, route_params=route or {}, params=params or {}, headers=headers or {}
     )
-    response = indexed_functions()[name].get_user_function()(request)
+    response = indexed_functions()[name].get_user_function()(request, invocation(name))
     assert isinstance(response, func.HttpResponse)
     return response
 

@@ -26,7 +26,7 @@ from shared.services.pull_failures import access_report
 from shared.services.reactions import react
 from shared.signals import KEY_VAULT
 from tests.conftest import load_event
-from tests.function_index import indexed_functions
+from tests.function_index import indexed_functions, invocation
 from tests.integration.app_context import REGISTRIES, VAULTS, demo_settings, sandbox_context
 
 PASSWORD = SecretRef.parse("https://kv-cache-rbac.vault.azure.net/secrets/dockerhub-password")
@@ -201,7 +201,9 @@ def _sync(registry: str, name: str) -> Any:
         "POST", f"/api/credential-sets/{registry}/{name}/sync", body=b"",
         route_params={"registry": registry, "name": name},
     )  # fmt: skip
-    response = indexed_functions()["sync_credential_set"].get_user_function()(request)
+    response = indexed_functions()["sync_credential_set"].get_user_function()(
+        request, invocation("sync_credential_set")
+    )
     assert isinstance(response, func.HttpResponse)
     assert response.status_code == 200, response.get_body()
     return json.loads(response.get_body())

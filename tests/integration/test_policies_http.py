@@ -16,7 +16,7 @@ from sandbox import Sandbox
 from shared import bootstrap
 from shared.adapters.memory import MemoryJournal
 from shared.adapters.tables import TablePolicyStore
-from tests.function_index import indexed_functions
+from tests.function_index import indexed_functions, invocation
 from tests.integration.app_context import sandbox_context
 from tests.integration.conftest_tables import (  # noqa: F401 - fixtures
     policy_store_fixture,
@@ -42,7 +42,7 @@ def call(name: str, method: str, *, body: Any = None, raw: bytes | None = None,
     data = raw if raw is not None else (b"" if body is None else json.dumps(body).encode())
     request = func.HttpRequest(method, f"/api/{name}", body=data, route_params=route or {},
                                params=params or {}, headers=headers or {})  # fmt: skip
-    response = indexed_functions()[name].get_user_function()(request)
+    response = indexed_functions()[name].get_user_function()(request, invocation(name))
     assert isinstance(response, func.HttpResponse)
     return response
 

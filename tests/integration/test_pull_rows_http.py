@@ -13,7 +13,7 @@ from sandbox import Sandbox
 from shared import bootstrap
 from shared.domain.pullers import ACR_PULL
 from tests.conftest import load_event
-from tests.function_index import indexed_functions
+from tests.function_index import indexed_functions, invocation
 from tests.integration.app_context import REGISTRIES, demo_settings, sandbox_context
 
 KUBELET = "5b8e1c2a-7d3f-4e9a-b6c1-2f0a9d8e7c6b"
@@ -31,7 +31,7 @@ def call(name: str, method: str, url: str, *, body: Any = None, route: dict[str,
     data = b"" if body is None else body if isinstance(body, bytes) else json.dumps(body).encode()
     headers = {"content-type": "application/json"}
     request = func.HttpRequest(method, url, body=data, route_params=route or {}, headers=headers)
-    response = indexed_functions()[name].get_user_function()(request)
+    response = indexed_functions()[name].get_user_function()(request, invocation(name))
     assert isinstance(response, func.HttpResponse)
     return response
 

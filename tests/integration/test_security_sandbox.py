@@ -28,7 +28,7 @@ from shared.services.reactions import react
 from shared.services.results import Reaction, ReactionStatus
 from shared.signals import KEY_VAULT, PULL_FAILURES, REGISTRY, REPOSITORY_REQUESTS
 from tests.conftest import ROOT
-from tests.function_index import indexed_functions
+from tests.function_index import indexed_functions, invocation
 from tests.integration.app_context import REGISTRIES, SUB, VAULTS, demo_settings
 from tests.soak.checks import grant_violations
 from tests.soak.run import FOREIGN_REGISTRY, FOREIGN_VAULT
@@ -208,7 +208,7 @@ def call(
         params={},
         headers={"content-type": "application/json", **headers},
     )
-    response = indexed_functions()[name].get_user_function()(request)
+    response = indexed_functions()[name].get_user_function()(request, invocation(name))
     assert isinstance(response, func.HttpResponse)
     return response
 

@@ -26,6 +26,8 @@ from tests.runtime.rpc_codegen import generate
 for _name in ("STORAGE_CONNECTION", "AZURE_CLIENT_ID", "APPLICATIONINSIGHTS_CONNECTION_STRING"):
     os.environ.pop(_name, None)
 os.environ.update(_example_settings())
+# as infra/app/api.bicep sets it: the worker attaches the host's trace context to each invocation
+os.environ["PYTHON_ENABLE_OPENTELEMETRY"] = "true"
 
 generate()  # before anything imports tests.runtime._rpc
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import sys
 import uuid
 from collections.abc import Mapping
@@ -34,6 +35,7 @@ from urllib.parse import parse_qsl, urlsplit
 import azure_functions_runtime as runtime
 
 from tests.runtime import _rpc as protos
+from tests.runtime.host_logs import RpcLogStream
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 FUNCTION_KEY = "runtime-tier-function-key"
@@ -88,6 +90,8 @@ class FunctionsHost:
         self.app_directory = app_directory
         self.functions: dict[str, Function] = {}
         self.invocations: list[tuple[str, str]] = []  # (function name, invocation id)
+        self.trace_parents: dict[str, str] = {}  # invocation id -> the traceparent sent
+        self.logs = RpcLogStream()  # every record the worker sends as RpcLog
         self._loop = asyncio.new_event_loop()
         self._sequence = 0
 
@@ -97,6 +101,8 @@ class FunctionsHost:
         if str(self.app_directory) not in sys.path:
             sys.path.insert(0, str(self.app_directory))  # the worker runs in the app's folder
         asyncio.set_event_loop(self._loop)
+        logging.getLogger().addHandler(self.logs)  # as the proxy worker does, at INFO
+        logging.getLogger().setLevel(logging.INFO)
         runtime.start_threadpool_executor()
         init = self._call(
             runtime.worker_init_request,
@@ -130,6 +136,7 @@ class FunctionsHost:
             )
 
     def stop(self) -> None:
+        logging.getLogger().removeHandler(self.logs)
         runtime.stop_threadpool_executor()
         self._loop.close()
 
@@ -141,16 +148,16 @@ class FunctionsHost:
         invocation_id = str(uuid.uuid4())
         now = datetime.now(UTC).isoformat()
         sys_metadata = {"MethodName": name, "UtcNow": now, "RandGuid": str(uuid.uuid4())}
+        trace_parent = f"00-{uuid.uuid4().hex}-{uuid.uuid4().hex[:16]}-01"
         request = protos.InvocationRequest(
             invocation_id=invocation_id,
             function_id=function.metadata.function_id,
             input_data=[protos.ParameterBinding(name=function.trigger["name"], data=data)],
             trigger_metadata={"sys": protos.TypedData(json=json.dumps(sys_metadata))},
-            trace_context=protos.RpcTraceContext(
-                trace_parent=f"00-{uuid.uuid4().hex}-{uuid.uuid4().hex[:16]}-01"
-            ),
+            trace_context=protos.RpcTraceContext(trace_parent=trace_parent),
         )
         self.invocations.append((name, invocation_id))
+        self.trace_parents[invocation_id] = trace_parent
         return self._call(
             runtime.invocation_request, "invocation_request", request, "invocation_response"
         )

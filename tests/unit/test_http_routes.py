@@ -19,6 +19,9 @@ from shared.errors import (
     ThrottledError,
     UpstreamUnavailableError,
 )
+from shared.log_context import configure_logging
+from shared.services.context import fan_out
+from tests.function_index import invocation
 
 
 def _body(response: func.HttpResponse) -> dict[str, Any]:
@@ -83,10 +86,47 @@ def test_a_route_registers_its_trigger_records_its_operations_and_answers_json()
     assert (function.get_function_name(), trigger["route"]) == ("probe", "probe/{id}")
     assert func.AuthLevel(trigger["authLevel"]) is func.AuthLevel.FUNCTION
     serve = function.get_user_function()
-    got = serve(func.HttpRequest("GET", "/api/probe/a", body=b"", route_params={"id": "a"}))
+    context = invocation("probe")
+    got = serve(
+        func.HttpRequest("GET", "/api/probe/a", body=b"", route_params={"id": "a"}), context
+    )
     assert (got.status_code, json.loads(got.get_body())) == (200, {"id": "a"})
-    gone = serve(func.HttpRequest("DELETE", "/api/probe/a", body=b"", route_params={"id": "a"}))
+    gone = serve(
+        func.HttpRequest("DELETE", "/api/probe/a", body=b"", route_params={"id": "a"}), context
+    )
     assert (gone.status_code, _body(gone)["detail"]) == (404, "no probe a")
+
+
+def test_every_record_of_a_request_carries_its_invocation_and_request_ids_helper_threads_too(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    configure_logging({})
+    bp = func.Blueprint()
+    probe_log = logging.getLogger("functions.tests.probe")
+
+    @admin_route(bp, "probe-log", name="probe_log", get=Op("Log"))
+    def probe_log_route(req: func.HttpRequest) -> Any:
+        probe_log.info("in the handler")
+        fan_out(lambda n: probe_log.info("helper %d", n), [1, 2])
+        return {}
+
+    app = func.FunctionApp()
+    app.register_functions(bp)
+    (function,) = app.get_functions()
+    serve = function.get_user_function()
+    caplog.set_level(logging.INFO, logger=probe_log.name)
+    headers = {"x-arr-log-id": "4f6c1a2b-0000-4000-8000-00000000abcd"}
+    serve(func.HttpRequest("GET", "/api/probe-log", body=b"", headers=headers),
+          invocation("probe_log", "invocation-h1"))  # fmt: skip
+    forged = {"x-arr-log-id": "not an id\nforged=line"}
+    serve(func.HttpRequest("GET", "/api/probe-log", body=b"", headers=forged),
+          invocation("probe_log", "invocation-h2"))  # fmt: skip
+    ids = [
+        (getattr(r, "invocation_id", None), getattr(r, "request_id", None))
+        for r in caplog.records
+        if r.name == probe_log.name
+    ]
+    assert ids == [("invocation-h1", headers["x-arr-log-id"])] * 3 + [("invocation-h2", None)] * 3
 
 
 def test_a_function_is_declared_once() -> None:

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import logging
 import threading
+from types import SimpleNamespace
 
 import pytest
 
 from shared.errors import ConfigurationError
+from shared.host_trace import OPENTELEMETRY_SETTING
 from shared.log_context import (
     AZURE_LOG_LEVEL_SETTING,
     AZURE_LOGGERS,
     configure_logging,
+    function_invocation,
     invocation_scope,
     scope_fields,
 )
@@ -57,3 +60,29 @@ def test_the_azure_sdk_loggers_default_to_warning_and_a_setting_changes_them() -
     assert {logging.getLogger(n).level for n in AZURE_LOGGERS} == {logging.WARNING}
     with pytest.raises(ConfigurationError, match=AZURE_LOG_LEVEL_SETTING):
         configure_logging({AZURE_LOG_LEVEL_SETTING: "loud"})
+
+
+def _trace_id() -> str:
+    from opentelemetry import trace
+
+    return f"{trace.get_current_span().get_span_context().trace_id:032x}"
+
+
+def test_an_invocation_continues_the_hosts_trace_in_helper_threads_when_opentelemetry_is_on(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    sent = "4bf92f3577b34da6a3ce929d0e0e4736"
+    context = SimpleNamespace(
+        invocation_id="invocation-t",
+        trace_context=SimpleNamespace(
+            trace_parent=f"00-{sent}-00f067aa0ba902b7-01", trace_state=""
+        ),
+    )
+    monkeypatch.delenv(OPENTELEMETRY_SETTING, raising=False)
+    with function_invocation(context):
+        assert _trace_id() == "0" * 32
+    monkeypatch.setenv(OPENTELEMETRY_SETTING, "true")
+    with function_invocation(context):
+        assert fan_out(lambda _: _trace_id(), [1, 2]) == [sent, sent]
+        assert scope_fields() == {"invocation_id": "invocation-t"}
+    assert _trace_id() == "0" * 32
