@@ -17,6 +17,7 @@ from datetime import timedelta
 from typing import Any
 
 from shared.domain.plans import OutcomeStatus
+from shared.domain.time_budgets import SIGNAL_CLAIM_TTL
 from shared.errors import ConcurrencyError, PermanentError
 from shared.ports import ClaimStatus
 from shared.services.context import Context
@@ -26,7 +27,7 @@ from shared.services.results import Reaction, ReactionStatus
 __all__ = ["COMPLETED_TTL", "IN_PROGRESS_TTL", "event_id_of", "handle_once", "reject_event"]
 
 log = logging.getLogger(__name__)
-IN_PROGRESS_TTL = timedelta(minutes=10)  # longer than the function timeout: a crashed claim expires
+IN_PROGRESS_TTL = SIGNAL_CLAIM_TTL  # longer than the function timeout: a crashed claim expires
 COMPLETED_TTL = timedelta(days=2)  # Event Grid retries for at most 24 hours
 
 

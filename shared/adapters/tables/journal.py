@@ -6,7 +6,8 @@ random suffix. Table queries return rows in (PartitionKey, RowKey) order, so one
 newest first, touches only the days since `since`, and stops after `limit` rows.
 
 Claims are rows in partition `idempotency` keyed by the SHA-256 of the signal key (table keys
-forbid `/ \\ # ?` and control characters; a hash is also fixed-length). Partition `last-success`
+forbid `/ \\ # ?` and control characters; a hash is also fixed-length); leases, likewise, in
+partition `lease` (`_leases`). Partition `last-success`
 holds one row per (action, resource) with the newest successful outcome's time, so
 `last_success` is one point read instead of a scan of the whole journal. Partitions `announced`
 (`_announcements`), `refusal` (`_refusals`) and `verification` (`_verifications`) hold the
@@ -39,6 +40,7 @@ from shared.adapters.tables._codec import (
     load_finding,
     load_outcome,
 )
+from shared.adapters.tables._leases import acquire_lease, release_lease, renew_lease
 from shared.adapters.tables._refusals import load_refusals, save_refusal
 from shared.adapters.tables._verifications import (
     delete_verification,
@@ -57,7 +59,7 @@ from shared.domain.refusals import RuleRefusal
 from shared.domain.secrets import SecretRef
 from shared.domain.verification import PendingVerification
 from shared.errors import ConcurrencyError, ConflictError, NotFoundError
-from shared.ports import Claim, ClaimStatus
+from shared.ports import Claim, ClaimStatus, Lease
 
 if TYPE_CHECKING:
     from azure.data.tables import TableServiceClient
@@ -170,6 +172,18 @@ class TableJournal:
         """Drop a claim after a failure so a redelivery can handle the signal again."""
         with sdk_errors(f"release claim {key!r}"):
             self._table.client().delete_entity(CLAIMS, claim_row(key))  # missing is fine
+
+    def acquire_lease(self, key: str, *, owner: str, now: datetime, ttl: timedelta) -> Lease | None:
+        """Take the lease `key` for `owner` (partition `lease`, `_leases.py`)."""
+        return acquire_lease(self._table, key, owner=owner, now=now, ttl=ttl)
+
+    def renew_lease(self, lease: Lease, *, now: datetime, ttl: timedelta) -> Lease:
+        """Extend a held lease, conditional on its ETag."""
+        return renew_lease(self._table, lease, now=now, ttl=ttl)
+
+    def release_lease(self, lease: Lease) -> None:
+        """Delete the lease row if it is still this holder's."""
+        release_lease(self._table, lease)
 
     def remember_refusal(self, refusal: RuleRefusal) -> None:
         """Keep ARM's refusal of a cache rule (partition `refusal`, `_refusals.py`)."""
