@@ -217,7 +217,7 @@ class Journal(LeaseJournal, Protocol):
     """Outcomes, findings, idempotency records and leases (`LeaseJournal`)."""
 
     def record_outcome(self, outcome: Outcome) -> None:
-        """Append an outcome."""
+        """Record an outcome once per `Outcome.identity()`: a repeat keeps the first one."""
         ...
 
     def record_finding(self, finding: Finding, *, signal_id: str, at: datetime) -> None:

@@ -5,8 +5,9 @@ when pull failures are coalesced) with a hash of its payload. A redelivery of a 
 a duplicate; one being handled by another worker raises ConcurrencyError (transient: Event Grid
 redelivers later); the same key with a different payload is rejected; a permanent error is
 recorded as the signal's one terminal outcome and acknowledged; any other failure releases the
-claim so the redelivery starts from scratch. A claim a crashed worker left behind expires after
-`IN_PROGRESS_TTL`.
+claim so the redelivery starts from scratch, and so does a failure to mark the claim completed
+(the outcomes are idempotent: the redelivery records none twice). A claim a crashed worker left
+behind expires after `IN_PROGRESS_TTL`.
 """
 
 from __future__ import annotations
@@ -84,5 +85,14 @@ def handle_once(
     except BaseException:
         ctx.journal.release(key)  # let the redelivery handle it from scratch
         raise
-    ctx.journal.complete(key, now=ctx.clock.now(), ttl=keep)
+    try:
+        ctx.journal.complete(key, now=ctx.clock.now(), ttl=keep)
+    except Exception:
+        # The work is done and its outcomes are recorded, once per identity: handling the signal
+        # again is safe (it re-plans from current state, and a repeated outcome keeps the first).
+        # So release the claim instead of leaving it in progress until IN_PROGRESS_TTL; if that
+        # fails too, the claim expires then and the redelivery converges just the same.
+        log.warning("could not complete the claim of %s; releasing it", signal_id)
+        ctx.journal.release(key)
+        raise
     return reaction

@@ -85,6 +85,7 @@ class MemoryJournal:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self.outcome_log: list[Outcome] = []
+        self._outcome_ids: set[str] = set()
         self.finding_log: list[tuple[datetime, str, Finding]] = []
         self.records: dict[str, IdempotencyRecord] = {}
         self.rule_refusals: dict[str, RuleRefusal] = {}
@@ -105,7 +106,9 @@ class MemoryJournal:
 
     def record_outcome(self, outcome: Outcome) -> None:
         with self._lock:
-            self.outcome_log.append(outcome)
+            if outcome.identity() not in self._outcome_ids:  # the first one is kept
+                self._outcome_ids.add(outcome.identity())
+                self.outcome_log.append(outcome)
 
     def record_finding(self, finding: Finding, *, signal_id: str, at: datetime) -> None:
         with self._lock:
