@@ -143,3 +143,22 @@ def test_a_write_stalled_past_its_lease_is_not_sent(sandbox: Sandbox, journal: J
 
 def _fields(ctx: Any) -> dict[str, Any]:
     return {name: getattr(ctx, name) for name in ctx.__slots__}
+
+
+def test_every_attempt_of_a_write_checks_the_fence_retries_included(sandbox: Sandbox) -> None:
+    registry = fast_context(sandbox).registry  # the real ACR client over the sandbox
+    current = registry.get_credential_set(GHCR)
+    sandbox.faults.script(r"/credentialSets/ghcr-acme$", "503", method="PATCH")
+    checks: list[int] = []
+
+    def fence() -> None:  # the lease is fine for the first attempt, gone by the retry
+        checks.append(len(checks))
+        if len(checks) > 1:
+            raise ConcurrencyError("the lease is gone")
+
+    with pytest.raises(ConcurrencyError, match="the lease is gone"):
+        registry.update_credential_set(
+            GHCR, username=current.username, password=current.password, fence=fence
+        )
+    assert checks == [0, 1]  # checked before the first attempt and again before the retry
+    assert [r.status for r in sandbox.log.writes("/credentialSets/")] == [503]  # no retry sent
