@@ -29,8 +29,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Literal, TextIO
 
+from cli.deadline import deadline
 from cli.ops import COMMANDS, add_commands, run_command
 from cli.wiring import context
+from shared.domain.time_budgets import RUN_TIMEOUT
 from shared.errors import CachekeeperError, InvalidInputError
 
 __all__ = ["main"]
@@ -116,9 +118,14 @@ def main(
     err: TextIO | None = None,
     stdin: TextIO | None = None,
 ) -> int:
-    """Run one command; returns the exit status."""
+    """Run one command, stopped at the run deadline (cli/deadline.py); returns the exit status."""
     out, err, stdin = out or sys.stdout, err or sys.stderr, stdin or sys.stdin
     args = _parser().parse_args(argv)
+    with deadline(RUN_TIMEOUT):
+        return _run(args, out, err, stdin)
+
+
+def _run(args: argparse.Namespace, out: TextIO, err: TextIO, stdin: TextIO) -> int:
     if args.command in COMMANDS:
         return run_command(args, out=out, err=err)
     refused = False

@@ -7,12 +7,12 @@ raises our own errors (NotFoundError, ConflictError, ThrottledError, ...), never
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from enum import StrEnum
 from typing import Any, Protocol
 
+from shared.claim_port import Claim, ClaimStatus, Lease, LeaseJournal
 from shared.domain.cache_rules import RuleSpec
 from shared.domain.ids import ResourceId
 from shared.domain.log_routing import DiagnosticSetting
@@ -24,7 +24,7 @@ from shared.domain.models import (
     SecretVersion,
     VaultAccess,
 )
-from shared.domain.plans import ActionKind, Finding, IdempotencyRecord, Outcome
+from shared.domain.plans import ActionKind, Finding, Outcome
 from shared.domain.policies import Policy
 from shared.domain.pull_policies import PullPolicy
 from shared.domain.pullers import RegistryAuth, RegistryToken, ScopeMap
@@ -39,6 +39,7 @@ __all__ = [
     "ClaimStatus",
     "Clock",
     "Journal",
+    "Lease",
     "Monitor",
     "PolicyStore",
     "Registry",
@@ -76,9 +77,15 @@ class Registry(Protocol):
         ...
 
     def update_credential_set(
-        self, credential_set: ResourceId, *, username: SecretRef, password: SecretRef
+        self,
+        credential_set: ResourceId,
+        *,
+        username: SecretRef,
+        password: SecretRef,
+        fence: Callable[[], None] | None = None,
     ) -> CredentialSet:
-        """Point the credential set at these secret URIs (PATCH of authCredentials only)."""
+        """Point the credential set at these secret URIs (PATCH of authCredentials only);
+        `fence` runs right before each attempt is sent: when it raises, nothing is sent."""
         ...
 
     def delete_credential_set(self, credential_set: ResourceId) -> None:
@@ -206,24 +213,11 @@ class PolicyStore(Protocol):
         """Delete a pull row; NotFoundError when absent."""
 
 
-class ClaimStatus(StrEnum):
-    NEW = "new"  # nobody handled this signal: go ahead
-    DUPLICATE = "duplicate"  # already completed with the same payload: do nothing
-    IN_PROGRESS = "in-progress"  # another worker holds an unexpired claim: retry later
-    PAYLOAD_MISMATCH = "payload-mismatch"  # same id, different payload: refuse
-
-
-@dataclass(frozen=True, slots=True)
-class Claim:
-    status: ClaimStatus
-    record: IdempotencyRecord
-
-
-class Journal(Protocol):
-    """Outcomes, findings and idempotency records."""
+class Journal(LeaseJournal, Protocol):
+    """Outcomes, findings, idempotency records and leases (`LeaseJournal`)."""
 
     def record_outcome(self, outcome: Outcome) -> None:
-        """Append an outcome."""
+        """Record an outcome once per `Outcome.identity()`: a repeat keeps the first one."""
         ...
 
     def record_finding(self, finding: Finding, *, signal_id: str, at: datetime) -> None:

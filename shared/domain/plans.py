@@ -145,6 +145,17 @@ class Outcome:
     after: Mapping[str, Any] = field(default_factory=dict)
     health: str | None = None
 
+    def identity(self) -> str:
+        """What makes this outcome one of a kind: the signal (its idempotency key), the action
+        (or the signal's own closing outcome), the resource, and the phase (an action pending
+        verification has a second outcome, its verdict). The journal keeps one per identity, so
+        a retried reaction converges on exactly one outcome per event and action."""
+        action = self.action.value if self.action is not None else "signal"
+        pending = self.action is not None and self.status is OutcomeStatus.PENDING_VERIFICATION
+        return "|".join(
+            (self.signal_id, action, self.resource.lower(), "pending" if pending else "final")
+        )
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "signalId": self.signal_id,

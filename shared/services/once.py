@@ -5,8 +5,9 @@ when pull failures are coalesced) with a hash of its payload. A redelivery of a 
 a duplicate; one being handled by another worker raises ConcurrencyError (transient: Event Grid
 redelivers later); the same key with a different payload is rejected; a permanent error is
 recorded as the signal's one terminal outcome and acknowledged; any other failure releases the
-claim so the redelivery starts from scratch. A claim a crashed worker left behind expires after
-`IN_PROGRESS_TTL`.
+claim so the redelivery starts from scratch, and so does a failure to mark the claim completed
+(the outcomes are idempotent: the redelivery records none twice). A claim a crashed worker left
+behind expires after `IN_PROGRESS_TTL`.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from datetime import timedelta
 from typing import Any
 
 from shared.domain.plans import OutcomeStatus
+from shared.domain.time_budgets import SIGNAL_CLAIM_TTL
 from shared.errors import ConcurrencyError, PermanentError
 from shared.ports import ClaimStatus
 from shared.services.context import Context
@@ -26,7 +28,7 @@ from shared.services.results import Reaction, ReactionStatus
 __all__ = ["COMPLETED_TTL", "IN_PROGRESS_TTL", "event_id_of", "handle_once", "reject_event"]
 
 log = logging.getLogger(__name__)
-IN_PROGRESS_TTL = timedelta(minutes=10)  # longer than the function timeout: a crashed claim expires
+IN_PROGRESS_TTL = SIGNAL_CLAIM_TTL  # longer than the function timeout: a crashed claim expires
 COMPLETED_TTL = timedelta(days=2)  # Event Grid retries for at most 24 hours
 
 
@@ -83,5 +85,14 @@ def handle_once(
     except BaseException:
         ctx.journal.release(key)  # let the redelivery handle it from scratch
         raise
-    ctx.journal.complete(key, now=ctx.clock.now(), ttl=keep)
+    try:
+        ctx.journal.complete(key, now=ctx.clock.now(), ttl=keep)
+    except Exception:
+        # The work is done and its outcomes are recorded, once per identity: handling the signal
+        # again is safe (it re-plans from current state, and a repeated outcome keeps the first).
+        # So release the claim instead of leaving it in progress until IN_PROGRESS_TTL; if that
+        # fails too, the claim expires then and the redelivery converges just the same.
+        log.warning("could not complete the claim of %s; releasing it", signal_id)
+        ctx.journal.release(key)
+        raise
     return reaction

@@ -109,7 +109,10 @@ def connection(port: int) -> str:
 def failure(port: int, *, timeout: float = 5.0) -> CachekeeperError:
     """The error reading the journal raises (its first call also creates the table)."""
     journal = TableJournal(
-        tables_service(connection(port), retry_total=0, timeout=timeout), "journal"
+        tables_service(
+            connection(port), retry_total=0, connection_timeout=timeout, read_timeout=timeout
+        ),
+        "journal",
     )
     with pytest.raises(CachekeeperError) as caught:
         journal.outcomes()

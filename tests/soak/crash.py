@@ -8,6 +8,7 @@ runs in a dead process: no `finally` can release a claim or a lease.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -17,7 +18,7 @@ from shared.domain.plans import ActionKind, Finding, Outcome
 from shared.domain.refusals import RuleRefusal
 from shared.domain.secrets import SecretRef
 from shared.domain.verification import PendingVerification
-from shared.ports import Claim, Journal, Registry
+from shared.ports import Claim, Journal, Lease, Registry
 
 __all__ = ["Crash", "DyingRegistry", "Worker", "WorkerJournal"]
 
@@ -54,11 +55,16 @@ class DyingRegistry:
         self.writes = 0
 
     def update_credential_set(
-        self, credential_set: ResourceId, *, username: SecretRef, password: SecretRef
+        self,
+        credential_set: ResourceId,
+        *,
+        username: SecretRef,
+        password: SecretRef,
+        fence: Callable[[], None] | None = None,
     ) -> CredentialSet:
         self._worker.check()
         result = self._inner.update_credential_set(
-            credential_set, username=username, password=password
+            credential_set, username=username, password=password, fence=fence
         )
         self.writes += 1
         self._left -= 1
@@ -122,6 +128,18 @@ class WorkerJournal:
     def release(self, key: str) -> None:
         self._worker.check()
         self._inner.release(key)
+
+    def acquire_lease(self, key: str, *, owner: str, now: datetime, ttl: timedelta) -> Lease | None:
+        self._worker.check()
+        return self._inner.acquire_lease(key, owner=owner, now=now, ttl=ttl)
+
+    def renew_lease(self, lease: Lease, *, now: datetime, ttl: timedelta) -> Lease:
+        self._worker.check()
+        return self._inner.renew_lease(lease, now=now, ttl=ttl)
+
+    def release_lease(self, lease: Lease) -> None:
+        self._worker.check()
+        self._inner.release_lease(lease)
 
     def remember_refusal(self, refusal: RuleRefusal) -> None:
         self._worker.check()

@@ -12,6 +12,16 @@ import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, cast
 
+from shared.adapters.azure.fencing import check_fence
+from shared.domain.time_budgets import (
+    BACKOFF_FACTOR,
+    BACKOFF_MAX,
+    CALL_BUDGET,
+    CONNECT_TIMEOUT,
+    READ_TIMEOUT,
+    RETRY_TOTAL,
+)
+
 if TYPE_CHECKING:
     from azure.containerregistry import ContainerRegistryClient
     from azure.core.credentials import TokenCredential
@@ -22,8 +32,18 @@ if TYPE_CHECKING:
 
 __all__ = ["AzureClients", "default_credential"]
 
-# Event Grid redelivers on our transient errors, so the SDK retries a little, not for minutes.
-_RETRY = {"retry_total": 3, "retry_backoff_factor": 0.5, "retry_backoff_max": 8}
+# Event Grid redelivers on our transient errors, so the SDK retries a little, not for minutes:
+# per-attempt timeouts and a bound on the whole call (shared/domain/time_budgets.py), and the
+# write fence checked before every attempt (shared/adapters/azure/fencing.py).
+_OPTIONS: dict[str, Any] = {
+    "retry_total": RETRY_TOTAL,
+    "retry_backoff_factor": BACKOFF_FACTOR,
+    "retry_backoff_max": BACKOFF_MAX,
+    "timeout": int(CALL_BUDGET.total_seconds()),
+    "connection_timeout": CONNECT_TIMEOUT,
+    "read_timeout": READ_TIMEOUT,
+    "raw_request_hook": check_fence,
+}
 
 
 def default_credential(client_id: str | None) -> TokenCredential:
@@ -46,7 +66,7 @@ class AzureClients:
         self._cache: dict[tuple[str, str], Any] = {}
 
     def _options(self) -> dict[str, Any]:
-        options: dict[str, Any] = dict(_RETRY)
+        options: dict[str, Any] = dict(_OPTIONS)
         if self._transport is not None:
             options["transport"] = self._transport
         return options

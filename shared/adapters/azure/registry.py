@@ -7,6 +7,7 @@ Bodies are sent as REST-shaped mappings so a PATCH carries only the updatable fi
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from shared.adapters.azure.arm_json import (
@@ -18,6 +19,7 @@ from shared.adapters.azure.arm_json import (
 )
 from shared.adapters.azure.clients import AzureClients
 from shared.adapters.azure.errors import translate_errors
+from shared.adapters.azure.fencing import fenced
 from shared.adapters.azure.registry_auth import RegistryAuthReads
 from shared.domain.cache_rules import RuleSpec
 from shared.domain.ids import ResourceId
@@ -171,14 +173,19 @@ class AzureRegistry(RegistryAuthReads):
         return self.get_credential_set(credential_set)
 
     def update_credential_set(
-        self, credential_set: ResourceId, *, username: SecretRef, password: SecretRef
+        self,
+        credential_set: ResourceId,
+        *,
+        username: SecretRef,
+        password: SecretRef,
+        fence: Callable[[], None] | None = None,
     ) -> CredentialSet:
         client, group, name = self._client(credential_set)
         body = {"properties": {"authCredentials": _auth_credentials(username, password)}}
         with translate_errors(f"updating credential set {credential_set}"):
-            item = client.credential_sets.begin_update(
-                group, name, credential_set.name, body
-            ).result()
+            with fenced(fence):  # the PATCH (and each retry of it) checks the fence first
+                poller = client.credential_sets.begin_update(group, name, credential_set.name, body)
+            item = poller.result()
         converted = to_credential_set(item)
         return converted if converted is not None else self.get_credential_set(credential_set)
 

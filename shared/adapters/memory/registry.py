@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 import uuid
+from collections.abc import Callable
 from dataclasses import replace
 
 from shared.domain.cache_rules import MAX_CACHE_RULES, RuleSpec, check_new_rule
@@ -114,8 +115,15 @@ class MemoryRegistry:
             return created
 
     def update_credential_set(
-        self, credential_set: ResourceId, *, username: SecretRef, password: SecretRef
+        self,
+        credential_set: ResourceId,
+        *,
+        username: SecretRef,
+        password: SecretRef,
+        fence: Callable[[], None] | None = None,
     ) -> CredentialSet:
+        if fence is not None:
+            fence()  # what the Azure adapter checks before sending the PATCH
         with self._lock:
             current = self.get_credential_set(credential_set)
             updated = replace(current, username=username, password=password)

@@ -22,7 +22,7 @@ from shared.domain.refusals import RuleRefusal
 from shared.domain.secrets import SecretRef
 from shared.domain.verification import PendingVerification
 from shared.errors import ConcurrencyError, NotFoundError
-from shared.ports import Claim, ClaimStatus, StoredPolicy
+from shared.ports import Claim, ClaimStatus, Lease, StoredPolicy
 
 __all__ = ["MemoryJournal", "MemoryPolicyStore", "MemoryReportStore"]
 
@@ -85,11 +85,13 @@ class MemoryJournal:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self.outcome_log: list[Outcome] = []
+        self._outcome_ids: set[str] = set()
         self.finding_log: list[tuple[datetime, str, Finding]] = []
         self.records: dict[str, IdempotencyRecord] = {}
         self.rule_refusals: dict[str, RuleRefusal] = {}
         self.announced: dict[str, dict[str, datetime]] = {}
         self.verifications: dict[str, PendingVerification] = {}
+        self.leases: dict[str, Lease] = {}
 
     def record_announcement(self, secret: SecretRef, *, at: datetime) -> None:
         if secret.version is None:
@@ -104,7 +106,9 @@ class MemoryJournal:
 
     def record_outcome(self, outcome: Outcome) -> None:
         with self._lock:
-            self.outcome_log.append(outcome)
+            if outcome.identity() not in self._outcome_ids:  # the first one is kept
+                self._outcome_ids.add(outcome.identity())
+                self.outcome_log.append(outcome)
 
     def record_finding(self, finding: Finding, *, signal_id: str, at: datetime) -> None:
         with self._lock:
@@ -153,6 +157,34 @@ class MemoryJournal:
     def release(self, key: str) -> None:
         with self._lock:
             self.records.pop(key, None)
+
+    def acquire_lease(self, key: str, *, owner: str, now: datetime, ttl: timedelta) -> Lease | None:
+        with self._lock:
+            current = self.leases.get(key)
+            if current is not None and current.remaining(now) > timedelta(0):
+                return None
+            held = Lease(key, owner, now + ttl, uuid.uuid4().hex)
+            self.leases[key] = held
+            return held
+
+    def renew_lease(self, lease: Lease, *, now: datetime, ttl: timedelta) -> Lease:
+        with self._lock:
+            current = self.leases.get(lease.key)
+            if (
+                current is None
+                or current.etag != lease.etag
+                or lease.remaining(now) <= timedelta(0)
+            ):
+                raise ConcurrencyError(f"the lease {lease.key!r} is no longer held by this worker")
+            renewed = Lease(lease.key, lease.owner, now + ttl, uuid.uuid4().hex)
+            self.leases[lease.key] = renewed
+            return renewed
+
+    def release_lease(self, lease: Lease) -> None:
+        with self._lock:
+            current = self.leases.get(lease.key)
+            if current is not None and current.etag == lease.etag:
+                del self.leases[lease.key]
 
     def remember_refusal(self, refusal: RuleRefusal) -> None:
         with self._lock:

@@ -11,6 +11,7 @@ import threading
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
+from shared.domain.time_budgets import CALL_BUDGET, CONNECT_TIMEOUT, READ_TIMEOUT, RETRY_TOTAL
 from shared.errors import (
     CachekeeperError,
     ConcurrencyError,
@@ -53,21 +54,28 @@ def tables_service(
     connection: str,
     *,
     credential: TokenCredential | None = None,
-    retry_total: int = 3,
-    timeout: float = 20.0,
+    retry_total: int = RETRY_TOTAL,
+    **options: Any,
 ) -> TableServiceClient:
-    """A TableServiceClient from a connection string, or a table endpoint URL plus a credential."""
+    """A TableServiceClient from a connection string, or a table endpoint URL plus a credential;
+    `options` go to the SDK client as they are (azure-core's public options, e.g. `transport`)."""
     from azure.data.tables import TableServiceClient
 
     # A few retries only: a worker stuck in long SDK back-off is worse than Event Grid redelivery.
+    # Per-attempt timeouts and the whole call's bound: shared/domain/time_budgets.py.
+    options = {
+        "retry_total": retry_total,
+        "connection_timeout": CONNECT_TIMEOUT,
+        "read_timeout": READ_TIMEOUT,
+        "timeout": int(CALL_BUDGET.total_seconds()),
+        **options,
+    }
     text = connection.strip()
     if text.replace(" ", "").lower() == "usedevelopmentstorage=true":
         text = _DEV_CONNECTION
     if "=" in text:
         try:
-            return TableServiceClient.from_connection_string(
-                text, retry_total=retry_total, connection_timeout=timeout, read_timeout=timeout
-            )
+            return TableServiceClient.from_connection_string(text, **options)
         except ValueError:
             # The SDK's message could quote the string (and its key): say what is wrong instead.
             raise ConfigurationError(
@@ -82,13 +90,7 @@ def tables_service(
                 "a table endpoint URL needs a token credential (the app's managed identity)",
                 "pass the credential, or set a connection string instead",
             )
-        return TableServiceClient(
-            endpoint=text,
-            credential=credential,
-            retry_total=retry_total,
-            connection_timeout=timeout,
-            read_timeout=timeout,
-        )
+        return TableServiceClient(endpoint=text, credential=credential, **options)
     raise ConfigurationError(
         _SETTING,
         "it is neither a connection string nor a table endpoint URL",

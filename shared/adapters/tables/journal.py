@@ -6,9 +6,11 @@ random suffix. Table queries return rows in (PartitionKey, RowKey) order, so one
 newest first, touches only the days since `since`, and stops after `limit` rows.
 
 Claims are rows in partition `idempotency` keyed by the SHA-256 of the signal key (table keys
-forbid `/ \\ # ?` and control characters; a hash is also fixed-length). Partition `last-success`
+forbid `/ \\ # ?` and control characters; a hash is also fixed-length); leases, likewise, in
+partition `lease` (`_leases`). Partition `last-success`
 holds one row per (action, resource) with the newest successful outcome's time, so
-`last_success` is one point read instead of a scan of the whole journal. Partitions `announced`
+`last_success` is one point read instead of a scan of the whole journal. Partition
+`outcome_identity` makes outcomes idempotent (`_outcomes`). Partitions `announced`
 (`_announcements`), `refusal` (`_refusals`) and `verification` (`_verifications`) hold the
 announced secret versions, ARM's refusals of cache rules, and changes pending verification.
 """
@@ -17,9 +19,8 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import uuid
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from shared.adapters.tables._announcements import load_announcements, save_announcement
@@ -39,6 +40,8 @@ from shared.adapters.tables._codec import (
     load_finding,
     load_outcome,
 )
+from shared.adapters.tables._leases import acquire_lease, release_lease, renew_lease
+from shared.adapters.tables._outcomes import day_partition, entry, inverted, record_once
 from shared.adapters.tables._refusals import load_refusals, save_refusal
 from shared.adapters.tables._verifications import (
     delete_verification,
@@ -57,7 +60,7 @@ from shared.domain.refusals import RuleRefusal
 from shared.domain.secrets import SecretRef
 from shared.domain.verification import PendingVerification
 from shared.errors import ConcurrencyError, ConflictError, NotFoundError
-from shared.ports import Claim, ClaimStatus
+from shared.ports import Claim, ClaimStatus, Lease
 
 if TYPE_CHECKING:
     from azure.data.tables import TableServiceClient
@@ -69,9 +72,6 @@ _T = TypeVar("_T")
 _OUTCOME = "outcome"
 _FINDING = "finding"
 _SUCCESS = "last-success"
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_MAX_MICROS = 10**18 - 1  # above year 9999 in microseconds, so 18 digits always suffice
-_MAX_DAY = 99_999_999
 _ATTEMPTS = 5  # optimistic-concurrency retries before giving up with ConcurrencyError
 
 
@@ -82,8 +82,10 @@ class TableJournal:
         self._table = LazyTable(service, table_name)
 
     def record_outcome(self, outcome: Outcome) -> None:
-        """Append an outcome (and move the last-success mark when it is a newer success)."""
-        self._append(_OUTCOME, outcome.at, outcome.signal_id, dump_outcome(outcome))
+        """Record an outcome once per identity (`_outcomes`), and move the last-success mark
+        when it is a newer success."""
+        row = entry(_OUTCOME, outcome.at, outcome.signal_id, dump_outcome(outcome))
+        record_once(self._table, outcome.identity(), row)
         if outcome.status is OutcomeStatus.SUCCEEDED and outcome.action is not None:
             # After the entry, so a failure here leaves the mark older than the truth: that costs
             # at most one needless refresh (reactions are safe to repeat), never a missed one.
@@ -171,6 +173,18 @@ class TableJournal:
         with sdk_errors(f"release claim {key!r}"):
             self._table.client().delete_entity(CLAIMS, claim_row(key))  # missing is fine
 
+    def acquire_lease(self, key: str, *, owner: str, now: datetime, ttl: timedelta) -> Lease | None:
+        """Take the lease `key` for `owner` (partition `lease`, `_leases.py`)."""
+        return acquire_lease(self._table, key, owner=owner, now=now, ttl=ttl)
+
+    def renew_lease(self, lease: Lease, *, now: datetime, ttl: timedelta) -> Lease:
+        """Extend a held lease, conditional on its ETag."""
+        return renew_lease(self._table, lease, now=now, ttl=ttl)
+
+    def release_lease(self, lease: Lease) -> None:
+        """Delete the lease row if it is still this holder's."""
+        release_lease(self._table, lease)
+
     def remember_refusal(self, refusal: RuleRefusal) -> None:
         """Keep ARM's refusal of a cache rule (partition `refusal`, `_refusals.py`)."""
         save_refusal(self._table, refusal)
@@ -224,16 +238,8 @@ class TableJournal:
         raise ConcurrencyError(f"the last success of {action.value} kept changing; retry later")
 
     def _append(self, kind: str, at: datetime, signal_id: str, data: str) -> None:
-        moment = as_utc(at)
-        entity = {
-            "PartitionKey": _day_partition(kind, moment),
-            "RowKey": f"{_inverted(moment)}-{uuid.uuid4().hex}",
-            "at": moment,  # typed columns for people reading the table; `data` is the record
-            "signalId": signal_id[:1_000],  # a column holds at most 64 KiB
-            "data": data,
-        }
         with sdk_errors(f"record {kind} of signal {signal_id!r}"):
-            self._table.client().create_entity(entity)
+            self._table.client().create_entity(entry(kind, at, signal_id, data))
 
     def _newest(
         self, kind: str, since: datetime | None, limit: int, load: Callable[[str], _T]
@@ -248,8 +254,8 @@ class TableJournal:
             query = "PartitionKey ge @first and PartitionKey le @last and RowKey lt @before"
             parameters = {
                 "first": f"{kind}-",
-                "last": _day_partition(kind, moment),
-                "before": f"{_inverted(moment)}.",
+                "last": day_partition(kind, moment),
+                "before": f"{inverted(moment)}.",
             }
         items: list[_T] = []
         with sdk_errors(f"list {kind}s"):
@@ -270,16 +276,6 @@ class TableJournal:
                 if len(items) >= limit:
                     break
         return items
-
-
-def _day_partition(kind: str, moment: datetime) -> str:
-    day = moment.year * 10_000 + moment.month * 100 + moment.day
-    return f"{kind}-{_MAX_DAY - day:08d}"
-
-
-def _inverted(moment: datetime) -> str:
-    micros = (moment - _EPOCH) // timedelta(microseconds=1)
-    return f"{_MAX_MICROS - micros:018d}"
 
 
 def _success_row(resource: str, action: ActionKind) -> str:

@@ -1,6 +1,7 @@
 """Appliers for `update-credential-set` and `refresh-credential-set`.
 
-Both write under the credential set's lease and read it back: the outcome carries the health ACR
+Both write under the credential set's lease (renewed right before the PATCH, which is fenced by
+it: shared/services/leases.py) and read it back: the outcome carries the health ACR
 reports after the change. A Healthy read-back verifies the change (succeeded); any other leaves it
 pending verification, since ACR's health lags behind writes and RBAC (shared/domain/verification.py):
 never succeeded while the read-back says Unhealthy.
@@ -38,14 +39,16 @@ def update_credential_set(ctx: Context, action: Action, signal_id: str) -> Outco
     credential_set = ResourceId.parse(action.resource)
     before, after = secrets.before(), secrets.after()
     try:
-        with lease(ctx, action.resource):
+        with lease(ctx, action.resource) as held:
             if _identifiers(ctx.registry.get_credential_set(credential_set)) != before:
                 raise ConcurrencyError(
                     f"{credential_set} changed since it was observed; re-planning from current state"
                 )
+            held.renew()
             ctx.registry.update_credential_set(
-                credential_set, username=secrets.username, password=secrets.password
-            )
+                credential_set, username=secrets.username, password=secrets.password,
+                fence=held.fence,
+            )  # fmt: skip
             verified = ctx.registry.get_credential_set(credential_set)
     except PermanentError as error:
         return record_action(ctx, action, signal_id, error=error, before=before, after=after)
@@ -58,11 +61,13 @@ def refresh_credential_set(ctx: Context, action: Action, signal_id: str) -> Outc
     _payload(action)
     credential_set = ResourceId.parse(action.resource)
     try:
-        with lease(ctx, action.resource):
+        with lease(ctx, action.resource) as held:
             current = ctx.registry.get_credential_set(credential_set)
+            held.renew()
             ctx.registry.update_credential_set(
-                credential_set, username=current.username, password=current.password
-            )
+                credential_set, username=current.username, password=current.password,
+                fence=held.fence,
+            )  # fmt: skip
             verified = ctx.registry.get_credential_set(credential_set)
     except PermanentError as error:
         return record_action(ctx, action, signal_id, error=error)
