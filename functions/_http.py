@@ -106,7 +106,8 @@ def _trusted_principal_header(req: func.HttpRequest, name: str) -> str | None:
 
     if not settings().app_service_authentication:
         return None
-    return req.headers.get(name)
+    value: str | None = req.headers.get(name)
+    return value
 
 
 def caller_name(req: func.HttpRequest) -> str:

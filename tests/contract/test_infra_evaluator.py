@@ -346,7 +346,10 @@ _FUNCTIONS: dict[str, Any] = {
     "to_lower": lambda value: value.lower(),
     "unique_string": lambda *parts: "u" + hashlib.sha256(repr(parts).encode()).hexdigest()[:12],
     "guid": lambda *parts: "guid(" + ",".join(map(str, parts)) + ")",
-    "environment": lambda: {"suffixes": {"storage": "core.windows.net"}},
+    "environment": lambda: {
+        "suffixes": {"storage": "core.windows.net"},
+        "authentication": {"loginEndpoint": "https://login.microsoftonline.com/"},
+    },
     "subscription": lambda: {
         "id": f"/subscriptions/{SUBSCRIPTION}",
         "subscriptionId": SUBSCRIPTION,
