@@ -53,6 +53,8 @@ class Settings:
     # platform strips and injects the x-ms-client-principal* headers; only then are they trusted.
     app_service_authentication: bool = False
     admin_app_role_configured: bool = False  # ADMIN_APP_ROLE was set explicitly
+    # APP_PRINCIPAL_ID: the app identity's object id; the product never grants a role to it
+    app_principal_id: str | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Settings:
@@ -75,6 +77,9 @@ class Settings:
             pin_on_disabled_latest=_bool(env, "PIN_ON_DISABLED_LATEST", default=False),
             app_service_authentication=_bool(env, "APP_SERVICE_AUTHENTICATION", default=False),
             admin_app_role_configured=_text(env, "ADMIN_APP_ROLE") is not None,
+            app_principal_id=_guid(
+                env, "APP_PRINCIPAL_ID", "set the app identity's object (principal) id"
+            ),
         )
 
     @property
@@ -249,13 +254,13 @@ def _storage(env: Mapping[str, str], mode: str) -> str | None:
 
 
 def _client_id(env: Mapping[str, str]) -> str | None:
-    value = _text(env, "AZURE_CLIENT_ID")
-    if value is not None and not _GUID.match(value):
-        raise ConfigurationError(
-            "AZURE_CLIENT_ID",
-            f"{value!r} is not a GUID",
-            "set the user-assigned identity's client id",
-        )
+    return _guid(env, "AZURE_CLIENT_ID", "set the user-assigned identity's client id")
+
+
+def _guid(env: Mapping[str, str], name: str, fix: str) -> str | None:
+    value = _text(env, name)
+    if value is not None and not _GUID.fullmatch(value):
+        raise ConfigurationError(name, f"{value!r} is not a GUID", fix)
     return value
 
 

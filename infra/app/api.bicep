@@ -212,6 +212,11 @@ resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
           name: 'AZURE_CLIENT_ID'
           value: identity.properties.clientId
         }
+        {
+          // the identity's object id: the app never grants a role to it (the ABAC conditions too)
+          name: 'APP_PRINCIPAL_ID'
+          value: identity.properties.principalId
+        }
       ])
     }
     functionAppConfig: {
