@@ -24,7 +24,7 @@ __all__ = ["BLUEPRINTS", "blueprints"]
 
 BLUEPRINTS: dict[str, tuple[str, ...]] = {
     # module: first path segments of its routes            other triggers (signal source)
-    "health": ("health",),  # the app itself, anonymous
+    "health": ("health", "status"),  # the app itself: liveness anonymous, status keyed
     "openapi": ("openapi.json",),  # this API's description
     "dashboard": ("dashboard",),  # the cache-health page
     "audit": ("audit", "journal", "metrics", "registries"),  # audit_timer (the audit schedule)

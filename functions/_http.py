@@ -15,8 +15,10 @@ from shared.errors import (
 )
 
 __all__ = [
+    "FUNCTION_KEY_CALLER",
     "MAX_BODY_BYTES",
     "WRITE_METHODS",
+    "caller_name",
     "flag",
     "json_response",
     "principal_roles",
@@ -28,6 +30,8 @@ __all__ = [
 MAX_BODY_BYTES = 256 * 1024
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 PRINCIPAL_HEADER = "x-ms-client-principal"
+PRINCIPAL_NAME_HEADER = "x-ms-client-principal-name"
+FUNCTION_KEY_CALLER = "function key"  # who made a change when no platform-injected principal
 _ROLE_CLAIMS = {"roles", "http://schemas.microsoft.com/ws/2008/06/identity/claims/role"}
 
 
@@ -95,12 +99,33 @@ def principal_roles(header: str) -> set[str] | None:
     }
 
 
+def _trusted_principal_header(req: func.HttpRequest, name: str) -> str | None:
+    """A principal header, only when App Service authentication fronts the app: the platform
+    then strips what the caller sent and injects its own. Otherwise anyone can set it: None."""
+    from shared.bootstrap import settings
+
+    if not settings().app_service_authentication:
+        return None
+    value: str | None = req.headers.get(name)
+    return value
+
+
+def caller_name(req: func.HttpRequest) -> str:
+    """Who is making this change, as recorded in `changedBy`: the signed-in principal's name
+    that App Service authentication injected, else "function key"."""
+    name = (_trusted_principal_header(req, PRINCIPAL_NAME_HEADER) or "").strip()[:128]
+    return name or FUNCTION_KEY_CALLER
+
+
 def require_app_role(req: func.HttpRequest) -> None:
-    """When Entra ID authentication fronts the app (the principal header is present), a write
-    needs the ADMIN_APP_ROLE app role: RoleDeniedError otherwise. Without the header the
-    function key (AuthLevel.FUNCTION) is the gate."""
-    header = req.headers.get(PRINCIPAL_HEADER)
-    if (req.method or "").upper() not in WRITE_METHODS or header is None:
+    """When Entra ID authentication fronts the app (APP_SERVICE_AUTHENTICATION, and the
+    platform injected the principal header), a write needs the ADMIN_APP_ROLE app role:
+    RoleDeniedError otherwise. Without it the function key (AuthLevel.FUNCTION) is the gate,
+    and a principal header the caller sent is ignored."""
+    if (req.method or "").upper() not in WRITE_METHODS:
+        return
+    header = _trusted_principal_header(req, PRINCIPAL_HEADER)
+    if header is None:
         return
     from shared.bootstrap import settings
 

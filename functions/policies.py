@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import azure.functions as func
 
-from functions._http import flag, json_response, read_json
+from functions._http import caller_name, flag, json_response, read_json
 from functions._problems import ErrorTable
 from functions._routes import PRECONDITION_FAILED, Op, admin_route
 from functions._schemas import DRY_RUN, IF_MATCH, POLICY, REPOSITORY_REQUEST, path_param
@@ -37,11 +37,6 @@ MAX_IMPORT_BYTES = 1024 * 1024  # a full table (2,000 rows) fits; anything bigge
 _YAML_TYPES = {"application/yaml", "application/x-yaml", "text/yaml", "text/x-yaml"}
 _ID = path_param("id")
 _STALE_ETAG: ErrorTable = {ConcurrencyError: PRECONDITION_FAILED}
-
-
-def _changed_by(req: func.HttpRequest) -> str:
-    # Set by App Service authentication (Entra ID) when it fronts the app; a function key has no name.
-    return (req.headers.get("x-ms-client-principal-name") or "admin-api").strip()[:128]
 
 
 def _if_match(req: func.HttpRequest) -> str | None:
@@ -95,7 +90,7 @@ def policy(req: func.HttpRequest, ctx: Context) -> func.HttpResponse:
         policies.delete_policy(ctx, policy_id, if_match=if_match)
         return func.HttpResponse(status_code=204)
     stored, warnings = policies.put_policy(
-        ctx, policy_id, read_json(req), if_match=if_match, changed_by=_changed_by(req)
+        ctx, policy_id, read_json(req), if_match=if_match, changed_by=caller_name(req)
     )
     return _row(stored, warnings=warnings)
 
@@ -137,7 +132,7 @@ def import_policies(req: func.HttpRequest, ctx: Context) -> dict[str, Any]:
     from shared.services import policies
 
     result = policies.import_policies(
-        ctx, _read_document(req), dry_run=flag(req, "dry_run"), changed_by=_changed_by(req)
+        ctx, _read_document(req), dry_run=flag(req, "dry_run"), changed_by=caller_name(req)
     )
     return result.to_dict()
 

@@ -87,6 +87,12 @@ param pinOnDisabledLatest bool = false
 @description('App role an Entra ID caller needs for admin writes when App Service authentication fronts the app.')
 param adminAppRole string = 'Cachekeeper.Admin'
 
+@description('Put App Service authentication (Entra ID) in front of the app: only then are caller names recorded and ADMIN_APP_ROLE checked. Needs authClientId.')
+param enableAppServiceAuthentication bool = false
+
+@description('Client id of the Entra ID app registration that defines ADMIN_APP_ROLE (with enableAppServiceAuthentication).')
+param authClientId string = ''
+
 @allowed([
   '3.11'
   '3.12'
@@ -256,6 +262,8 @@ module api 'app/api.bicep' = {
     zoneRedundant: zoneRedundant
     appSubnetId: vnetEnabled ? network.outputs.appSubnetId : ''
     principalId: principalId
+    enableAppServiceAuthentication: enableAppServiceAuthentication
+    authClientId: authClientId
     settings: [
       {
         name: 'CACHEKEEPER_MODE'
@@ -298,8 +306,13 @@ module api 'app/api.bicep' = {
         value: pinOnDisabledLatest ? 'true' : 'false'
       }
       {
+        // the role means something only when App Service authentication injects the principal
         name: 'ADMIN_APP_ROLE'
-        value: adminAppRole
+        value: enableAppServiceAuthentication ? adminAppRole : ''
+      }
+      {
+        name: 'APP_SERVICE_AUTHENTICATION'
+        value: enableAppServiceAuthentication ? 'true' : 'false'
       }
     ]
   }

@@ -14,7 +14,7 @@ import threading
 from typing import TYPE_CHECKING
 
 from shared.errors import ConfigurationError
-from shared.settings import Settings, load_settings
+from shared.settings import Settings, configuration_warnings, load_settings
 
 if TYPE_CHECKING:
     from shared.ports import Journal, PolicyStore, ReportStore
@@ -34,6 +34,8 @@ def settings() -> Settings:
     with _lock:
         if _settings is None:
             _settings = load_settings()
+            for warning in configuration_warnings(_settings):
+                log.warning("configuration: %s", warning)
         return _settings
 
 

@@ -16,7 +16,7 @@ from shared.domain.ids import ResourceId
 from shared.errors import ConfigurationError, InvalidInputError
 from shared.hosting.ncrontab import parse_ncrontab
 
-__all__ = ["Mode", "RemediationMode", "Settings", "load_settings"]
+__all__ = ["Mode", "RemediationMode", "Settings", "configuration_warnings", "load_settings"]
 
 Mode = Literal["azure", "sandbox"]
 RemediationMode = Literal["report", "fix"]
@@ -49,6 +49,12 @@ class Settings:
         "Cachekeeper.Admin"  # needed for admin writes when Entra ID fronts the app
     )
     pin_on_disabled_latest: bool = False  # PIN_ON_DISABLED_LATEST (acts in REMEDIATION_MODE=fix)
+    # APP_SERVICE_AUTHENTICATION: App Service authentication (Easy Auth) fronts the app, so the
+    # platform strips and injects the x-ms-client-principal* headers; only then are they trusted.
+    app_service_authentication: bool = False
+    admin_app_role_configured: bool = False  # ADMIN_APP_ROLE was set explicitly
+    # APP_PRINCIPAL_ID: the app identity's object id; the product never grants a role to it
+    app_principal_id: str | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Settings:
@@ -69,6 +75,11 @@ class Settings:
             sandbox_scenario=_text(env, "SANDBOX_SCENARIO"),
             admin_app_role=_app_role(env),
             pin_on_disabled_latest=_bool(env, "PIN_ON_DISABLED_LATEST", default=False),
+            app_service_authentication=_bool(env, "APP_SERVICE_AUTHENTICATION", default=False),
+            admin_app_role_configured=_text(env, "ADMIN_APP_ROLE") is not None,
+            app_principal_id=_guid(
+                env, "APP_PRINCIPAL_ID", "set the app identity's object (principal) id"
+            ),
         )
 
     @property
@@ -84,6 +95,20 @@ class Settings:
     def allows_vault(self, vault: ResourceId) -> bool:
         """True when the vault is on the allow-list."""
         return vault in self.vault_allowlist
+
+
+def configuration_warnings(settings: Settings) -> tuple[str, ...]:
+    """What start-up logs as warnings and `/api/status` reports: settings that look enforced
+    but are not."""
+    warnings: list[str] = []
+    if settings.admin_app_role_configured and not settings.app_service_authentication:
+        warnings.append(
+            f"ADMIN_APP_ROLE is {settings.admin_app_role!r} but APP_SERVICE_AUTHENTICATION is "
+            "off: nothing checks the app role, every function-key holder may write, and "
+            "changes are recorded as made by 'function key'; enable App Service "
+            "authentication (infra parameter enableAppServiceAuthentication)"
+        )
+    return tuple(warnings)
 
 
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
@@ -229,13 +254,13 @@ def _storage(env: Mapping[str, str], mode: str) -> str | None:
 
 
 def _client_id(env: Mapping[str, str]) -> str | None:
-    value = _text(env, "AZURE_CLIENT_ID")
-    if value is not None and not _GUID.match(value):
-        raise ConfigurationError(
-            "AZURE_CLIENT_ID",
-            f"{value!r} is not a GUID",
-            "set the user-assigned identity's client id",
-        )
+    return _guid(env, "AZURE_CLIENT_ID", "set the user-assigned identity's client id")
+
+
+def _guid(env: Mapping[str, str], name: str, fix: str) -> str | None:
+    value = _text(env, name)
+    if value is not None and not _GUID.fullmatch(value):
+        raise ConfigurationError(name, f"{value!r} is not a GUID", fix)
     return value
 
 

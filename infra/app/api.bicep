@@ -23,6 +23,12 @@ param appSubnetId string = ''
 @description('Entra ID object id of the developer who deploys (azd sets it); empty grants nobody.')
 param principalId string = ''
 
+@description('App Service authentication (Easy Auth) with Entra ID in front of the app: the platform then strips and injects the x-ms-client-principal headers the admin API trusts. Function keys still gate every route.')
+param enableAppServiceAuthentication bool = false
+
+@description('Client id of the Entra ID app registration callers get tokens for (needed when enableAppServiceAuthentication).')
+param authClientId string = ''
+
 var roles = loadJsonContent('../roles.json')
 
 resource storage 'Microsoft.Storage/storageAccounts@2023-05-01' existing = {
@@ -210,6 +216,11 @@ resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
           name: 'AZURE_CLIENT_ID'
           value: identity.properties.clientId
         }
+        {
+          // the identity's object id: the app never grants a role to it (the ABAC conditions too)
+          name: 'APP_PRINCIPAL_ID'
+          value: identity.properties.principalId
+        }
       ])
     }
     functionAppConfig: {
@@ -239,6 +250,47 @@ resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
     tableDataContributor
     metricsPublisher
   ]
+}
+
+// Entra ID sign-in in front of the app, off by default. Unauthenticated requests still reach the
+// functions (Event Grid, the alert's action group and the CLI call with function keys); a request
+// with a token gets the principal headers the platform injects, and admin writes then need
+// ADMIN_APP_ROLE.
+resource authentication 'Microsoft.Web/sites/config@2024-04-01' = if (enableAppServiceAuthentication) {
+  // checkov reads every sites/config as the `web` config; this is `authsettingsV2`, so its web-config checks do not apply here:
+  // checkov:skip=CKV_AZURE_13: this resource is the App Service authentication setting itself (platform.enabled, Entra ID).
+  // checkov:skip=CKV_AZURE_63: HTTP logging is a web-config setting, not part of authsettingsV2; the app logs to Application Insights.
+  // checkov:skip=CKV_AZURE_65: detailed error messages are a web-config setting, not part of authsettingsV2.
+  // checkov:skip=CKV_AZURE_66: failed request tracing is a web-config setting, not part of authsettingsV2.
+  // checkov:skip=CKV_AZURE_80: no .NET Framework: a Python app, and authsettingsV2 has no framework version.
+  // checkov:skip=CKV_AZURE_88: Azure Files mounts are a site setting, not part of authsettingsV2; Flex Consumption deploys from blob storage.
+  // checkov:skip=CKV_AZURE_222: public network access is the site's setting (justified on the site): Event Grid and the action group deliver over it.
+  parent: functionApp
+  name: 'authsettingsV2'
+  properties: {
+    platform: {
+      enabled: true
+    }
+    globalValidation: {
+      requireAuthentication: false
+      unauthenticatedClientAction: 'AllowAnonymous'
+    }
+    identityProviders: {
+      azureActiveDirectory: {
+        enabled: true
+        registration: {
+          clientId: authClientId
+          openIdIssuer: '${environment().authentication.loginEndpoint}${tenant().tenantId}/v2.0'
+        }
+        validation: {
+          allowedAudiences: [
+            'api://${authClientId}'
+            authClientId
+          ]
+        }
+      }
+    }
+  }
 }
 
 // No basic-auth publishing: deployments use the identity.

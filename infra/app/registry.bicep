@@ -44,11 +44,11 @@ resource catalogReader 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
 }
 
 // Pullers' grants: role assignments are written only for AcrPull or Container Registry Repository
-// Reader (the least roles that pull, in RBAC and ABAC registries) and only to service principals;
-// every other role assignment write or delete is refused. Which identity gets one is the policy
+// Reader (the least roles that pull, in RBAC and ABAC registries), only to service principals and
+// never to the app's own identity; every other role assignment write or delete is refused. Which identity gets one is the policy
 // table's pull rows' decision, which the app enforces.
 // (AcrPull, Container Registry Repository Reader: roles.json)
-var pullRolesOnlyCondition = '((!(ActionMatches{\'Microsoft.Authorization/roleAssignments/write\'})) OR (@Request[Microsoft.Authorization/roleAssignments:RoleDefinitionId] ForAnyOfAnyValues:GuidEquals {7f951dda-4ed3-4680-a7ca-43fe172d538d, b93aa761-3e63-49ed-ac28-beffa264f7ac} AND @Request[Microsoft.Authorization/roleAssignments:PrincipalType] ForAnyOfAnyValues:StringEqualsIgnoreCase {\'ServicePrincipal\'})) AND ((!(ActionMatches{\'Microsoft.Authorization/roleAssignments/delete\'})) OR (@Resource[Microsoft.Authorization/roleAssignments:RoleDefinitionId] ForAnyOfAnyValues:GuidEquals {7f951dda-4ed3-4680-a7ca-43fe172d538d, b93aa761-3e63-49ed-ac28-beffa264f7ac} AND @Resource[Microsoft.Authorization/roleAssignments:PrincipalType] ForAnyOfAnyValues:StringEqualsIgnoreCase {\'ServicePrincipal\'}))'
+var pullRolesOnlyCondition = '((!(ActionMatches{\'Microsoft.Authorization/roleAssignments/write\'})) OR (@Request[Microsoft.Authorization/roleAssignments:RoleDefinitionId] ForAnyOfAnyValues:GuidEquals {7f951dda-4ed3-4680-a7ca-43fe172d538d, b93aa761-3e63-49ed-ac28-beffa264f7ac} AND @Request[Microsoft.Authorization/roleAssignments:PrincipalType] ForAnyOfAnyValues:StringEqualsIgnoreCase {\'ServicePrincipal\'} AND @Request[Microsoft.Authorization/roleAssignments:PrincipalId] ForAnyOfAllValues:GuidNotEquals {${principalId}})) AND ((!(ActionMatches{\'Microsoft.Authorization/roleAssignments/delete\'})) OR (@Resource[Microsoft.Authorization/roleAssignments:RoleDefinitionId] ForAnyOfAnyValues:GuidEquals {7f951dda-4ed3-4680-a7ca-43fe172d538d, b93aa761-3e63-49ed-ac28-beffa264f7ac} AND @Resource[Microsoft.Authorization/roleAssignments:PrincipalType] ForAnyOfAnyValues:StringEqualsIgnoreCase {\'ServicePrincipal\'} AND @Resource[Microsoft.Authorization/roleAssignments:PrincipalId] ForAnyOfAllValues:GuidNotEquals {${principalId}}))'
 
 resource pullGranter 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (grantPullRoles) {
   name: guid(registry.id, identityId, roles.roleBasedAccessControlAdministrator)
@@ -57,7 +57,7 @@ resource pullGranter 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (
     roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.roleBasedAccessControlAdministrator)
     principalId: principalId
     principalType: 'ServicePrincipal'
-    description: 'cachekeeper fix mode: may assign only AcrPull or Container Registry Repository Reader, only to service principals.'
+    description: 'cachekeeper fix mode: may assign only AcrPull or Container Registry Repository Reader, only to service principals other than itself.'
     condition: pullRolesOnlyCondition
     conditionVersion: '2.0'
   }

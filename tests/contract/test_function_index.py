@@ -15,6 +15,7 @@ from tests.function_index import indexed_functions, invocation
 EXPECTED = {
     # name: (trigger type, route or None, methods or None)
     "health": ("httpTrigger", "health", {"GET"}),
+    "app_status": ("httpTrigger", "status", {"GET"}),
     "on_keyvault_event": ("eventGridTrigger", None, None),
     "sync_credential_set": ("httpTrigger", "credential-sets/{registry}/{name}/sync", {"POST"}),
     "credential_set_access": ("httpTrigger", "credential-sets/{registry}/{name}/access", {"GET"}),
@@ -84,7 +85,7 @@ def test_there_is_exactly_one_function_app_for_the_worker_to_find() -> None:
     assert len(apps) == 1
 
 
-def test_health_reports_version_mode_and_registries_without_secrets() -> None:
+def test_anonymous_health_is_liveness_only() -> None:
     import json
 
     from shared import __version__
@@ -95,7 +96,25 @@ def test_health_reports_version_mode_and_registries_without_secrets() -> None:
     )
     body = json.loads(response.get_body())
     assert response.status_code == 200
+    assert body == {"status": "ok", "version": __version__}
+    text = response.get_body().decode().lower()
+    for detail in ("/subscriptions/", "resourcegroups", "registries", settings().mode):
+        assert detail not in text
+
+
+def test_keyed_status_reports_version_mode_and_registries_without_secrets() -> None:
+    import json
+
+    from shared import __version__
+    from shared.bootstrap import settings
+
+    response = indexed_functions()["app_status"].get_user_function()(
+        func.HttpRequest(method="GET", url="/api/status", body=b"")
+    )
+    body = json.loads(response.get_body())
+    assert response.status_code == 200
     assert body["version"] == __version__
     assert body["mode"] == settings().mode
     assert body["managedRegistries"] == [str(r) for r in settings().managed_registries]
+    assert body["authentication"]["appServiceAuthentication"] is False
     assert "AccountKey" not in response.get_body().decode()

@@ -18,7 +18,13 @@ import pytest
 
 from shared.domain.models import KEY_VAULT_SECRETS_USER
 from shared.settings import Settings
-from tests.contract.test_infra_evaluator import INFRA, Template, bicep_files, template
+from tests.contract.test_infra_evaluator import (
+    INFRA,
+    Template,
+    bicep_files,
+    parse_expression,
+    template,
+)
 
 # Built-in role GUIDs as the Azure docs list them (built-in-roles/*.md), independent of
 # infra/roles.json, which the templates use.
@@ -77,6 +83,8 @@ VAULTS = [
     "/subscriptions/11111111-1111-1111-1111-111111111111/resourceGroups/rg-kv/providers/Microsoft.KeyVault/vaults/kv-one",
 ]
 CLIENT_ID = "0f0f0f0f-1111-2222-3333-444444444444"
+APP_PRINCIPAL = "a0a0a0a0-5555-6666-7777-888888888888"  # the app identity's object id
+PULLER = "b1b1b1b1-5555-6666-7777-888888888888"  # a credential set's or a puller's
 
 
 def main_env(**overrides: Any) -> dict[str, Any]:
@@ -258,13 +266,13 @@ def _condition(scope_type: str = "Microsoft.KeyVault/vaults") -> str:
     props = _grant_right(scope_type).body["properties"]
     assert props["conditionVersion"] == "2.0"
     tpl = template(_grant_right(scope_type).where)
-    text = tpl.evaluate(props["condition"], {})
+    text = tpl.evaluate(props["condition"], {"principalId": APP_PRINCIPAL})
     return text.replace("\\'", "'")  # pycep keeps Bicep's \' escapes
 
 
 def test_the_abac_condition_names_only_key_vault_secrets_user() -> None:
     guids = set(re.findall(r"[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}", _condition()))
-    assert guids == {KEY_VAULT_SECRETS_USER}
+    assert guids == {KEY_VAULT_SECRETS_USER, APP_PRINCIPAL}
 
 
 @pytest.mark.parametrize(
@@ -285,7 +293,11 @@ def test_the_abac_condition_names_only_key_vault_secrets_user() -> None:
 def test_the_abac_condition_allows_only_secrets_user_grants_to_service_principals(
     action: str, role: str, principal_type: str, allowed: bool
 ) -> None:
-    attributes = {"RoleDefinitionId": [role], "PrincipalType": [principal_type]}
+    attributes = {
+        "RoleDefinitionId": [role],
+        "PrincipalType": [principal_type],
+        "PrincipalId": [PULLER],
+    }
     request = attributes if action == "write" else {}
     resource = attributes if action == "delete" else {}
     verdict = evaluate_condition(
@@ -318,7 +330,7 @@ def test_the_pull_grant_condition_names_only_acrpull_and_repository_reader() -> 
             r"[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}", _condition(REGISTRY_SCOPE)
         )
     )
-    assert guids == {ACR_PULL, REPOSITORY_READER}
+    assert guids == {ACR_PULL, REPOSITORY_READER, APP_PRINCIPAL}
 
 
 @pytest.mark.parametrize(
@@ -340,7 +352,11 @@ def test_the_pull_grant_condition_names_only_acrpull_and_repository_reader() -> 
 def test_the_pull_grant_condition_allows_only_pull_roles_for_service_principals(
     action: str, role: str, principal_type: str, allowed: bool
 ) -> None:
-    attributes = {"RoleDefinitionId": [role], "PrincipalType": [principal_type]}
+    attributes = {
+        "RoleDefinitionId": [role],
+        "PrincipalType": [principal_type],
+        "PrincipalId": [PULLER],
+    }
     verdict = evaluate_condition(
         _condition(REGISTRY_SCOPE),
         action=f"Microsoft.Authorization/roleAssignments/{action}",
@@ -350,13 +366,77 @@ def test_the_pull_grant_condition_allows_only_pull_roles_for_service_principals(
     assert verdict is allowed
 
 
+@pytest.mark.parametrize(
+    ("scope_type", "role"),
+    [("Microsoft.KeyVault/vaults", KEY_VAULT_SECRETS_USER), (REGISTRY_SCOPE, ACR_PULL)],
+)
+@pytest.mark.parametrize("action", ["write", "delete"])
+@pytest.mark.parametrize(
+    ("principal", "allowed"),
+    [(APP_PRINCIPAL, False), (APP_PRINCIPAL.upper(), False), (PULLER, True)],
+)
+def test_the_grant_conditions_refuse_the_apps_own_identity(
+    scope_type: str, role: str, action: str, principal: str, allowed: bool
+) -> None:
+    """The role and principal type the app may grant, to itself, would be vault-wide secret
+    reads (or registry-wide pulls) for the app: refused for the app's own object id."""
+    attributes = {
+        "RoleDefinitionId": [role],
+        "PrincipalType": ["ServicePrincipal"],
+        "PrincipalId": [principal],
+    }
+    verdict = evaluate_condition(
+        _condition(scope_type),
+        action=f"Microsoft.Authorization/roleAssignments/{action}",
+        request=attributes if action == "write" else {},
+        resource=attributes if action == "delete" else {},
+    )
+    assert verdict is allowed
+
+
+def test_the_excluded_principal_is_the_app_identity_the_app_also_knows() -> None:
+    """The conditions exclude the principalId each vault and registry module gets: the app
+    identity's object id, the same value the app reads as APP_PRINCIPAL_ID (the code-side check)."""
+    main = template("main.bicep")
+    for module in ("vaults", "registries"):
+        params = _module_params_of(main.modules[module]["config"])
+        assert params["principalId"] == parse_expression("api.outputs.identityPrincipalId"), module
+    api = template("app/api.bicep")
+    assert api.outputs["identityPrincipalId"]["value"] == parse_expression(
+        "identity.properties.principalId"
+    )
+    assert app_settings()["APP_PRINCIPAL_ID"] == APP_PRINCIPAL
+    assert Settings.from_env(app_settings()).app_principal_id == APP_PRINCIPAL
+
+
+def _module_params_of(config: dict[str, Any]) -> dict[str, Any]:
+    while "params" not in config and "config" in config:
+        config = config["config"]
+    return dict(config["params"])
+
+
+# The operators the Azure docs list per role-assignment attribute ("Authorization actions and
+# attributes"); a condition using another one is refused here before Azure would refuse it.
+OPERATORS = {
+    "RoleDefinitionId": ("GuidEquals", "GuidNotEquals"),
+    "PrincipalId": ("GuidEquals", "GuidNotEquals"),
+    "PrincipalType": ("StringEqualsIgnoreCase", "StringNotEqualsIgnoreCase"),
+}
+_COMPARE = {
+    "GuidEquals": lambda a, b: a == b,
+    "GuidNotEquals": lambda a, b: a != b,
+    "StringEqualsIgnoreCase": lambda a, b: a == b,
+    "StringNotEqualsIgnoreCase": lambda a, b: a != b,
+}
+
+
 def evaluate_condition(
     text: str, *, action: str, request: Mapping[str, list[str]], resource: Mapping[str, list[str]]
 ) -> bool:
     """Azure ABAC condition semantics for the subset role-assignment conditions use."""
     tokens = re.findall(
         r"\(|\)|!|\bAND\b|\bOR\b|ActionMatches\{'[^']*'\}"
-        r"|@(?:Request|Resource)\[[^\]]+\]\s+ForAnyOfAnyValues:\w+\s*\{[^}]*\}",
+        r"|@(?:Request|Resource)\[[^\]]+\]\s+ForAnyOfA(?:ny|ll)Values:\w+\s*\{[^}]*\}",
         text,
     )
     assert "".join(tokens).replace(" ", "") == re.sub(r"\s+", "", text), "unparsed text"
@@ -394,15 +474,18 @@ def evaluate_condition(
             return value
         if token.startswith("ActionMatches"):
             return token[len("ActionMatches{'") : -2] == action
-        source, attribute, operator, values = re.match(
+        source, attribute, quantified, operator, values = re.match(
             r"@(Request|Resource)\[Microsoft\.Authorization/roleAssignments:(\w+)\]\s+"
-            r"ForAnyOfAnyValues:(\w+)\s*\{([^}]*)\}",
+            r"ForAnyOfA(ny|ll)Values:(\w+)\s*\{([^}]*)\}",
             token,
         ).groups()  # type: ignore[union-attr]
-        wanted = {v.strip().strip("'").lower() for v in values.split(",")}
-        assert operator in ("GuidEquals", "StringEqualsIgnoreCase"), operator
+        listed = {v.strip().strip("'").lower() for v in values.split(",")}
+        assert operator in OPERATORS.get(attribute, ()), (attribute, operator)
+        compare = _COMPARE[operator]
+        quantifier = all if quantified == "ll" else any  # over the listed values
         actual = (request if source == "Request" else resource).get(attribute, [])
-        return any(v.lower() in wanted for v in actual)
+        # ForAnyOf…: true when at least one actual value compares true with any / all listed ones
+        return any(quantifier(compare(v.lower(), w) for w in listed) for v in actual)
 
     verdict = expr()
     assert pos == len(tokens)
@@ -498,7 +581,7 @@ def app_settings(**overrides: Any) -> dict[str, str]:
     main = template("main.bicep")
     ((api, env),) = main.module_envs("api", main_env(**overrides))
     env |= {
-        "identity": {"properties": {"clientId": CLIENT_ID}},
+        "identity": {"properties": {"clientId": CLIENT_ID, "principalId": APP_PRINCIPAL}},
         "appInsights": {"properties": {"ConnectionString": "InstrumentationKey=example"}},
     }
     (site,) = [s for s, r in api.resources.items() if r["type"] == "Microsoft.Web/sites"]

@@ -30,7 +30,15 @@ ROOT = Path(__file__).resolve().parents[2]
 INFRA = ROOT / "infra"
 SUBSCRIPTION = "00000000-0000-0000-0000-00000000aaaa"
 
-__all__ = ["INFRA", "ROOT", "Template", "UnsupportedError", "bicep_files", "template"]
+__all__ = [
+    "INFRA",
+    "ROOT",
+    "Template",
+    "UnsupportedError",
+    "bicep_files",
+    "parse_expression",
+    "template",
+]
 
 
 class UnsupportedError(AssertionError):
@@ -46,6 +54,11 @@ def _parser() -> BicepParser:
 def _expression(text: str) -> Any:
     """The parse tree of one Bicep expression (the inside of a `${...}`)."""
     return _parser().parse(text=f"var x = {text}\n")["variables"]["x"]["value"]
+
+
+def parse_expression(text: str) -> Any:
+    """The parse tree of a Bicep expression, to compare with what a template holds."""
+    return _expression(text)
 
 
 def bicep_files() -> list[Path]:
@@ -346,7 +359,10 @@ _FUNCTIONS: dict[str, Any] = {
     "to_lower": lambda value: value.lower(),
     "unique_string": lambda *parts: "u" + hashlib.sha256(repr(parts).encode()).hexdigest()[:12],
     "guid": lambda *parts: "guid(" + ",".join(map(str, parts)) + ")",
-    "environment": lambda: {"suffixes": {"storage": "core.windows.net"}},
+    "environment": lambda: {
+        "suffixes": {"storage": "core.windows.net"},
+        "authentication": {"loginEndpoint": "https://login.microsoftonline.com/"},
+    },
     "subscription": lambda: {
         "id": f"/subscriptions/{SUBSCRIPTION}",
         "subscriptionId": SUBSCRIPTION,

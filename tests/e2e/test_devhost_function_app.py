@@ -25,10 +25,13 @@ def app_host(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HostProcess]:
         host.stop()
 
 
-def test_health_reports_version_mode_and_registries(app_host: HostProcess) -> None:
-    reply = app_host.request("GET", "/api/health")
+def test_health_is_liveness_and_status_reports_mode_and_registries(app_host: HostProcess) -> None:
+    health = app_host.request("GET", "/api/health")
+    assert health.status == 200
+    assert health.headers["content-type"].startswith("application/json")
+    assert set(health.json()) == {"status", "version"}
+    reply = app_host.request("GET", "/api/status")
     assert reply.status == 200
-    assert reply.headers["content-type"].startswith("application/json")
     body = reply.json()
     expected = json.loads(EXAMPLE_SETTINGS.read_text())["Values"]["MANAGED_REGISTRIES"].split(",")
     assert body["mode"] == "sandbox"

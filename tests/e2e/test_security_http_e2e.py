@@ -30,7 +30,10 @@ JSON = {"Content-Type": "application/json"}
 
 @pytest.fixture(scope="module")
 def host(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HostProcess]:
-    with demo_host(tmp_path_factory.mktemp("security-e2e")) as process:
+    # App Service authentication on: the principal headers are trusted (the platform's in Azure)
+    with demo_host(
+        tmp_path_factory.mktemp("security-e2e"), APP_SERVICE_AUTHENTICATION="true"
+    ) as process:
         yield process
 
 

@@ -70,7 +70,7 @@ def imported(sandbox: Sandbox) -> list[dict[str, Any]]:
 def test_import_export_round_trip_in_json_and_yaml(imported: list[dict[str, Any]]) -> None:
     exported = json.loads(export())["policies"]
     assert [r["id"] for r in exported] == sorted(r["id"] for r in imported)
-    assert all(r["changedBy"] == "admin-api" and r["changedAt"] for r in exported)
+    assert all(r["changedBy"] == "function key" and r["changedAt"] for r in exported)
     as_yaml = export("yaml")
     assert yaml.safe_load(as_yaml) == {"policies": exported}
     again = call(

@@ -98,3 +98,22 @@ def test_a_failure_without_a_puller_is_diagnosed_as_before(sandbox: Sandbox) -> 
     ctx = context(sandbox, "report")
     dispatch(ctx, PULL_FAILED, failure("quay/prometheus/prometheus", None), signal_id="p5")
     assert {f.kind for f in findings(ctx)} == {"access-denied"}
+
+
+def test_fix_mode_never_grants_the_apps_own_identity_even_with_a_pull_row(
+    sandbox: Sandbox,
+) -> None:
+    """A pull row naming cachekeeper's own identity (a mistake, or an attempt at registry-wide
+    pull rights for the app) is refused before any role assignment write."""
+    row = PullPolicy("self", registry="contosocache", principal_id=KUBELET)
+    policies = MemoryPolicyStore()
+    policies.put_pull_policy(row)
+    settings = demo_settings(REMEDIATION_MODE="fix", APP_PRINCIPAL_ID=KUBELET.upper())
+    ctx = sandbox_context(sandbox, settings=settings, policies=policies, journal=MemoryJournal())
+    dispatch(ctx, PULL_FAILED, failure("dockerhub/library/nginx", KUBELET_PULLER), signal_id="p6")
+    assert sandbox.role_assignments_for(KUBELET) == []
+    assert sandbox.log.writes("roleAssignments") == []
+    journal = ctx.journal
+    assert isinstance(journal, MemoryJournal)
+    (outcome,) = [o for o in journal.outcome_log if o.action is ActionKind.GRANT_PULL]
+    assert outcome.status is OutcomeStatus.FAILED and "own identity" in outcome.reason

@@ -191,7 +191,8 @@ def principal_header(*roles: str, role_type: str = "roles") -> str:
 
 @pytest.fixture
 def wired(sandbox: Sandbox) -> Iterator[Sandbox]:
-    bootstrap.configure(context=fast_context(sandbox, settings=demo_settings()))
+    settings = demo_settings(APP_SERVICE_AUTHENTICATION="true")  # Entra ID fronts the app
+    bootstrap.configure(context=fast_context(sandbox, settings=settings))
     sandbox.log.clear()
     yield sandbox
     bootstrap.reset()
@@ -250,7 +251,10 @@ def test_reads_need_no_app_role(wired: Sandbox) -> None:
 
 def test_the_app_role_is_configurable(sandbox: Sandbox) -> None:
     bootstrap.configure(
-        context=fast_context(sandbox, settings=demo_settings(ADMIN_APP_ROLE="Ops.Writer"))
+        context=fast_context(
+            sandbox,
+            settings=demo_settings(ADMIN_APP_ROLE="Ops.Writer", APP_SERVICE_AUTHENTICATION="true"),
+        )
     )
     try:
         name, method, route = WRITES[-2]  # plan: a write method that changes nothing

@@ -164,7 +164,7 @@ def test_the_audit_timer_writes_a_report_the_admin_routes_serve(host: FunctionsH
 
 def test_the_admin_routes_answer_through_the_runtime(host: FunctionsHost) -> None:
     gets = [
-        "/api/health", "/api/openapi.json", "/api/dashboard", "/api/metrics", "/api/journal",
+        "/api/health", "/api/status", "/api/openapi.json", "/api/dashboard", "/api/metrics", "/api/journal",
         "/api/policies", "/api/export/policies", "/api/registries/contosocache/status",
         "/api/credential-sets/contosocache/dockerhub/access",
     ]  # fmt: skip
@@ -221,3 +221,4 @@ def test_errors_are_problem_json_and_keys_are_required(host: FunctionsHost) -> N
     assert_problem(host.http("DELETE", "/api/policies/no-such-policy"), 404)
     assert host.http("GET", "/api/journal", key=None).status == 401
     assert host.http("GET", "/api/health", key=None).status == 200
+    assert host.http("GET", "/api/status", key=None).status == 401

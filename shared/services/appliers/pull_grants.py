@@ -12,6 +12,7 @@ from shared.domain.ids import ResourceId
 from shared.domain.plans import Action, Outcome
 from shared.domain.pullers import ACR_PULL, REPOSITORY_READER
 from shared.errors import PermanentError, PolicyViolationError
+from shared.services.appliers.grants import refuse_own_identity
 from shared.services.context import Context
 from shared.services.records import record_action
 
@@ -34,6 +35,7 @@ def grant_pull(ctx: Context, action: Action, signal_id: str) -> Outcome:
             raise PolicyViolationError(
                 f"cachekeeper grants only AcrPull or a repository-conditioned Repository Reader, not {role}"
             )
+        refuse_own_identity(ctx, grant.principal_id)
         assignment = ctx.access.grant(
             registry, principal_id=grant.principal_id, role_id=role, condition=grant.condition
         )
