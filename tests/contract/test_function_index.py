@@ -109,7 +109,7 @@ def test_keyed_status_reports_version_mode_and_registries_without_secrets() -> N
     from shared.bootstrap import settings
 
     response = indexed_functions()["app_status"].get_user_function()(
-        func.HttpRequest(method="GET", url="/api/status", body=b"")
+        func.HttpRequest(method="GET", url="/api/status", body=b""), invocation("app_status")
     )
     body = json.loads(response.get_body())
     assert response.status_code == 200

@@ -15,7 +15,7 @@ import pytest
 
 from sandbox import Sandbox
 from shared import bootstrap
-from tests.function_index import indexed_functions
+from tests.function_index import indexed_functions, invocation
 from tests.integration.app_context import demo_settings, sandbox_context
 
 FORGED_NAME = "ceo@contoso.example"
@@ -40,7 +40,7 @@ def call(name: str, method: str, *, body: Any = None, route: dict[str, str] | No
     request = func.HttpRequest(method, f"/api/{name}", route_params=route or {},
                                body=b"" if body is None else json.dumps(body).encode(),
                                headers={"content-type": "application/json", **(headers or {})})  # fmt: skip
-    response = indexed_functions()[name].get_user_function()(request)
+    response = indexed_functions()[name].get_user_function()(request, invocation(name))
     assert isinstance(response, func.HttpResponse)
     return response
 
