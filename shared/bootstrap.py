@@ -82,6 +82,7 @@ def _build(current: Settings) -> Context:
         AzureClients,
         AzureMonitor,
         AzureRegistry,
+        GraphDirectory,
         KeyVaultSecrets,
     )
     from shared.adapters.azure.clients import default_credential
@@ -100,6 +101,7 @@ def _build(current: Settings) -> Context:
         clock=SystemClock(),
         reports=reports,
         monitor=AzureMonitor(clients),
+        directory=GraphDirectory(clients) if current.directory_lookup else None,
     )
 
 

@@ -49,6 +49,7 @@ class Settings:
         "Cachekeeper.Admin"  # needed for admin writes when Entra ID fronts the app
     )
     pin_on_disabled_latest: bool = False  # PIN_ON_DISABLED_LATEST (acts in REMEDIATION_MODE=fix)
+    directory_lookup: bool = False  # DIRECTORY_LOOKUP: read Graph for pull rows by name prefix
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Settings:
@@ -69,6 +70,7 @@ class Settings:
             sandbox_scenario=_text(env, "SANDBOX_SCENARIO"),
             admin_app_role=_app_role(env),
             pin_on_disabled_latest=_bool(env, "PIN_ON_DISABLED_LATEST", default=False),
+            directory_lookup=_bool(env, "DIRECTORY_LOOKUP", default=False),
         )
 
     @property
