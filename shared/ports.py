@@ -14,7 +14,6 @@ from enum import StrEnum
 from typing import Any, Protocol
 
 from shared.domain.cache_rules import RuleSpec
-from shared.domain.directory import ServicePrincipal
 from shared.domain.ids import ResourceId
 from shared.domain.log_routing import DiagnosticSetting
 from shared.domain.models import (
@@ -39,7 +38,6 @@ __all__ = [
     "Claim",
     "ClaimStatus",
     "Clock",
-    "Directory",
     "Journal",
     "Monitor",
     "PolicyStore",
@@ -169,17 +167,6 @@ class Access(Protocol):
     ) -> RoleAssignment:
         """Assign a role to a service principal at `scope`, with an ABAC condition (version 2.0)
         when given; an existing identical grant is returned."""
-        ...
-
-
-class Directory(Protocol):
-    """Microsoft Entra ID, read through Microsoft Graph (only when DIRECTORY_LOOKUP is on)."""
-
-    def service_principal(self, object_id: str) -> ServicePrincipal:
-        """The service principal with this object id; NotFoundError when the directory has none
-        (Graph's `Request_ResourceNotFound`: a user, a group, a deleted principal),
-        AccessDeniedError when the app may not read it (`Authorization_RequestDenied`),
-        InvalidInputError when `object_id` is not a GUID."""
         ...
 
 

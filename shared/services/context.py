@@ -15,7 +15,6 @@ from shared.errors import NotFoundError
 from shared.ports import (
     Access,
     Clock,
-    Directory,
     Journal,
     Monitor,
     PolicyStore,
@@ -23,6 +22,7 @@ from shared.ports import (
     ReportStore,
     Secrets,
 )
+from shared.ports_directory import Directory
 from shared.settings import Settings
 
 __all__ = ["Context", "fan_out"]

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from shared.adapters.azure.clients import AzureClients
+from shared.adapters.azure.clients import GRAPH_ENDPOINT, AzureClients
 from shared.adapters.azure.errors import translate_errors
 from shared.domain.directory import SERVICE_PRINCIPAL_SELECT, ServicePrincipal
 from shared.errors import InvalidInputError, UpstreamUnavailableError
@@ -36,7 +36,7 @@ class GraphDirectory:
         guid = object_id.lower()
         request = HttpRequest(
             "GET",
-            f"/v1.0/servicePrincipals/{guid}",
+            f"{GRAPH_ENDPOINT}/v1.0/servicePrincipals/{guid}",
             params={"$select": SERVICE_PRINCIPAL_SELECT},
             headers={"Accept": "application/json"},
         )
