@@ -410,6 +410,9 @@ def test_in_abac_mode_the_grant_is_the_repository_reader_on_that_repository(
     # the condition limits the grant to that repository
     other = "dockerhub/library/redis"
     assert sandbox_pull(host, "fabrikamcache", other, principalId=ABAC_KUBELET) == 401
+    advance(host, 480)  # past RBAC's propagation window: the conditioned grant reads back as made
+    run_verification_timer(host)
+    assert grant_pull_statuses(host, "pf-abac-1") == ["pending-verification", "succeeded"]
 
 
 SPN_KUBELET = "2b3c4d5e-6f7a-4b8c-9d0e-1f2a3b4c5d6e"
