@@ -47,7 +47,7 @@ def _pending(pending: Sequence[Mapping[str, Any]]) -> str:
     rows = [
         (
             p["action"],
-            _short(str(p["credentialSet"])),
+            _short(str(p["credentialSet"] or p["resource"])),
             p["appliedAt"],
             p["nextCheckAt"],
             p["deadline"],

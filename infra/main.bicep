@@ -84,6 +84,9 @@ param autoReconcile bool = false
 @description('In fix mode, pin a versionless secret reference whose latest version is disabled to the newest valid version.')
 param pinOnDisabledLatest bool = false
 
+@description('Read the puller\'s service principal from Microsoft Graph for pull rows by name prefix (needs the Graph app role Application.Read.All, granted by an operator).')
+param directoryLookup bool = false
+
 @description('App role an Entra ID caller needs for admin writes when App Service authentication fronts the app.')
 param adminAppRole string = 'Cachekeeper.Admin'
 
@@ -304,6 +307,10 @@ module api 'app/api.bicep' = {
       {
         name: 'PIN_ON_DISABLED_LATEST'
         value: pinOnDisabledLatest ? 'true' : 'false'
+      }
+      {
+        name: 'DIRECTORY_LOOKUP'
+        value: directoryLookup ? 'true' : 'false'
       }
       {
         // the role means something only when App Service authentication injects the principal

@@ -85,16 +85,20 @@ def _set_token(sb: Sandbox, p: dict[str, str], q: dict[str, str], raw: bytes) ->
 
 
 def _pull_options(sb: Sandbox, p: dict[str, str], q: dict[str, str], raw: bytes) -> tuple[int, Any]:
-    """Body `{"exchangeRequiresRole"?: bool, "rbacDeniedStatus"?: 401|403, "tokenDeniedStatus"?}`."""
+    """Body `{"exchangeRequiresRole"?: bool, "rbacDeniedStatus"?: 401|403, "tokenDeniedStatus"?,
+    "directoryReadable"?: bool}`."""
     data = _body(raw)
-    unknown = sorted(set(data) - {"exchangeRequiresRole", "rbacDeniedStatus", "tokenDeniedStatus"})
+    known = {"exchangeRequiresRole", "rbacDeniedStatus", "tokenDeniedStatus", "directoryReadable"}
+    unknown = sorted(set(data) - known)
     if unknown:
         raise ValueError(f"unknown pull option(s): {', '.join(unknown)}")
-    flag = data.get("exchangeRequiresRole")
-    if flag is not None and not isinstance(flag, bool):
-        raise ValueError("exchangeRequiresRole must be true or false")
+    flag, readable = data.get("exchangeRequiresRole"), data.get("directoryReadable")
+    for name, value in (("exchangeRequiresRole", flag), ("directoryReadable", readable)):
+        if value is not None and not isinstance(value, bool):
+            raise ValueError(f"{name} must be true or false")
     return 200, sb.set_pull_options(
         exchange_requires_role=flag,
+        directory_readable=readable,
         rbac_denied_status=data.get("rbacDeniedStatus"),
         token_denied_status=data.get("tokenDeniedStatus"),
     )

@@ -14,6 +14,7 @@ from sandbox.controls import SandboxControls
 from sandbox.env import ARM_HOST, KEYVAULT_SUFFIX, TIMING_FIELDS, SandboxOptions, timing_options
 from sandbox.errors import HostNotFoundError, ServiceError, SimulatedTimeoutError
 from sandbox.faults import FaultDecision, Faults
+from sandbox.graph import GRAPH_HOST, handle_graph
 from sandbox.kv_data import handle_keyvault
 from sandbox.pull_controls import PullControls
 from sandbox.requestlog import WRITE_METHODS, RequestLog, RequestRecord
@@ -125,6 +126,8 @@ class Sandbox(SandboxControls, PullControls):
     def _plane(self, host: str) -> str:
         if host == ARM_HOST:
             return "arm"
+        if host == GRAPH_HOST:
+            return "graph"
         if host.endswith(KEYVAULT_SUFFIX) and self.state.vault(host[: -len(KEYVAULT_SUFFIX)]):
             return "keyvault"
         if registry_for_host(self.state.registries.values(), host) is not None:
@@ -135,6 +138,8 @@ class Sandbox(SandboxControls, PullControls):
         env = self.env()
         if plane == "arm":
             return handle_arm(env, request)
+        if plane == "graph":
+            return handle_graph(env, request)
         if plane == "acr":
             registry = registry_for_host(self.state.registries.values(), request.host)
             if registry is None:

@@ -46,6 +46,9 @@ class SandboxOptions:
     token_denied_status: int = (
         403  # scope-map tokens ("requested access to the resource is denied")
     )
+    # Microsoft Graph: may the app read service principals (an Application.Read.All grant)?
+    # Off: 403 Authorization_RequestDenied (sandbox/graph.py)
+    directory_readable: bool = True
 
 
 # Scenario `timing:` keys and `/_sandbox/options` fields -> option names

@@ -11,6 +11,7 @@ from urllib.parse import urlencode
 
 from sandbox.control import PREFIX, HttpResult, handle_control
 from sandbox.env import ARM_HOST, KEYVAULT_SUFFIX
+from sandbox.graph import GRAPH_HOST
 from sandbox.wire import Request
 
 if TYPE_CHECKING:
@@ -24,7 +25,7 @@ ACR_SUFFIX = ".azurecr.io"  # registry login servers: the ACR data plane (catalo
 
 def _azure_host(value: str) -> str | None:
     host = value.split(":", 1)[0].strip().lower()
-    azure = host == ARM_HOST or host.endswith((KEYVAULT_SUFFIX, ACR_SUFFIX))
+    azure = host in (ARM_HOST, GRAPH_HOST) or host.endswith((KEYVAULT_SUFFIX, ACR_SUFFIX))
     return host if azure else None
 
 

@@ -96,9 +96,10 @@ class PullControls:
 
     def set_pull_options(
         self, *, exchange_requires_role: bool | None = None, rbac_denied_status: int | None = None,
-        token_denied_status: int | None = None,
+        token_denied_status: int | None = None, directory_readable: bool | None = None,
     ) -> dict[str, Any]:  # fmt: skip
-        """Choose the pull answers Azure does not document (docs/fidelity.md); returns all three."""
+        """Choose the pull answers Azure does not document (docs/fidelity.md), and whether the
+        app may read the directory (Microsoft Graph); returns all four."""
         for status in (rbac_denied_status, token_denied_status):
             if status is not None and (isinstance(status, bool) or status not in (401, 403)):
                 raise ValueError(f"a denied pull answers 401 or 403, not {status!r}")
@@ -109,7 +110,10 @@ class PullControls:
                 self.options.rbac_denied_status = rbac_denied_status
             if token_denied_status is not None:
                 self.options.token_denied_status = token_denied_status
+            if directory_readable is not None:
+                self.options.directory_readable = bool(directory_readable)
             return {
+                "directoryReadable": self.options.directory_readable,
                 "exchangeRequiresRole": self.options.exchange_requires_role,
                 "rbacDeniedStatus": self.options.rbac_denied_status,
                 "tokenDeniedStatus": self.options.token_denied_status,

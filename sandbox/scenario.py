@@ -17,6 +17,7 @@ from typing import Any
 import yaml
 
 from sandbox.clock import parse_time
+from sandbox.graph import load_service_principals
 from sandbox.roles import builtin_roles, role_from_json
 from sandbox.scenario_auth import RegistryAuthError, load_registry_auth
 from sandbox.state import (
@@ -114,6 +115,7 @@ def build_state(doc: dict[str, Any], now: datetime) -> State:
     for item in doc.get("roleAssignments") or []:
         assignment = _assignment(state, item, now)
         state.role_assignments[assignment.guid] = assignment
+    load_service_principals(state, doc.get("servicePrincipals") or [])
     return state
 
 

@@ -247,6 +247,7 @@ class State:
     revoked_assignments: list[tuple[RoleAssignment, datetime]] = field(default_factory=list)
     issued_credentials: dict[str, IssuedCredential] = field(default_factory=dict)  # ACR tokens
     pull_log: list[dict[str, Any]] = field(default_factory=list)  # ACR resource-log rows
+    service_principals: dict[str, dict[str, Any]] = field(default_factory=dict)  # Graph, by id
 
     def registry(self, subscription: str, resource_group: str, name: str) -> Registry | None:
         """Look a registry up (ARM names are case-insensitive)."""

@@ -18,6 +18,7 @@ from shared.adapters.azure import (
     AzureClients,
     AzureMonitor,
     AzureRegistry,
+    GraphDirectory,
     KeyVaultSecrets,
 )
 from shared.domain.policies import Policy
@@ -55,6 +56,7 @@ def sandbox_context(
         clock=sandbox.clock,
         reports=reports,
         monitor=AzureMonitor(clients),
+        directory=GraphDirectory(clients) if settings.directory_lookup else None,
     )
 
 

@@ -84,6 +84,7 @@ def _build(current: Settings) -> Context:
         AzureClients,
         AzureMonitor,
         AzureRegistry,
+        GraphDirectory,
         KeyVaultSecrets,
     )
     from shared.adapters.azure.clients import default_credential
@@ -102,6 +103,7 @@ def _build(current: Settings) -> Context:
         clock=SystemClock(),
         reports=reports,
         monitor=AzureMonitor(clients),
+        directory=GraphDirectory(clients) if current.directory_lookup else None,
     )
 
 

@@ -55,6 +55,7 @@ class Settings:
     admin_app_role_configured: bool = False  # ADMIN_APP_ROLE was set explicitly
     # APP_PRINCIPAL_ID: the app identity's object id; the product never grants a role to it
     app_principal_id: str | None = None
+    directory_lookup: bool = False  # DIRECTORY_LOOKUP: read Graph for pull rows by name prefix
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Settings:
@@ -80,6 +81,7 @@ class Settings:
             app_principal_id=_guid(
                 env, "APP_PRINCIPAL_ID", "set the app identity's object (principal) id"
             ),
+            directory_lookup=_bool(env, "DIRECTORY_LOOKUP", default=False),
         )
 
     @property

@@ -5,6 +5,8 @@ name, or `*` for every managed registry) and optionally a repository (ABAC repos
 registries only grant per repository). Only a row that names the identity lets `fix` mode grant,
 and then only the least role that pulls: AcrPull at the registry, or, in ABAC mode, Container
 Registry Repository Reader with a condition on that repository. Never push or delete rights.
+A row by name prefix matches only a service principal the directory described
+(`shared/domain/directory.py` says which names a prefix is matched against).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from shared.domain.directory import ServicePrincipal
 from shared.errors import InvalidPolicyError
 
 __all__ = ["PullPolicy", "pull_policy_for"]
@@ -99,11 +102,17 @@ class PullPolicy:
         if len(self.description) > 500:
             raise InvalidPolicyError(f"{where}: description is longer than 500 characters")
 
-    def names(self, principal_id: str, spn: str | None) -> bool:
+    def names(self, principal_id: str, principal: ServicePrincipal | None) -> bool:
+        """Whether the row names `principal_id` (`principal`: what the directory says about it,
+        None when unknown: then only a row by object id can)."""
         if self.principal_id is not None:
             return self.principal_id == principal_id.lower()
         assert self.spn_prefix is not None
-        return spn is not None and spn.lower().startswith(self.spn_prefix.lower())
+        return (
+            principal is not None
+            and principal.id == principal_id.lower()
+            and principal.name_matching(self.spn_prefix) is not None
+        )
 
     def covers(self, registry_name: str, repository: str) -> bool:
         if self.registry != "*" and self.registry.lower() != registry_name.lower():
@@ -125,7 +134,7 @@ def pull_policy_for(
     rows: Iterable[PullPolicy],
     *,
     principal_id: str,
-    spn: str | None,
+    principal: ServicePrincipal | None,
     registry_name: str,
     repository: str,
 ) -> PullPolicy | None:
@@ -133,7 +142,7 @@ def pull_policy_for(
     the repository beats one for the whole registry, then the row id decides)."""
     matching = [
         r for r in rows
-        if r.enabled and r.names(principal_id, spn) and r.covers(registry_name, repository)
+        if r.enabled and r.names(principal_id, principal) and r.covers(registry_name, repository)
     ]  # fmt: skip
     matching.sort(key=lambda r: (r.repository is None, r.registry == "*", r.id))
     return matching[0] if matching else None

@@ -22,6 +22,7 @@ from shared.ports import (
     ReportStore,
     Secrets,
 )
+from shared.ports_directory import Directory
 from shared.settings import Settings
 
 __all__ = ["Context", "fan_out"]
@@ -47,6 +48,7 @@ class Context:
     clock: Clock
     reports: ReportStore | None = None
     monitor: Monitor | None = None  # None: the registries' log routing is not checked
+    directory: Directory | None = None  # None: DIRECTORY_LOOKUP is off, no principal is looked up
 
     def managed_registry(self, name: str) -> ResourceId:
         """The managed registry with this name; NotFoundError when it is not managed."""

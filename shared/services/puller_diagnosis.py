@@ -19,6 +19,7 @@ from shared.domain.puller_findings import puller_repair
 from shared.domain.pullers import Puller, PullerKind, RegistryAuth, ScopeMap
 from shared.errors import NotFoundError, PermanentError
 from shared.services.context import Context
+from shared.services.directory_lookup import directory_answer
 
 __all__ = ["diagnose_puller", "judge_puller"]
 
@@ -86,6 +87,12 @@ def diagnose_puller(
         )], []  # fmt: skip
     if verdict.allowed:
         return [], []
-    rows = ctx.policies.list_pull_policies() if verdict.puller.kind is PullerKind.ENTRA else []
-    finding, action = puller_repair(verdict, auth, rows, fix=fix)
+    if verdict.puller.kind is not PullerKind.ENTRA:
+        finding, action = puller_repair(verdict, auth, [], fix=fix)
+        return [finding], [action] if action is not None else []
+    rows = ctx.policies.list_pull_policies()
+    directory = directory_answer(
+        ctx, verdict.puller.id, rows, registry_name=registry.name, repository=repository
+    )
+    finding, action = puller_repair(verdict, auth, rows, fix=fix, directory=directory)
     return [finding], [action] if action is not None else []

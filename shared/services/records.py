@@ -17,7 +17,7 @@ from typing import Any
 
 from shared.domain.plans import Action, Finding, Outcome, OutcomeStatus
 from shared.domain.secrets import SecretRef
-from shared.domain.verification import PendingVerification
+from shared.domain.verification import ExpectedAssignment, PendingVerification
 from shared.services.context import Context
 from shared.services.results import ReactionStatus
 
@@ -66,18 +66,21 @@ def record_pending(
     action: Action,
     signal_id: str,
     *,
-    credential_set: str,
+    credential_set: str | None,
+    assignment: ExpectedAssignment | None = None,
     reason: str | None = None,
     before: Mapping[str, Any] | None = None,
     after: Mapping[str, Any] | None = None,
     health: str | None = None,
 ) -> Outcome:
     """Journal `action` as applied but pending verification (the health of `credential_set`
-    does not confirm it yet), and open its verification (shared/domain/verification.py)."""
+    does not confirm it yet, or the role `assignment` is still propagating), and open its
+    verification (shared/domain/verification.py)."""
     now = ctx.clock.now()
     pending = PendingVerification.start(
-        signal_id, action.kind, action.resource, credential_set, action.reason, at=now
-    )
+        signal_id, action.kind, action.resource, credential_set, action.reason, at=now,
+        assignment=assignment,
+    )  # fmt: skip
     ctx.journal.schedule_verification(pending)
     text = (reason or action.reason) + f"; pending verification until {pending.deadline:%H:%M:%S}Z"
     outcome = Outcome(

@@ -86,7 +86,7 @@ def _credential_set(
         },
         "principalId": credential_set.principal_id,
         # changes applied to it whose read-back has not confirmed them yet
-        "pendingVerification": sum(1 for p in pending if p.credential_set.lower() == mine),
+        "pendingVerification": sum(1 for p in pending if (p.credential_set or "").lower() == mine),
         "usedBy": sorted(r.name for r in rules if r.credential_set_id == credential_set.id),
         "secrets": {
             role: secret_state(ref, versions.get(ref.versionless()), now=now, horizon=horizon)
@@ -132,7 +132,11 @@ def registry_status(ctx: Context, registry_name: str, *, last_actions: int = 20)
     outcomes = [
         o for o in ctx.journal.outcomes(limit=_JOURNAL_WINDOW) if _about(o.resource, registry)
     ]
-    pending = [p for p in ctx.journal.pending_verifications() if _about(p.credential_set, registry)]
+    pending = [
+        p
+        for p in ctx.journal.pending_verifications()
+        if _about(p.credential_set or p.resource, registry)
+    ]
     return {
         "registry": registry.name,
         "id": str(registry),

@@ -11,19 +11,29 @@ terminal outcome (which said "pending verification"), so every event still has e
 
 `verify_by_read_backs` concludes grants at once when their credential set was written in the
 same apply and read back Healthy (the common case when RBAC is quick).
+
+A puller's grant has no credential set: each check reads its role assignment back (the
+principal's assignments at the registry) and judges that (`judge_assignment`), with the same
+claims, schedule and records.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
-from datetime import timedelta
+from collections.abc import Callable, Sequence
+from datetime import datetime, timedelta
 
 from shared.domain.actions import SecretReadGrant
 from shared.domain.ids import ResourceId
 from shared.domain.models import CredentialSet
 from shared.domain.plans import Action, ActionKind, Outcome, OutcomeStatus
-from shared.domain.verification import PendingVerification, Verdict, judge
+from shared.domain.verification import (
+    ExpectedAssignment,
+    PendingVerification,
+    Verdict,
+    judge,
+    judge_assignment,
+)
 from shared.errors import NotFoundError, TransientError
 from shared.ports import ClaimStatus
 from shared.services.context import Context, fan_out
@@ -75,11 +85,18 @@ def recheck_due(ctx: Context) -> list[Outcome]:
     due = ctx.journal.pending_verifications(due_at=now)
     if not due:
         return []
-    by_set: dict[str, list[PendingVerification]] = {}
+    groups: dict[str, list[PendingVerification]] = {}
     for pending in due:
-        by_set.setdefault(pending.credential_set.lower(), []).append(pending)
-    groups = list(by_set.values())
-    return [o for found in fan_out(lambda g: _check(ctx, g), groups) for o in found]
+        groups.setdefault(_read_key(pending), []).append(pending)
+    return [o for found in fan_out(lambda g: _check(ctx, g), list(groups.values())) for o in found]
+
+
+def _read_key(pending: PendingVerification) -> str:
+    """What one read answers: a credential set, or one principal's assignments at a scope."""
+    expected = pending.assignment
+    if expected is None:
+        return f"set|{(pending.credential_set or '').lower()}"
+    return f"assignments|{expected.scope.lower()}|{expected.principal_id}"
 
 
 def _read(ctx: Context, credential_set: str) -> CredentialSet | None:
@@ -89,14 +106,18 @@ def _read(ctx: Context, credential_set: str) -> CredentialSet | None:
         return None
 
 
+Conclusion = Callable[[PendingVerification, datetime], tuple[Verdict, str, str | None]]
+"""A check's verdict on one pending verification, its reason, and the health to record."""
+
+
 def _check(ctx: Context, group: list[PendingVerification]) -> list[Outcome]:
     try:
-        current = _read(ctx, group[0].credential_set)
+        conclude = _assignment_conclusion(ctx, group[0]) if group[0].assignment else (
+            _health_conclusion(ctx, group[0])
+        )  # fmt: skip
     except TransientError as error:
-        log.warning("cannot re-check %s now: %s", group[0].credential_set, error)
+        log.warning("cannot re-check %s now: %s", group[0].key, error)
         return []
-    health = current.health if current is not None else None
-    status = health.status.value if health is not None else None
     verdicts: list[Outcome] = []
     now = ctx.clock.now()
     for pending in group:
@@ -104,16 +125,58 @@ def _check(ctx: Context, group: list[PendingVerification]) -> list[Outcome]:
         claim = ctx.journal.claim(claim_key, "recheck", now=now, ttl=_CHECK_CLAIM_TTL)
         if claim.status is not ClaimStatus.NEW:
             continue  # another run is checking (or has checked) this one
-        verdict = judge(pending, status, now)
+        verdict, reason, health = conclude(pending, now)
         if verdict is Verdict.RECHECK:
             record_recheck(ctx, pending)
         else:
             verdicts.append(record_verdict(
-                ctx, pending, verified=verdict is Verdict.VERIFIED,
-                reason=_verdict_reason(pending, verdict, current), health=status,
+                ctx, pending, verified=verdict is Verdict.VERIFIED, reason=reason, health=health,
             ))  # fmt: skip
         ctx.journal.complete(claim_key, now=now, ttl=_CHECK_CLAIM_TTL)
     return verdicts
+
+
+def _health_conclusion(ctx: Context, first: PendingVerification) -> Conclusion:
+    current = _read(ctx, first.credential_set or "")
+    health = current.health if current is not None else None
+    status = health.status.value if health is not None else None
+
+    def conclude(pending: PendingVerification, now: datetime) -> tuple[Verdict, str, str | None]:
+        verdict = judge(pending, status, now)
+        return verdict, _verdict_reason(pending, verdict, current), status
+
+    return conclude
+
+
+def _assignment_conclusion(ctx: Context, first: PendingVerification) -> Conclusion:
+    expected = first.assignment
+    assert expected is not None
+    try:
+        read = ctx.access.role_assignments(ResourceId.parse(expected.scope), expected.principal_id)
+    except NotFoundError:
+        read = []  # the registry is gone, and its assignments with it
+    found = {a.id.lower(): a for a in read}
+
+    def conclude(pending: PendingVerification, now: datetime) -> tuple[Verdict, str, str | None]:
+        wanted = pending.assignment
+        assert wanted is not None
+        disagreement = wanted.disagreement(found.get(wanted.id))
+        verdict = judge_assignment(pending, disagreement, now)
+        return verdict, _assignment_reason(pending, wanted, disagreement), None
+
+    return conclude
+
+
+def _assignment_reason(
+    pending: PendingVerification, expected: ExpectedAssignment, disagreement: str | None
+) -> str:
+    if disagreement is not None:
+        return f"not verified: {disagreement}"
+    minutes = int((pending.deadline - pending.applied_at).total_seconds() // 60)
+    return (
+        f"verified: role assignment {expected.id} reads back as granted, {minutes} minutes on "
+        f"(check {pending.checks + 1})"
+    )
 
 
 def _verdict_reason(

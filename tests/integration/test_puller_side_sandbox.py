@@ -90,8 +90,8 @@ def test_fix_mode_grants_acrpull_at_registry_scope_only_for_a_pull_row(sandbox: 
     journal = ctx.journal
     assert isinstance(journal, MemoryJournal)
     assert [(o.action, o.status) for o in journal.outcome_log if o.action is not None] == [
-        (ActionKind.GRANT_PULL, OutcomeStatus.SUCCEEDED)
-    ]
+        (ActionKind.GRANT_PULL, OutcomeStatus.PENDING_VERIFICATION)
+    ]  # verified once RBAC's propagation window has passed
 
 
 def test_a_failure_without_a_puller_is_diagnosed_as_before(sandbox: Sandbox) -> None:

@@ -277,6 +277,7 @@ def test_the_control_api_pulls_and_switches_the_admin_user(sandbox: Sandbox, ser
     assert bad.value.code == 400
     options = control("POST", "/pullOptions", {"tokenDeniedStatus": 401})
     assert options == {
+        "directoryReadable": True,
         "exchangeRequiresRole": False,
         "rbacDeniedStatus": 401,
         "tokenDeniedStatus": 401,

@@ -16,6 +16,7 @@ from shared.adapters.memory import (
     MemorySecrets,
 )
 from shared.domain.actions import PullGrant
+from shared.domain.directory import ServicePrincipal
 from shared.domain.ids import ResourceId
 from shared.domain.plans import Action, ActionKind, OutcomeStatus
 from shared.domain.pull_policies import PullPolicy, pull_policy_for
@@ -171,7 +172,7 @@ def test_pull_rows_validate_and_match_by_object_id_or_spn_prefix() -> None:
         pull_policy_for(
             [row],
             principal_id=KUBELET,
-            spn="SP-CI-build",
+            principal=ServicePrincipal(KUBELET, KUBELET, "SP-CI-build", (), "Application"),
             registry_name="contosocache",
             repository=REPO,
         )
@@ -179,13 +180,21 @@ def test_pull_rows_validate_and_match_by_object_id_or_spn_prefix() -> None:
     )
     assert (
         pull_policy_for(
-            [row], principal_id=KUBELET, spn=None, registry_name="contosocache", repository=REPO
+            [row],
+            principal_id=KUBELET,
+            principal=None,
+            registry_name="contosocache",
+            repository=REPO,
         )
         is None
     )
     assert (
         pull_policy_for(
-            [row], principal_id=KUBELET, spn="sp-ci-x", registry_name="othercache1", repository=REPO
+            [row],
+            principal_id=KUBELET,
+            registry_name="othercache1",
+            repository=REPO,
+            principal=ServicePrincipal(KUBELET, KUBELET, "sp-ci-x", (), "Application"),
         )
         is None
     )

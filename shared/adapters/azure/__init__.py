@@ -2,8 +2,16 @@
 
 from shared.adapters.azure.access import AzureAccess
 from shared.adapters.azure.clients import AzureClients
+from shared.adapters.azure.directory import GraphDirectory
 from shared.adapters.azure.monitor import AzureMonitor
 from shared.adapters.azure.registry import AzureRegistry
 from shared.adapters.azure.secrets import KeyVaultSecrets
 
-__all__ = ["AzureAccess", "AzureClients", "AzureMonitor", "AzureRegistry", "KeyVaultSecrets"]
+__all__ = [
+    "AzureAccess",
+    "AzureClients",
+    "AzureMonitor",
+    "AzureRegistry",
+    "GraphDirectory",
+    "KeyVaultSecrets",
+]

@@ -24,13 +24,17 @@ from shared.domain.time_budgets import (
 
 if TYPE_CHECKING:
     from azure.containerregistry import ContainerRegistryClient
+    from azure.core import PipelineClient
     from azure.core.credentials import TokenCredential
     from azure.keyvault.secrets import SecretClient
     from azure.mgmt.authorization import AuthorizationManagementClient
     from azure.mgmt.containerregistry import ContainerRegistryManagementClient
     from azure.mgmt.keyvault import KeyVaultManagementClient
 
-__all__ = ["AzureClients", "default_credential"]
+__all__ = ["GRAPH_ENDPOINT", "AzureClients", "default_credential"]
+
+GRAPH_ENDPOINT = "https://graph.microsoft.com"
+GRAPH_SCOPE = "https://graph.microsoft.com/.default"
 
 # Event Grid redelivers on our transient errors, so the SDK retries a little, not for minutes:
 # per-attempt timeouts and a bound on the whole call (shared/domain/time_budgets.py), and the
@@ -132,3 +136,25 @@ class AzureClients:
             return SecretClient(vault_url, self._credential, **self._options())
 
         return cast("SecretClient", self._get("secrets", vault_url.lower(), build))
+
+    def graph(self) -> PipelineClient[Any, Any]:
+        """A Microsoft Graph client: azure-core's own pipeline (retries, the bearer token for
+        GRAPH_SCOPE, logging), no Graph SDK."""
+        from azure.core import PipelineClient
+        from azure.core.pipeline import policies
+
+        def build() -> PipelineClient[Any, Any]:
+            options = self._options()
+            pipeline = [
+                policies.HeadersPolicy(),
+                policies.UserAgentPolicy(sdk_moniker="cachekeeper-graph"),
+                policies.RetryPolicy(**{k: v for k, v in options.items() if k != "transport"}),
+                policies.BearerTokenCredentialPolicy(self._credential, GRAPH_SCOPE),
+                policies.HttpLoggingPolicy(),
+            ]
+            transport = options.get("transport")
+            if transport is None:
+                return PipelineClient(GRAPH_ENDPOINT, policies=pipeline)
+            return PipelineClient(GRAPH_ENDPOINT, policies=pipeline, transport=transport)
+
+        return cast("PipelineClient[Any, Any]", self._get("graph", GRAPH_ENDPOINT, build))

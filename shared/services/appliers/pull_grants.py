@@ -2,7 +2,10 @@
 
 Only the two least roles that pull are ever assigned (AcrPull; Container Registry Repository
 Reader, which in ABAC mode must carry a repository condition); anything else is refused before
-any write, whoever planned it.
+any write, whoever planned it. The assignment is read back and must be the one asked for
+(principal, role, scope, condition); it is then recorded pending verification until RBAC's
+propagation window has passed (`shared/services/verification.py` re-reads it), since a pull only
+works once Azure honours it.
 """
 
 from __future__ import annotations
@@ -11,10 +14,11 @@ from shared.domain.actions import PullGrant
 from shared.domain.ids import ResourceId
 from shared.domain.plans import Action, Outcome
 from shared.domain.pullers import ACR_PULL, REPOSITORY_READER
+from shared.domain.verification import ExpectedAssignment
 from shared.errors import PermanentError, PolicyViolationError
 from shared.services.appliers.grants import refuse_own_identity
 from shared.services.context import Context
-from shared.services.records import record_action
+from shared.services.records import record_action, record_pending
 
 __all__ = ["grant_pull"]
 
@@ -42,4 +46,14 @@ def grant_pull(ctx: Context, action: Action, signal_id: str) -> Outcome:
     except PermanentError as error:
         return record_action(ctx, action, signal_id, error=error)
     after = {"roleAssignment": assignment.id, "scope": str(assignment.scope), "role": role}
-    return record_action(ctx, action, signal_id, after=after)
+    wanted = ExpectedAssignment(
+        assignment.id.lower(), str(registry), grant.principal_id.lower(), role, grant.condition
+    )
+    disagreement = wanted.disagreement(assignment)
+    if disagreement is not None:
+        reason = f"{action.reason}; the read-back disagrees: {disagreement}"
+        return record_action(ctx, action, signal_id, failed=True, reason=reason, after=after)
+    return record_pending(
+        ctx, action, signal_id, credential_set=None, assignment=wanted, after=after,
+        reason=f"{action.reason}; waiting for RBAC to apply role assignment {assignment.id}",
+    )  # fmt: skip
