@@ -30,13 +30,15 @@ from shared.services import Context
 from shared.services.reactions import react
 from shared.services.results import Reaction, ReactionStatus
 from shared.services.verification import recheck_due
+from shared.settings import Settings
 from shared.signals import KEY_VAULT, SOURCES
 from tests.integration.app_context import REGISTRIES, SUB, VAULTS, demo_settings
 from tests.integration.conftest import TIER_TIMING, _demo_document
 from tests.soak.checks import current_refs, downgrades, grant_violations, normalized_state
 from tests.soak.wiring import fast_context
+from tests.soak.workers import deliver_to_all
 
-__all__ = ["Figures", "Op", "Script", "make_script", "run_script"]
+__all__ = ["Figures", "Op", "Script", "Workers", "make_script", "run_script"]
 
 START = datetime(2030, 3, 1, 9, 0, tzinfo=UTC)
 MAX_ATTEMPTS = 30  # Event Grid: 30 deliveries within 24 hours, then dead-letter
@@ -206,6 +208,7 @@ def inject_faults(sandbox: Sandbox, seed: int) -> None:
 
 
 Handler = Callable[[Mapping[str, Any], Context], Reaction]
+Workers = Callable[[Sandbox, Settings, Journal | None], list[Context]]
 
 
 def route(event: Mapping[str, Any]) -> Handler:
@@ -224,11 +227,19 @@ def run_script(
     journal: Journal | None = None,
     label: str = "",
     secret_values: list[str] | None = None,
+    workers: Workers | None = None,
 ) -> tuple[Figures, Context]:
-    """Run `script` on a fresh sandbox; `secret_values` collects every value the sandbox holds."""
+    """Run `script` on a fresh sandbox; `secret_values` collects every value the sandbox holds.
+    `workers` builds the workers every delivery goes to (default: one, over the sandbox); with
+    several, each event of a batch is delivered to all of them at once, on threads."""
     started = time.monotonic()
     sandbox = new_sandbox(script.seed)
-    ctx = fast_context(sandbox, settings=demo_settings(REMEDIATION_MODE="fix"), journal=journal)
+    settings = demo_settings(REMEDIATION_MODE="fix")
+    if workers is None:
+        contexts = [fast_context(sandbox, settings=settings, journal=journal)]
+    else:
+        contexts = workers(sandbox, settings, journal)
+    ctx = contexts[0]
     figures = Figures(label or ("faults" if faults else "reference"))
     initial = current_refs(sandbox)
     if faults:
@@ -259,10 +270,10 @@ def run_script(
         keep: list[dict[str, Any]] = []
         for event in batch:  # about 8 % arrive a round late
             (keep if chooser.random() >= 0.08 else held).append(event)
-        _deliver(ctx, keep, figures)
+        deliver_to_all(contexts, keep, figures, _deliver)
         _run_verification_timer(ctx, figures)
         delivered.extend(keep)
-    _deliver(ctx, held, figures)
+    deliver_to_all(contexts, held, figures, _deliver)
     figures.distinct_events = len(set(figures.event_ids))
     records = sandbox.log.all()
     figures.requests = len(records)
