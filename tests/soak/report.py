@@ -48,14 +48,17 @@ def compare_with_reference(
             f"equals the fault-free run: {equal}, lost outcomes {len(lost)}, downgrades "
             f"{len(figures.downgrades)}, duplicate outcomes {len(duplicated)}"
         )
-    assert reference.unexpected_errors == []
-    assert reference.downgrades == []
-    assert figures.unexpected_errors == []
+    assert reference.unexpected_errors == [], reference.unexpected_errors
+    assert reference.downgrades == [], reference.downgrades
+    assert figures.unexpected_errors == [], figures.unexpected_errors
+    assert figures.dead_letters == [], figures.dead_letters
     assert figures.dead_lettered == 0
-    assert lost == []
-    assert duplicated == []
-    assert figures.downgrades == []
-    assert figures.grant_violations == []
+    assert lost == [], [o for o in journal.outcomes(limit=1_000_000) if o.signal_id in lost]
+    assert duplicated == [], duplicated
+    assert figures.downgrades == [], figures.downgrades
+    assert figures.grant_violations == [], figures.grant_violations
     assert figures.secret_values_served == 0
-    assert changed_keys(figures.state, reference.state) == []
+    assert changed_keys(figures.state, reference.state) == [], changed_keys(
+        figures.state, reference.state
+    )
     assert figures.writes > 0

@@ -161,6 +161,7 @@ class Figures:
     duplicates: int = 0
     redeliveries: int = 0
     dead_lettered: int = 0
+    dead_letters: list[str] = field(default_factory=list)  # event id: the last error
     unexpected_errors: list[str] = field(default_factory=list)
     faults: Counter[str] = field(default_factory=Counter)
     requests: int = 0
@@ -315,6 +316,7 @@ def _deliver(ctx: Context, events: list[dict[str, Any]], figures: Figures) -> No
                     figures.unexpected_errors.append(f"{event['id']}: permanent {error!r} raised")
                 if attempt >= MAX_ATTEMPTS:
                     figures.dead_lettered += 1
+                    figures.dead_letters.append(f"{event['id']}: {error}")
                 else:
                     retry.append((event, attempt + 1))
                     figures.redeliveries += 1

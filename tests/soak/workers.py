@@ -58,6 +58,7 @@ def deliver_to_all(
         figures.deliveries += part.deliveries
         figures.redeliveries += part.redeliveries
         figures.dead_lettered += part.dead_lettered
+        figures.dead_letters.extend(part.dead_letters)
         figures.unexpected_errors.extend(part.unexpected_errors)
         figures.statuses.update(part.statuses)
         figures.outcome_ids |= part.outcome_ids
