@@ -35,6 +35,7 @@ from shared.signals import KEY_VAULT, SOURCES
 from tests.integration.app_context import REGISTRIES, SUB, VAULTS, demo_settings
 from tests.integration.conftest import TIER_TIMING, _demo_document
 from tests.soak.checks import current_refs, downgrades, grant_violations, normalized_state
+from tests.soak.crash import Crash
 from tests.soak.wiring import fast_context
 from tests.soak.workers import deliver_to_all
 
@@ -42,6 +43,7 @@ __all__ = ["Figures", "Op", "Script", "Workers", "make_script", "run_script"]
 
 START = datetime(2030, 3, 1, 9, 0, tzinfo=UTC)
 MAX_ATTEMPTS = 30  # Event Grid: 30 deliveries within 24 hours, then dead-letter
+QUICK_ATTEMPTS = 3  # with late retries: the first few, seconds apart, before the later ones
 SIGNALS = "/subscriptions/{sub}/resourceGroups/rg-cache/providers/Microsoft.EventGrid/topics/cachekeeper-signals"
 FOREIGN_VAULT = f"/subscriptions/{SUB}/resourceGroups/rg-secrets/providers/Microsoft.KeyVault/vaults/kv-elsewhere"
 FOREIGN_REGISTRY = f"/subscriptions/{SUB}/resourceGroups/rg-other/providers/Microsoft.ContainerRegistry/registries/othercache"
@@ -162,6 +164,13 @@ class Figures:
     redeliveries: int = 0
     dead_lettered: int = 0
     dead_letters: list[str] = field(default_factory=list)  # event id: the last error
+    crashes: int = 0  # workers killed mid-delivery (tests/soak/crash.py)
+    # with `late_retry`, events still failing after QUICK_ATTEMPTS quick attempts are parked for
+    # Event Grid's later retries (its schedule spreads 30 attempts over 24 hours) instead of
+    # being dead-lettered; run_script redelivers them once the script is done
+    late_retry: bool = False
+    parked: list[dict[str, Any]] = field(default_factory=list)
+    late_redeliveries: int = 0
     unexpected_errors: list[str] = field(default_factory=list)
     faults: Counter[str] = field(default_factory=Counter)
     requests: int = 0
@@ -181,7 +190,8 @@ class Figures:
             f"[{self.label}] deliveries {self.deliveries} ({self.distinct_events} distinct events, "
             f"{self.duplicates} duplicates), faults injected {sum(self.faults.values())} ({faults}) "
             f"over {self.requests} requests, redeliveries {self.redeliveries}, dead-lettered "
-            f"{self.dead_lettered}, writes {self.writes}, downgrades {len(self.downgrades)}, "
+            f"{self.dead_lettered}, workers killed {self.crashes}, redelivered late "
+            f"{self.late_redeliveries}, writes {self.writes}, downgrades {len(self.downgrades)}, "
             f"grant violations {len(self.grant_violations)}, secret values served "
             f"{self.secret_values_served}, reactions {dict(sorted(self.statuses.items()))}, "
             f"{self.seconds:.1f} s"
@@ -229,10 +239,12 @@ def run_script(
     label: str = "",
     secret_values: list[str] | None = None,
     workers: Workers | None = None,
+    late: timedelta | None = None,
 ) -> tuple[Figures, Context]:
     """Run `script` on a fresh sandbox; `secret_values` collects every value the sandbox holds.
     `workers` builds the workers every delivery goes to (default: one, over the sandbox); with
-    several, each event of a batch is delivered to all of them at once, on threads."""
+    several, each event of a batch is delivered to all of them at once, on threads. With `late`,
+    events that keep failing are redelivered once more after the script, `late` later."""
     started = time.monotonic()
     sandbox = new_sandbox(script.seed)
     settings = demo_settings(REMEDIATION_MODE="fix")
@@ -241,7 +253,7 @@ def run_script(
     else:
         contexts = workers(sandbox, settings, journal)
     ctx = contexts[0]
-    figures = Figures(label or ("faults" if faults else "reference"))
+    figures = Figures(label or ("faults" if faults else "reference"), late_retry=late is not None)
     initial = current_refs(sandbox)
     if faults:
         inject_faults(sandbox, script.seed)
@@ -275,6 +287,13 @@ def run_script(
         _run_verification_timer(ctx, figures)
         delivered.extend(keep)
     deliver_to_all(contexts, held, figures, _deliver)
+    if late is not None and figures.parked:
+        sandbox.clock.advance(late.total_seconds())
+        parked, figures.parked, figures.late_retry = figures.parked, [], False
+        figures.late_redeliveries = len(parked)
+        deliver_to_all(contexts[:1], parked, figures, _deliver)
+        figures.deliveries -= len(parked)  # redeliveries, not new deliveries
+        figures.redeliveries += len(parked)
     figures.distinct_events = len(set(figures.event_ids))
     records = sandbox.log.all()
     figures.requests = len(records)
@@ -311,10 +330,18 @@ def _deliver(ctx: Context, events: list[dict[str, Any]], figures: Figures) -> No
             payload = {k: v for k, v in event.items() if not k.startswith("_")}
             try:
                 reaction = route(payload)(payload, ctx)
+            except Crash as crash:  # nothing answered the delivery: Event Grid redelivers
+                figures.crashes += 1
+                if crash.worker is not None:
+                    crash.worker.respawn()
+                retry.append((event, attempt + 1))
+                figures.redeliveries += 1
             except CachekeeperError as error:
                 if not error.transient:
                     figures.unexpected_errors.append(f"{event['id']}: permanent {error!r} raised")
-                if attempt >= MAX_ATTEMPTS:
+                if attempt >= QUICK_ATTEMPTS and figures.late_retry:
+                    figures.parked.append(event)
+                elif attempt >= MAX_ATTEMPTS:
                     figures.dead_lettered += 1
                     figures.dead_letters.append(f"{event['id']}: {error}")
                 else:

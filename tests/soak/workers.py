@@ -34,7 +34,10 @@ def deliver_to_all(
         return
     if not events:
         return
-    parts = [type(figures)(f"{figures.label} worker {n}") for n in range(len(contexts))]
+    parts = [
+        type(figures)(f"{figures.label} worker {n}", late_retry=figures.late_retry)
+        for n in range(len(contexts))
+    ]
     barrier = threading.Barrier(len(contexts))
     order = random.Random(len(events) * 31 + len(figures.event_ids))
 
@@ -59,6 +62,8 @@ def deliver_to_all(
         figures.redeliveries += part.redeliveries
         figures.dead_lettered += part.dead_lettered
         figures.dead_letters.extend(part.dead_letters)
+        figures.crashes += part.crashes
+        figures.parked.extend(part.parked)
         figures.unexpected_errors.extend(part.unexpected_errors)
         figures.statuses.update(part.statuses)
         figures.outcome_ids |= part.outcome_ids
