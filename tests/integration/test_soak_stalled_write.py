@@ -1,0 +1,73 @@
+"""A credential-set write that stalls past its lease: the PATCH lands, its answer is held while
+the sandbox clock moves beyond the lease's TTL and a second worker rotates the same secret again
+and moves the set forward; then the first worker hears back and carries on. The later worker
+must win, nothing may move back, and each event gets exactly one outcome, as in a fault-free run
+of the same events; redeliveries of both events change nothing.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from sandbox import Sandbox
+from shared.adapters.memory import MemoryJournal
+from shared.services import Context, ReactionStatus
+from shared.services.leases import LEASE_TTL
+from shared.services.reactions import react
+from shared.signals import KEY_VAULT
+from tests.integration.app_context import demo_settings
+from tests.soak.checks import current_refs, downgrades, normalized_state, terminal_counts
+from tests.soak.interpose import Interposer, Stall, interposed_context
+from tests.soak.run import new_sandbox
+from tests.soak.wiring import fast_context
+
+VAULT = "kv-cache-policies"
+SECRET = "ghcr-password"
+STALL = LEASE_TTL + timedelta(minutes=1)
+
+
+def password(sandbox: Sandbox) -> str:
+    return sandbox.credential_set("contosocache", "ghcr-acme").credentials[0].password_uri
+
+
+def rotate_twice(stalled: bool) -> tuple[Sandbox, MemoryJournal, list[str], list[dict[str, Any]]]:
+    """Two rotations of one secret handled by two workers; with `stalled`, the first worker's
+    PATCH answer is held until the second worker is done. (sandbox, journal, stalls, events)"""
+    sandbox = new_sandbox(7)
+    journal = MemoryJournal()
+    later = fast_context(sandbox, journal=journal)
+    events: list[dict[str, Any]] = []
+
+    def meanwhile() -> None:
+        sandbox.clock.advance(STALL.total_seconds())
+        events.append(sandbox.add_secret_version(VAULT, SECRET)["cloudEvent"])
+        assert react(KEY_VAULT, events[1], later).status is ReactionStatus.APPLIED
+
+    wire = Interposer(sandbox, stall=Stall("/credentialsets/", meanwhile) if stalled else None)
+    first: Context = interposed_context(wire, settings=demo_settings(), journal=journal)
+    events.append(sandbox.add_secret_version(VAULT, SECRET)["eventGrid"])
+    react(KEY_VAULT, events[0], first)
+    if not stalled:
+        meanwhile()
+    for event, ctx in ((events[0], first), (events[1], later), (events[0], later)):
+        assert react(KEY_VAULT, event, ctx).status is ReactionStatus.DUPLICATE
+    return sandbox, journal, wire.stalled, events
+
+
+def test_a_write_whose_answer_stalls_past_its_lease_lets_the_later_worker_win() -> None:
+    reference, reference_journal, _, reference_events = rotate_twice(stalled=False)
+    initial = current_refs(new_sandbox(7))
+    sandbox, journal, stalls, events = rotate_twice(stalled=True)
+    print(
+        f"\n[stalled write] events {len(events)}, faults injected {len(stalls)} (stalled answer "
+        f"{STALL.total_seconds():.0f} s on the sandbox clock), downgrades "
+        f"{len(downgrades(sandbox, initial))}, outcomes {dict(terminal_counts(journal.outcome_log))}"
+    )
+    assert len(stalls) == 1  # the first worker's PATCH really stalled past its lease
+    newest = sandbox.secret_version(VAULT, SECRET).version
+    assert password(sandbox).endswith(newest)  # the later worker won
+    assert downgrades(sandbox, initial) == []
+    assert terminal_counts(journal.outcome_log) == {e["id"]: 1 for e in events}
+    assert terminal_counts(reference_journal.outcome_log) == {e["id"]: 1 for e in reference_events}
+    assert normalized_state(sandbox) == normalized_state(reference)
