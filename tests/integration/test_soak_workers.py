@@ -3,7 +3,7 @@ worker (threads, each with its own Context and its own Table Storage client) ove
 and one Azurite journal. Exactly one outcome per event, nothing downgraded, and the end state of
 the fault-free single-worker run.
 
-SOAK_WORKER_EVENTS (default 40) and SOAK_WORKERS (default 3) size it; SOAK_SEED seeds it.
+SOAK_WORKER_EVENTS (default 25) and SOAK_WORKERS (default 3) size it; SOAK_SEED seeds it.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from tests.soak.report import compare_with_reference
 from tests.soak.run import Figures, make_script, run_script
 from tests.soak.wiring import fast_context
 
-SIZE = int(os.environ.get("SOAK_WORKER_EVENTS", "40"))
+SIZE = int(os.environ.get("SOAK_WORKER_EVENTS", "25"))
 WORKERS = int(os.environ.get("SOAK_WORKERS", "3"))
 SEED = int(os.environ.get("SOAK_SEED", "20301"))
 
