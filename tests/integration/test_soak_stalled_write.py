@@ -12,8 +12,6 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
-import pytest
-
 from sandbox import Sandbox
 from shared.adapters.memory import MemoryJournal
 from shared.services import Context, ReactionStatus
@@ -77,12 +75,6 @@ def test_a_write_whose_answer_stalls_past_its_lease_lets_the_later_worker_win() 
     assert normalized_state(sandbox) == normalized_state(reference)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="releasing the credential-set lease deletes the lease row without checking who holds "
-    "it: a worker whose write stalled past its lease releases the next holder's lease on its way "
-    "out, and a third worker writes while the second is still inside",
-)
 def test_a_stalled_worker_returning_late_does_not_let_a_third_worker_in() -> None:
     """A's answer stalls past its lease; B takes the lease and its own answer stalls; A hears
     back and finishes (releasing what it thinks is its lease) while B is still inside; C then

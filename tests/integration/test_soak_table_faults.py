@@ -21,7 +21,6 @@ from shared.adapters.tables import TableJournal, tables_service
 from shared.ports import Journal
 from shared.services.leases import LEASE_TTL
 from shared.services.once import IN_PROGRESS_TTL
-from tests.soak.checks import changed_keys
 from tests.soak.report import compare_with_reference
 from tests.soak.run import Figures, make_script, run_script
 from tests.soak.tableproxy import ProxyFaults, TableProxy
@@ -92,29 +91,6 @@ def test_table_storage_faults_really_happened(unanswered: Run, landed: Run) -> N
 
 
 @pytest.mark.azurite
-def test_table_faults_change_neither_the_end_state_nor_move_anything_back(
-    unanswered: Run, landed: Run
-) -> None:
-    for reference, figures, _ in (unanswered, landed):
-        assert figures.unexpected_errors == []
-        assert figures.downgrades == []
-        assert figures.grant_violations == []
-        assert changed_keys(figures.state, reference.state) == []
-
-
-# Both fail today for one product behaviour: when the journal write that completes an event's
-# claim fails after its outcome was recorded, the claim stays "in progress" and the redelivery
-# after it expires records a second outcome (as does a retried outcome write whose answer was
-# lost).
-LOST_JOURNAL_WRITE = (
-    "a failed or unanswered journal write at the end of a reaction (completing the event's "
-    "claim, recording its outcome) leaves the claim in progress until it expires (10 minutes), "
-    "and the redelivery then records a second outcome for the event"
-)
-
-
-@pytest.mark.azurite
-@pytest.mark.xfail(strict=True, reason=LOST_JOURNAL_WRITE)
 def test_table_requests_that_never_land_converge_with_one_outcome_each(
     unanswered: Run, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -122,7 +98,6 @@ def test_table_requests_that_never_land_converge_with_one_outcome_each(
 
 
 @pytest.mark.azurite
-@pytest.mark.xfail(strict=True, reason=LOST_JOURNAL_WRITE)
 def test_table_writes_whose_answer_is_lost_converge_with_one_outcome_each(
     landed: Run, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -65,19 +65,6 @@ def test_every_event_really_reached_every_worker(run: Run) -> None:
 
 
 @pytest.mark.azurite
-def test_several_workers_converge_with_one_outcome_per_signal_but_rejections(
-    run: Run, capsys: pytest.CaptureFixture[str]
-) -> None:
-    reference, figures, journal = run
-    compare_with_reference(reference, figures, journal, capsys, rejections_once=False)
-
-
-@pytest.mark.azurite
-@pytest.mark.xfail(
-    strict=True,
-    reason="a malformed event delivered to two workers (or delivered twice) records one "
-    "rejection outcome per delivery: rejections are recorded before any claim on the event id",
-)
 def test_several_workers_converge_with_exactly_one_outcome_per_event(
     run: Run, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import pytest
 
-from shared.domain.plans import OutcomeStatus
 from shared.ports import Journal
 from tests.soak.checks import changed_keys, terminal_counts
 from tests.soak.run import Figures
@@ -13,18 +12,13 @@ from tests.soak.run import Figures
 __all__ = ["compare_with_reference", "outcome_counts"]
 
 
-def outcome_counts(
-    figures: Figures, journal: Journal, *, rejections_once: bool = True
-) -> tuple[list[str], list[str]]:
-    """(events with no terminal outcome, events with more than one) in the journal; with
-    `rejections_once=False` repeated rejections of one event do not count as duplicates."""
+def outcome_counts(figures: Figures, journal: Journal) -> tuple[list[str], list[str]]:
+    """(events with no terminal outcome, events with more than one) in the journal."""
     outcomes = journal.outcomes(limit=1_000_000)
-    rejected = {o.signal_id for o in outcomes if o.status is OutcomeStatus.REJECTED}
     counts = terminal_counts(outcomes)
     events = sorted(set(figures.event_ids))
     lost = [i for i in events if counts[i] == 0]
-    repeated = [i for i in events if counts[i] > 1 and (rejections_once or i not in rejected)]
-    return lost, repeated
+    return lost, [i for i in events if counts[i] > 1]
 
 
 def compare_with_reference(
@@ -32,13 +26,11 @@ def compare_with_reference(
     figures: Figures,
     journal: Journal,
     capsys: pytest.CaptureFixture[str],
-    *,
-    rejections_once: bool = True,
 ) -> None:
     """Print both runs' figures, then assert: no unexpected error, nothing dead-lettered, no
     lost or duplicate outcome, no downgrade, no widened grant, no secret value read, and the
-    same end state as the fault-free run (`rejections_once`: see `outcome_counts`)."""
-    lost, duplicated = outcome_counts(figures, journal, rejections_once=rejections_once)
+    same end state as the fault-free run."""
+    lost, duplicated = outcome_counts(figures, journal)
     equal = figures.state == reference.state
     with capsys.disabled():
         print(f"\n{reference.summary()}\n{figures.summary()}")
