@@ -139,7 +139,15 @@ def load_document(text: str | bytes, fmt: ExportFormat) -> Any:
             mark = getattr(exc, "problem_mark", None)
             where = f" at line {mark.line + 1}" if mark is not None else ""
             raise InvalidInputError(f"the document is not valid YAML{where}") from None
+        except ValueError:  # e.g. an integer longer than Python's int conversion limit
+            raise InvalidInputError(
+                "the document is not valid YAML (a value is out of range)"
+            ) from None
     try:
         return json.loads(text)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise InvalidInputError(f"the document is not valid JSON ({exc.msg if isinstance(exc, json.JSONDecodeError) else 'encoding'})") from None  # fmt: skip
+    except json.JSONDecodeError as exc:
+        raise InvalidInputError(f"the document is not valid JSON ({exc.msg})") from None
+    except ValueError:  # undecodable bytes, or an integer beyond the int conversion limit
+        raise InvalidInputError(
+            "the document is not valid JSON (encoding or a value out of range)"
+        ) from None

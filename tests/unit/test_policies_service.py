@@ -129,7 +129,11 @@ def test_export_then_import_is_a_no_op_and_yaml_round_trips() -> None:
         assert (again.created, again.updated, again.deleted) == ((), (), ())
 
 
-@pytest.mark.parametrize(("text", "fmt"), [("{", "json"), ("a: [", "yaml"), (b"\xff\xfe", "json")])
+@pytest.mark.parametrize(
+    ("text", "fmt"),
+    [("{", "json"), ("a: [", "yaml"), (b"\xff\xfe", "json"),
+     ('{"version": ' + "9" * 5000 + "}", "json"), ("version: " + "9" * 5000, "yaml")],
+)  # fmt: skip
 def test_unreadable_documents_are_invalid_input(text: Any, fmt: Any) -> None:
     with pytest.raises(InvalidInputError):
         policies.load_document(text, fmt)
