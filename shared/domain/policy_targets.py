@@ -27,10 +27,13 @@ class TargetMap:
     def __init__(self, policies: Iterable[Policy]) -> None:
         rows = list(policies)
         self._index = PolicyIndex(rows)
-        self._candidates = sorted(
-            (p for p in rows if p.action is PolicyAction.ALLOW and p.target_template and p.enabled),
-            key=Policy.rank,
-        )
+        allowing = [
+            p for p in rows if p.action is PolicyAction.ALLOW and p.target_template and p.enabled
+        ]
+        self._candidates = [
+            (p, _template_pattern(p.target_template or ""))
+            for p in sorted(allowing, key=Policy.rank)
+        ]
 
     def upstream_for(self, target: TargetPath, *, registry: str) -> Upstream | None:
         """The upstream the policy would cache at `target` in `registry`, or None.
@@ -39,10 +42,10 @@ class TargetMap:
         gives `docker.io/library/nginx`. Candidates come from the rows in decision order; the
         first one whose decision puts a rule at `target` (or a wildcard over it) wins."""
         text = str(target)
-        for policy in self._candidates:
+        for policy, pattern in self._candidates:
             if policy.registry != "*" and policy.registry.lower() != registry.lower():
                 continue
-            upstream = _reverse(policy, text)
+            upstream = _reverse(policy, pattern, text)
             if upstream is not None and self.round_trips(upstream, target, registry=registry):
                 return upstream
         return None
@@ -60,8 +63,8 @@ def upstream_for_target(
     return TargetMap(policies).upstream_for(target, registry=registry)
 
 
-def _reverse(policy: Policy, target: str) -> Upstream | None:
-    template = policy.target_template or ""
+def _template_pattern(template: str) -> re.Pattern[str]:
+    """The template as a regular expression with one group per placeholder."""
     groups = {
         "path": r"(?P<path>[a-z0-9._/-]+)",
         "repository": r"(?P<repository>[a-z0-9._/-]+)",
@@ -73,7 +76,12 @@ def _reverse(policy: Policy, target: str) -> Upstream | None:
         if placeholder:
             pattern += groups[placeholder] if placeholder not in seen else f"(?P={placeholder})"
             seen.add(placeholder)
-    match = re.fullmatch(pattern, target)
+    return re.compile(pattern)
+
+
+def _reverse(policy: Policy, pattern: re.Pattern[str], target: str) -> Upstream | None:
+    """The upstream `policy`'s template would have rendered as `target`, if it fits."""
+    match = pattern.fullmatch(target)
     if match is None:
         return None
     found = match.groupdict()
