@@ -1,6 +1,6 @@
 """The `cachekeeper` command line: the policy table from a terminal or a pipeline.
 
-    python -m cli policy import policies.yaml [--dry-run] [--changed-by NAME]
+    python -m cli policy import policies.yaml [--dry-run] [--changed-by NAME] [--allow-empty]
     python -m cli policy export [--format yaml] [--output policies.yaml]
     python -m cli policy test docker.io/library/nginx [--registry contosocache]
     python -m cli policy test --target dockerhub/library/nginx --registry contosocache
@@ -50,6 +50,9 @@ def _parser() -> argparse.ArgumentParser:
     imp.add_argument("--format", choices=("json", "yaml"), help="default: from the file's suffix")
     imp.add_argument("--dry-run", action="store_true", help="validate and report, write nothing")
     imp.add_argument("--changed-by", help="recorded on changed rows (default: your user name)")
+    imp.add_argument(
+        "--allow-empty", action="store_true", help="let a document with no rows empty the table"
+    )
     exp = actions.add_parser("export", help="print or write the whole table")
     exp.add_argument("--format", choices=("json", "yaml"), default=None)
     exp.add_argument("--output", "-o", help="write to this file instead of standard output")
@@ -80,8 +83,9 @@ def _import(args: argparse.Namespace, stdin: TextIO) -> Any:
     document = policies.load_document(text, fmt)
     changed_by = args.changed_by or f"cli:{getpass.getuser()}"
     result = policies.import_policies(
-        context(), document, dry_run=args.dry_run, changed_by=changed_by
-    )
+        context(), document, dry_run=args.dry_run, changed_by=changed_by,
+        allow_empty=args.allow_empty,
+    )  # fmt: skip
     return result.to_dict()
 
 

@@ -4,7 +4,8 @@ GET    /api/policies                      every row (with ETags)
 GET    /api/policies/{id}                 one row; ETag header
 PUT    /api/policies/{id}                 create or replace; If-Match: <etag> or * -> 412 when stale
 DELETE /api/policies/{id}                 delete; If-Match honoured the same way
-POST   /api/policies/import[?dry_run=true] whole table, JSON or YAML body, all or nothing
+POST   /api/policies/import[?dry_run=true][&allow_empty=true]
+                                          whole table, JSON or YAML {"version": 1, ...}, all or nothing
 GET    /api/export/policies[?format=yaml] whole table as JSON (default) or YAML
 POST   /api/policies/test                 {"upstream"|"target", "registry"?}: decision and dry run
 GET    /api/pull-policies                 every pull row (who may be given pull rights where)
@@ -19,13 +20,14 @@ from typing import TYPE_CHECKING, Any
 import azure.functions as func
 
 from functions._http import caller_name, flag, json_response, read_json
-from functions._problems import ErrorTable
+from functions._problems import ErrorTable, Problem
 from functions._routes import PRECONDITION_FAILED, Op, admin_route
 from functions._schemas import DRY_RUN, IF_MATCH, POLICY, REPOSITORY_REQUEST, path_param
 from shared.errors import (
     ConcurrencyError,
     InvalidInputError,
     PayloadTooLargeError,
+    UnsupportedDocumentVersionError,
     UnsupportedMediaTypeError,
 )
 
@@ -112,7 +114,27 @@ def _read_document(req: func.HttpRequest) -> Any:
     raise UnsupportedMediaTypeError(f"content type {kind!r} is neither JSON nor YAML")
 
 
-_IMPORT_BODY = {"type": "object", "properties": {"policies": {"type": "array", "items": POLICY}}}
+_IMPORT_BODY = {
+    "type": "object",
+    "required": ["version", "policies"],
+    "properties": {
+        "version": {"type": "integer", "enum": [1], "description": "the document format"},
+        "policies": {"type": "array", "items": POLICY},
+        "pullPolicies": {"type": "array", "items": {"type": "object"}},
+    },
+}
+_ALLOW_EMPTY = {"name": "allow_empty", "in": "query", "schema": {"type": "boolean"},
+                "description": "let the import replace the rows with nothing"}  # fmt: skip
+
+
+def _supported_versions(error: UnsupportedDocumentVersionError) -> dict[str, Any]:
+    return {"supportedVersions": list(error.supported)}
+
+
+_IMPORT_ERRORS: ErrorTable = {
+    **_STALE_ETAG,
+    UnsupportedDocumentVersionError: Problem(members=_supported_versions),
+}
 
 
 @admin_route(
@@ -121,18 +143,26 @@ _IMPORT_BODY = {"type": "object", "properties": {"policies": {"type": "array", "
     name="import_policies",
     post=Op(
         "Replace the whole policy table",
-        params=(DRY_RUN,),
+        params=(DRY_RUN, _ALLOW_EMPTY),
         request=_IMPORT_BODY,
         request_required=True,
-        responses={"200": "what changed", "400": "invalid document"},
+        responses={
+            "200": "what changed",
+            "400": "invalid document, or no or an unsupported version (supportedVersions)",
+            "422": "the document replaces the rows with nothing and allow_empty is not set",
+        },
     ),
-    errors=_STALE_ETAG,
+    errors=_IMPORT_ERRORS,
 )
 def import_policies(req: func.HttpRequest, ctx: Context) -> dict[str, Any]:
     from shared.services import policies
 
     result = policies.import_policies(
-        ctx, _read_document(req), dry_run=flag(req, "dry_run"), changed_by=caller_name(req)
+        ctx,
+        _read_document(req),
+        dry_run=flag(req, "dry_run"),
+        changed_by=caller_name(req),
+        allow_empty=flag(req, "allow_empty"),
     )
     return result.to_dict()
 

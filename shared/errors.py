@@ -13,6 +13,8 @@ Event Grid redelivers the event.
     │   │   ├── InvalidNameError
     │   │   ├── InvalidRepositoryError
     │   │   ├── InvalidPolicyError
+    │   │   │   ├── UnsupportedDocumentVersionError  policy document of no or an unknown version
+    │   │   │   └── EmptyImportError      an import that empties the table, unasked (422)
     │   │   ├── InvalidEventError
     │   │   ├── PayloadTooLargeError      request body over the limit (413)
     │   │   └── UnsupportedMediaTypeError request body not JSON (415)
@@ -37,6 +39,7 @@ __all__ = [
     "ConcurrencyError",
     "ConfigurationError",
     "ConflictError",
+    "EmptyImportError",
     "InvalidEventError",
     "InvalidInputError",
     "InvalidNameError",
@@ -52,6 +55,7 @@ __all__ = [
     "RoleDeniedError",
     "ThrottledError",
     "TransientError",
+    "UnsupportedDocumentVersionError",
     "UnsupportedMediaTypeError",
     "UpstreamTimeoutError",
     "UpstreamUnavailableError",
@@ -121,6 +125,23 @@ class InvalidRepositoryError(InvalidInputError):
 
 class InvalidPolicyError(InvalidInputError):
     code = "InvalidPolicy"
+
+
+class UnsupportedDocumentVersionError(InvalidPolicyError):
+    """A policy document's `version` is missing or not one this build reads; nothing was read."""
+
+    code = "UnsupportedDocumentVersion"
+
+    def __init__(self, message: str, *, supported: tuple[int, ...]) -> None:
+        super().__init__(message)
+        self.supported = supported
+
+
+class EmptyImportError(InvalidPolicyError):
+    """An import would replace the policy rows with nothing and the caller did not ask for it."""
+
+    code = "EmptyImport"
+    http_status = 422
 
 
 class InvalidEventError(InvalidInputError):

@@ -15,7 +15,7 @@ from shared.domain.ids import ResourceId
 from shared.domain.models import CacheRule, CredentialSet, HealthStatus, SecretVersion
 from shared.domain.plans import Finding, Severity
 from shared.domain.policies import Policy, PolicyAction, PolicyIndex, RuleKind
-from shared.domain.policy_targets import upstream_for_target
+from shared.domain.policy_targets import TargetMap
 from shared.domain.refusals import CreateGuard
 from shared.domain.repositories import TargetPath, Upstream
 from shared.domain.rotation import newest_valid
@@ -48,7 +48,10 @@ def _policy_for(rule: CacheRule, policies: PolicyIndex, registry: str) -> Policy
 def _prescribed_wildcards(
     registry: ResourceId, rules: Sequence[CacheRule], policies: Sequence[Policy]
 ) -> list[RuleSpec]:
+    """One rule per wildcard target the allow rows prescribe and no rule has; each name unique
+    against the registry's rules and the names given before it in this plan."""
     specs: list[RuleSpec] = []
+    taken = [r.name for r in rules]
     for policy in policies:
         if (
             policy.action is not PolicyAction.ALLOW
@@ -59,16 +62,13 @@ def _prescribed_wildcards(
         if policy.registry != "*" and policy.registry.lower() != registry.name.lower():
             continue
         target = TargetPath.parse((policy.target_template or "").replace("{path}", "*"))
-        if any(r.target == target for r in rules):
-            continue
-        specs.append(
-            RuleSpec(
-                derive_rule_name(target, taken=[r.name for r in rules]),
-                policy.upstream,
-                target,
-                policy.credential_set,
-            )
+        if any(r.target == target for r in rules) or any(s.target == target for s in specs):
+            continue  # exists, or an earlier row of the table prescribes it already
+        spec = RuleSpec(
+            derive_rule_name(target, taken=taken), policy.upstream, target, policy.credential_set
         )
+        taken.append(spec.name)
+        specs.append(spec)
     return specs
 
 
@@ -254,8 +254,9 @@ def squatting_findings(
     """Repositories that sit where a policy row would put a cache rule's target but that no rule
     serves: someone pushed there, and ACR will refuse the cache rule because the target exists."""
     findings: list[Finding] = []
+    targets = TargetMap(policies)
     for repository in repositories:
-        upstream = upstream_for_target(repository, policies, registry=registry.name)
+        upstream = targets.upstream_for(repository, registry=registry.name)
         if upstream is None or find_serving_rule(repository, rules) is not None:
             continue  # not reserved by the policy, or cached content of an existing rule
         findings.append(Finding("squatted-target", Severity.WARNING, f"{registry.name}/{repository}",

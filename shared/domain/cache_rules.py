@@ -54,16 +54,22 @@ def _short_hash(text: str) -> str:
 
 
 def derive_rule_name(target: TargetPath, *, taken: Iterable[str] = ()) -> str:
-    """A valid (5-50 chars, `[a-zA-Z0-9-]`) name derived from the target; the same target always
-    gives the same name unless that name is taken, and then a short hash makes it unique."""
+    """A valid (5-50 chars, `[a-zA-Z0-9-]`) name derived from the target and never one of
+    `taken` (compared without case, as ARM compares names): the same target always gives the
+    same name unless that name is taken, and then a short hash makes it unique (hashed again
+    with a counter in the unlikely case that the hashed name is taken too)."""
     text = str(target)
     base = _NOT_NAME.sub("-", text.replace("*", "all")).strip("-").lower() or "cache"
     taken_lower = {name.lower() for name in taken}
     if _NAME_MIN <= len(base) <= _NAME_MAX and base not in taken_lower:
         return base
-    suffix = _short_hash(text)
-    head = base[: _NAME_MAX - len(suffix) - 1].rstrip("-")
-    return f"{head}-{suffix}"
+    attempt = 0
+    while True:
+        suffix = _short_hash(text if attempt == 0 else f"{text}#{attempt}")
+        name = f"{base[: _NAME_MAX - len(suffix) - 1].rstrip('-')}-{suffix}"
+        if name not in taken_lower:
+            return name
+        attempt += 1
 
 
 def _overlaps(a: TargetPath, b: TargetPath) -> bool:

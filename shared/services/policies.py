@@ -11,11 +11,10 @@ says so: ARM being down must not block a policy edit, and requests re-check anyw
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any, Literal
+from typing import Any
 
 from shared.domain.policies import Policy, PolicyAction
 from shared.domain.upstreams import UpstreamAuth, auth_mode
@@ -29,6 +28,14 @@ from shared.errors import (
 )
 from shared.ports import StoredPolicy
 from shared.services.context import Context, fan_out
+from shared.services.policy_documents import (
+    DOCUMENT_VERSION,
+    ExportFormat,
+    check_id,
+    dump_document,
+    load_document,
+    parse_document,
+)
 from shared.services.pull_policies import export_pull_rows, parse_pull_rows, replace_pull_rows
 from shared.services.repositories import parse_repository_request, request
 from shared.services.results import Reaction
@@ -51,10 +58,6 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
-ExportFormat = Literal["json", "yaml"]
-MAX_ROWS = 2000  # twice ACR's per-registry rule limit: a bigger table is a mistake
-_TOP_LEVEL = {"policies", "pullPolicies", "version"}
-RESERVED_IDS = frozenset({"import", "export", "test"})  # literal admin routes beside {id}
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,7 +101,7 @@ def put_policy(
     if isinstance(data, Mapping) and "id" not in data:
         data = {**data, "id": policy_id}
     policy = Policy.from_dict(data)
-    _check_id(policy)
+    check_id(policy)
     if policy.id != policy_id:
         raise InvalidPolicyError(
             f"the body's id {policy.id!r} does not match the URL's {policy_id!r}"
@@ -128,44 +131,15 @@ def _precondition(ctx: Context, policy_id: str, if_match: str | None) -> None:
         raise ConcurrencyError(f"policy {policy_id!r} changed since it was read")
 
 
-def parse_document(data: Any) -> list[Policy]:
-    """Rows of an import document (`{"policies": [...]}` or a bare list), all validated; the
-    error names the row (position and id) and the problem."""
-    rows = data.get("policies") if isinstance(data, Mapping) else data
-    if isinstance(data, Mapping) and set(data) - _TOP_LEVEL:
-        extra = ", ".join(sorted(str(k) for k in set(data) - _TOP_LEVEL))
-        raise InvalidPolicyError(f"unknown top-level field(s): {extra}; expected 'policies'")
-    if not isinstance(rows, list):
-        raise InvalidPolicyError('an import is {"policies": [...]} or a list of policy rows')
-    if len(rows) > MAX_ROWS:
-        raise InvalidPolicyError(f"an import holds at most {MAX_ROWS} rows, not {len(rows)}")
-    policies: list[Policy] = []
-    seen: dict[str, int] = {}
-    for index, row in enumerate(rows, start=1):
-        label = f"row {index}" + (
-            f" (id {row.get('id')!r})" if isinstance(row, Mapping) and row.get("id") else ""
-        )
-        try:
-            policy = Policy.from_dict(row)
-        except InvalidPolicyError as exc:
-            raise InvalidPolicyError(f"{label}: {exc.message}") from exc
-        try:
-            _check_id(policy)
-        except InvalidPolicyError as exc:
-            raise InvalidPolicyError(f"{label}: {exc.message}") from exc
-        if policy.id in seen:
-            raise InvalidPolicyError(f"{label}: id {policy.id!r} repeats row {seen[policy.id]}")
-        seen[policy.id] = index
-        policies.append(policy)
-    return policies
-
-
 def import_policies(
-    ctx: Context, data: Any, *, dry_run: bool = False, changed_by: str | None = None
-) -> ImportResult:
-    """Replace the whole table with the document's rows: every row is validated before anything
-    is written, so one bad row writes nothing."""
-    policies, pull_rows = parse_document(data), parse_pull_rows(data)
+    ctx: Context, data: Any, *, dry_run: bool = False, changed_by: str | None = None,
+    allow_empty: bool = False,
+) -> ImportResult:  # fmt: skip
+    """Replace the whole table with the document's rows: the version and every row are validated
+    before anything is written, so one bad row writes nothing; a document that replaces the rows
+    with nothing is refused unless `allow_empty` (`policy_documents.py`)."""
+    policies = parse_document(data, allow_empty=allow_empty)
+    pull_rows = parse_pull_rows(data)
     warnings = check_credential_sets(ctx, policies)
     current = {row.policy.id: row.policy for row in ctx.policies.list_policies()}
     wanted = {p.id: p for p in policies}
@@ -187,33 +161,7 @@ def import_policies(
 def export_policies(ctx: Context) -> dict[str, Any]:
     """The whole table as an import document (what import_policies reads back unchanged)."""
     rows = [row.policy.to_dict() for row in ctx.policies.list_policies()]
-    return {"policies": rows, **export_pull_rows(ctx)}
-
-
-def dump_document(document: Mapping[str, Any], fmt: ExportFormat) -> str:
-    """Render an export document as JSON or YAML."""
-    if fmt == "yaml":
-        import yaml  # lazily: only exports and YAML imports need it
-
-        return str(yaml.safe_dump(dict(document), sort_keys=False, allow_unicode=True))
-    return json.dumps(document, indent=2, sort_keys=False) + "\n"
-
-
-def load_document(text: str | bytes, fmt: ExportFormat) -> Any:
-    """Parse an import document; InvalidInputError when it is not JSON / YAML."""
-    if fmt == "yaml":
-        import yaml
-
-        try:
-            return yaml.safe_load(text)
-        except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            where = f" at line {mark.line + 1}" if mark is not None else ""
-            raise InvalidInputError(f"the document is not valid YAML{where}") from None
-    try:
-        return json.loads(text)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise InvalidInputError(f"the document is not valid JSON ({exc.msg if isinstance(exc, json.JSONDecodeError) else 'encoding'})") from None  # fmt: skip
+    return {"version": DOCUMENT_VERSION, "policies": rows, **export_pull_rows(ctx)}
 
 
 def explain_request(ctx: Context, data: Any) -> dict[str, Any]:
@@ -282,11 +230,6 @@ def _unknown_upstreams(policies: Sequence[Policy]) -> list[str]:
     return [f"policy {p.id!r}: upstream {p.upstream.host} is not in artifact cache's upstream support table; "
             "ACR decides whether it is supported and whether it needs a credential set"
             for p in policies if p.action is PolicyAction.ALLOW and auth_mode(p.upstream.host) is UpstreamAuth.UNKNOWN]  # fmt: skip
-
-
-def _check_id(policy: Policy) -> None:
-    if policy.id.lower() in RESERVED_IDS:
-        raise InvalidPolicyError(f"policy id {policy.id!r} is reserved by the admin API")
 
 
 def _stamped(ctx: Context, policy: Policy, changed_by: str | None) -> Policy:

@@ -34,7 +34,7 @@ def host(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HostProcess]:
         policies = yaml.safe_load((REPO_ROOT / "sandbox/scenarios/demo.yaml").read_text())[
             "policies"
         ]
-        imported = process.request("POST", "/api/policies/import", body=json.dumps({"policies": policies}).encode(),
+        imported = process.request("POST", "/api/policies/import", body=json.dumps({"version": 1, "policies": policies}).encode(),
                                    headers={"Content-Type": "application/json"})  # fmt: skip
         assert imported.status == 200, imported.body
         yield process

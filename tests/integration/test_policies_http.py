@@ -61,7 +61,7 @@ def export(fmt: str = "json") -> str:
 @pytest.fixture
 def imported(sandbox: Sandbox) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = list(sandbox.scenario.policies)
-    response = call("import_policies", "POST", body={"policies": rows})
+    response = call("import_policies", "POST", body={"version": 1, "policies": rows})
     assert response.status_code == 200, response.get_body()
     assert load(response)["created"] == sorted(r["id"] for r in rows)
     return rows
@@ -72,7 +72,7 @@ def test_import_export_round_trip_in_json_and_yaml(imported: list[dict[str, Any]
     assert [r["id"] for r in exported] == sorted(r["id"] for r in imported)
     assert all(r["changedBy"] == "function key" and r["changedAt"] for r in exported)
     as_yaml = export("yaml")
-    assert yaml.safe_load(as_yaml) == {"policies": exported}
+    assert yaml.safe_load(as_yaml) == {"version": 1, "policies": exported}
     again = call(
         "import_policies",
         "POST",
@@ -94,13 +94,62 @@ def test_an_import_with_one_invalid_row_writes_nothing_and_names_row_and_problem
         {"id": "broken", "upstream": "docker.io/Library/*", "action": "allow"},
         imported[3],
     ]
-    response = call("import_policies", "POST", body={"policies": rows})
+    response = call("import_policies", "POST", body={"version": 1, "policies": rows})
     assert response.status_code == 400
     assert response.mimetype == "application/problem+json"
     detail = load(response)["detail"]
     assert "row 3 (id 'broken')" in detail
     assert "bad upstream pattern" in detail
     assert export() == before
+
+
+@pytest.mark.parametrize(
+    ("document", "content_type"),
+    [
+        (json.dumps({"version": 99, "policies": []}), "application/json"),
+        ("version: 99\npolicies: []\n", "application/yaml"),
+        (json.dumps({"policies": []}), "application/json"),
+    ],
+)
+def test_an_import_of_no_or_an_unknown_version_is_a_400_naming_the_supported_ones(
+    imported: list[dict[str, Any]], document: str, content_type: str
+) -> None:
+    before = export()
+    for params in ({}, {"allow_empty": "true"}):
+        response = call("import_policies", "POST", raw=document.encode(),
+                        headers={"content-type": content_type}, params=params)  # fmt: skip
+        assert response.status_code == 400
+        assert response.mimetype == "application/problem+json"
+        problem = load(response)
+        assert (problem["code"], problem["supportedVersions"]) == (
+            "UnsupportedDocumentVersion",
+            [1],
+        )
+        assert "supported versions: 1" in problem["detail"]
+    assert export() == before
+
+
+def test_emptying_the_table_is_a_422_unless_allow_empty(imported: list[dict[str, Any]]) -> None:
+    before = export()
+    empty = {"version": 1, "policies": []}
+    refused = call("import_policies", "POST", body=empty)
+    assert refused.status_code == 422
+    assert refused.mimetype == "application/problem+json"
+    assert load(refused)["code"] == "EmptyImport"
+    assert "allow_empty=true" in load(refused)["detail"]
+    assert export() == before
+    dry = call(
+        "import_policies", "POST", body=empty, params={"allow_empty": "true", "dry_run": "true"}
+    )
+    assert (dry.status_code, load(dry)["deleted"]) == (200, sorted(r["id"] for r in imported))
+    assert export() == before
+    emptied = call("import_policies", "POST", body=empty, params={"allow_empty": "true"})
+    assert emptied.status_code == 200
+    assert json.loads(export()) == {"version": 1, "policies": []}
+    assert (
+        call("import_policies", "POST", body=empty, params={"allow_empty": "maybe"}).status_code
+        == 400
+    )
 
 
 @pytest.mark.parametrize(
@@ -118,7 +167,10 @@ def test_unknown_credential_sets_and_registries_are_refused_at_import(
 ) -> None:
     changed = {**imported[0], **row}
     response = call(
-        "import_policies", "POST", body=[changed, *imported[1:]], params={"dry_run": "true"}
+        "import_policies",
+        "POST",
+        body={"version": 1, "policies": [changed, *imported[1:]]},
+        params={"dry_run": "true"},
     )
     if problem is None:
         assert response.status_code == 200, response.get_body()

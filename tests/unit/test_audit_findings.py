@@ -1,8 +1,8 @@
-"""Pure audit judgements: squatted policy targets."""
+"""Pure audit judgements: squatted policy targets, names of prescribed wildcard rules."""
 
 from __future__ import annotations
 
-from shared.domain.audit import squatting_findings
+from shared.domain.audit import missing_wildcard_rules, squatting_findings
 from shared.domain.ids import ResourceId
 from shared.domain.models import CacheRule
 from shared.domain.policies import Policy
@@ -49,3 +49,21 @@ def test_paths_no_allow_row_maps_to_are_not_reserved() -> None:
         squatting_findings(REGISTRY, repos("dockerhub/bitnami/redis", "team/app"), [], POLICIES)
         == []
     )
+
+
+def test_wildcard_rules_prescribed_in_one_plan_get_names_unique_among_themselves() -> None:
+    table = [
+        Policy.from_dict({"id": "quay-a-b", "upstream": "quay.io/a-b/*", "action": "allow",
+                          "ruleKind": "wildcard", "targetTemplate": "a-b/{path}"}),
+        Policy.from_dict({"id": "ghcr-a-b", "upstream": "ghcr.io/a/b/*", "action": "allow",
+                          "ruleKind": "wildcard", "targetTemplate": "a/b/{path}"}),
+        Policy.from_dict({"id": "ghcr-c", "upstream": "ghcr.io/c/*", "action": "allow",
+                          "ruleKind": "wildcard", "targetTemplate": "c/{path}"}),
+    ]  # fmt: skip
+    existing = CacheRule(REGISTRY.child("cacheRules", "c-all"), Upstream.parse("ghcr.io/other/x"),
+                         TargetPath.parse("other/x"))  # fmt: skip
+    specs = missing_wildcard_rules(REGISTRY, [existing], table)
+    names = [s.name for s in specs]
+    assert [str(s.target) for s in specs] == ["a-b/*", "a/b/*", "c/*"]
+    assert names[0] == "a-b-all"  # both targets derive a-b-all; the second is made unique
+    assert len({n.lower() for n in [*names, "c-all"]}) == 4

@@ -110,6 +110,22 @@ def test_any_target_gives_a_valid_name(components: list[str]) -> None:
     validate_rule_name(derive_rule_name(TargetPath.parse("/".join(components))))
 
 
+@given(
+    st.lists(st.from_regex(r"[a-z0-9]+([._-][a-z0-9]+)?", fullmatch=True), min_size=1, max_size=8),
+    st.integers(0, 3),
+)
+def test_a_derived_name_is_never_taken_even_when_its_hashed_form_is(
+    components: list[str], rounds: int
+) -> None:
+    target = TargetPath.parse("/".join(components))
+    taken: list[str] = []
+    for _ in range(rounds + 2):  # the plain name, then each hashed one, is taken in turn
+        name = derive_rule_name(target, taken=taken)
+        validate_rule_name(name)
+        assert name.lower() not in {t.lower() for t in taken}
+        taken.append(name.upper())
+
+
 def test_serving_rule_prefers_static_then_the_deepest_wildcard() -> None:
     everything = rule("everything", "docker.io/*", "*")
     library = rule("library-all", "docker.io/library/*", "library/*")

@@ -39,7 +39,7 @@ def run(*argv: str, stdin: str = "") -> tuple[int, str, str]:
 
 def test_import_export_round_trip_through_files(world: World, tmp_path: Path) -> None:
     source = tmp_path / "policies.yaml"
-    source.write_text(yaml.safe_dump({"policies": ROWS}))
+    source.write_text(yaml.safe_dump({"version": 1, "policies": ROWS}))
     code, out, _ = run("policy", "import", str(source), "--changed-by", "ops")
     assert code == 0
     assert json.loads(out)["created"] == ["hub-deny", "mcr"]
@@ -55,7 +55,9 @@ def test_import_export_round_trip_through_files(world: World, tmp_path: Path) ->
 
 def test_an_invalid_row_exits_2_names_it_and_writes_nothing(world: World, tmp_path: Path) -> None:
     source = tmp_path / "policies.json"
-    source.write_text(json.dumps([ROWS[0], {**ROWS[1], "id": "bad id!"}]))
+    source.write_text(
+        json.dumps({"version": 1, "policies": [ROWS[0], {**ROWS[1], "id": "bad id!"}]})
+    )
     code, out, err = run("policy", "import", str(source))
     assert (code, out) == (2, "")
     assert "row 2 (id 'bad id!')" in err
@@ -63,8 +65,27 @@ def test_an_invalid_row_exits_2_names_it_and_writes_nothing(world: World, tmp_pa
     assert run("policy", "import", str(tmp_path / "missing.json"))[0] == 2
 
 
+def test_an_unknown_version_or_an_empty_table_exits_2_unless_allowed(
+    world: World, tmp_path: Path
+) -> None:
+    assert run("policy", "import", "-", stdin=json.dumps({"version": 1, "policies": ROWS}))[0] == 0
+    unknown = tmp_path / "v99.yaml"
+    unknown.write_text(yaml.safe_dump({"version": 99, "policies": []}))
+    code, out, err = run("policy", "import", str(unknown))
+    assert (code, out) == (2, "")
+    assert "document version 99 is not supported; supported versions: 1" in err
+    empty = tmp_path / "empty.yaml"
+    empty.write_text(yaml.safe_dump({"version": 1, "policies": []}))
+    code, _, err = run("policy", "import", str(empty))
+    assert code == 2 and "--allow-empty" in err
+    assert len(world.policies.list_policies()) == 2
+    code, out, _ = run("policy", "import", str(empty), "--allow-empty")
+    assert (code, json.loads(out)["deleted"]) == (0, ["hub-deny", "mcr"])
+    assert world.policies.list_policies() == []
+
+
 def test_test_answers_per_registry_and_exits_1_when_refused(world: World) -> None:
-    assert run("policy", "import", "-", stdin=json.dumps(ROWS))[0] == 0
+    assert run("policy", "import", "-", stdin=json.dumps({"version": 1, "policies": ROWS}))[0] == 0
     code, out, _ = run(
         "policy", "test", "mcr.microsoft.com/dotnet/sdk", "--registry", "contosocache"
     )

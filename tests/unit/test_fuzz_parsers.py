@@ -204,7 +204,7 @@ POLICY_ROW = {
 POLICY_DOCS = st.one_of(
     JSON,
     st.builds(
-        lambda rows: {"policies": rows},
+        lambda rows: {"version": 1, "policies": rows},
         st.lists(
             st.dictionaries(st.sampled_from(sorted(POLICY_ROW)), VALUES, max_size=9).map(
                 lambda row: {**POLICY_ROW, **row}

@@ -212,11 +212,14 @@ def test_pull_rows_round_trip_through_import_and_export_and_a_bad_one_writes_not
     ctx, _, _ = make()
     row = {"id": "kubelet", "kind": "pull", "registry": "contosocache", "principalId": KUBELET,
            "enabled": True, "description": ""}  # fmt: skip
-    import_policies(ctx, {"policies": [], "pullPolicies": [row]})
-    assert export_policies(ctx) == {"policies": [], "pullPolicies": [row]}
+    only_pull_rows = {"version": 1, "policies": [], "pullPolicies": [row]}
+    import_policies(ctx, only_pull_rows, allow_empty=True)
+    assert export_policies(ctx) == only_pull_rows
+    bad = {**only_pull_rows, "pullPolicies": [row, {"id": "bad"}]}
     with pytest.raises(InvalidPolicyError, match="pull row 2"):
-        import_policies(ctx, {"policies": [], "pullPolicies": [row, {"id": "bad"}]})
-    import_policies(ctx, {"policies": []})  # no pullPolicies: the pull rows stay
+        import_policies(ctx, bad, allow_empty=True)
+    # no pullPolicies: the pull rows stay
+    import_policies(ctx, {"version": 1, "policies": []}, allow_empty=True)
     assert [r.id for r in ctx.policies.list_pull_policies()] == ["kubelet"]
-    import_policies(ctx, {"policies": [], "pullPolicies": []})
-    assert export_policies(ctx) == {"policies": []}
+    import_policies(ctx, {"version": 1, "policies": [], "pullPolicies": []}, allow_empty=True)
+    assert export_policies(ctx) == {"version": 1, "policies": []}
