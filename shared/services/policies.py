@@ -130,7 +130,7 @@ def _precondition(ctx: Context, policy_id: str, if_match: str | None) -> None:
 
 def parse_document(data: Any) -> list[Policy]:
     """Rows of an import document (`{"policies": [...]}` or a bare list), all validated; the
-    error names the row (position and id) and the problem."""
+    error names every bad row (position and id) and its problem."""
     rows = data.get("policies") if isinstance(data, Mapping) else data
     if isinstance(data, Mapping) and set(data) - _TOP_LEVEL:
         extra = ", ".join(sorted(str(k) for k in set(data) - _TOP_LEVEL))
@@ -141,22 +141,22 @@ def parse_document(data: Any) -> list[Policy]:
         raise InvalidPolicyError(f"an import holds at most {MAX_ROWS} rows, not {len(rows)}")
     policies: list[Policy] = []
     seen: dict[str, int] = {}
+    problems: list[str] = []
     for index, row in enumerate(rows, start=1):
-        label = f"row {index}" + (
-            f" (id {row.get('id')!r})" if isinstance(row, Mapping) and row.get("id") else ""
-        )
+        named = isinstance(row, Mapping) and row.get("id")
+        label = f"row {index}" + (f" (id {row.get('id')!r})" if named else "")
         try:
             policy = Policy.from_dict(row)
-        except InvalidPolicyError as exc:
-            raise InvalidPolicyError(f"{label}: {exc.message}") from exc
-        try:
             _check_id(policy)
         except InvalidPolicyError as exc:
-            raise InvalidPolicyError(f"{label}: {exc.message}") from exc
+            problems.append(f"{label}: {exc.message}")
+            continue
         if policy.id in seen:
-            raise InvalidPolicyError(f"{label}: id {policy.id!r} repeats row {seen[policy.id]}")
-        seen[policy.id] = index
+            problems.append(f"{label}: id {policy.id!r} repeats row {seen[policy.id]}")
+        seen.setdefault(policy.id, index)
         policies.append(policy)
+    if problems:
+        raise InvalidPolicyError("; ".join(problems))
     return policies
 
 
