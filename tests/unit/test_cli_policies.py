@@ -45,8 +45,15 @@ def test_import_export_round_trip_through_files(world: World, tmp_path: Path) ->
     assert json.loads(out)["created"] == ["hub-deny", "mcr"]
     assert {r.policy.changed_by for r in world.policies.list_policies()} == {"ops"}
     target = tmp_path / "export.yml"
-    assert run("policy", "export", "--output", str(target))[0] == 0
+    assert run("policy", "export", "--file", str(target))[0] == 0
     exported = yaml.safe_load(target.read_text())
+    # -o is the output format, as everywhere
+    code, printed, _ = run("policy", "export", "-o", "yaml")
+    assert (code, yaml.safe_load(printed)) == (0, exported)
+    for argv in (("--settings", "absent.json", "policy", "export"),
+                 ("policy", "export", "--settings", "absent.json")):  # fmt: skip
+        code, _, err = run(*argv)  # read before or after the command's name
+        assert (code, "cannot read settings file absent.json" in err) == (2, True)
     code, out, _ = run(
         "policy", "import", "-", "--format", "json", "--dry-run", stdin=json.dumps(exported)
     )
