@@ -1,5 +1,6 @@
-"""docs/walkthrough.md as written: every `sh tested` block runs, in order, against a local host
-started here, with its exit status and the lines of the `text output` block after it checked.
+"""README.md's first example and docs/walkthrough.md as written: every `sh tested` block of a
+page runs, in order, against a local host started here (reset with its stores before each page),
+with its exit status and the lines of the `text output` block after it checked.
 
 The commands run in bash from the repository root with `cachekeeper` on PATH (this checkout's
 `python -m cli`), `$CACHEKEEPER_URL` naming the host, and `127.0.0.1:7071` read as the host's
@@ -23,6 +24,7 @@ import pytest
 from tests.e2e.host_process import REPO_ROOT, HostProcess, demo_host
 
 WALKTHROUGH = REPO_ROOT / "docs" / "walkthrough.md"
+PAGES = (REPO_ROOT / "README.md", WALKTHROUGH)
 _FENCE = re.compile(r"^```([^\n]*)\n(.*?)^```\s*$", re.MULTILINE | re.DOTALL)
 _EXIT = re.compile(r"\bexit=(\d+)\b")
 
@@ -88,7 +90,17 @@ def test_the_page_has_tested_steps_each_with_its_output() -> None:
         assert phrase in commands
 
 
-def test_the_walkthrough_runs_as_written(host: HostProcess, tmp_path: Path) -> None:
+def test_the_readme_quick_start_is_tested_and_names_its_functions() -> None:
+    readme = PAGES[0].read_text()
+    parsed = steps(readme)
+    assert len(parsed) >= 4
+    quick_start = readme[readme.index("## Quick start") : readme.index("## Admin API")]
+    assert all(step.command in quick_start for step in parsed)
+    assert "functionName=on_keyvault_event" in quick_start and "<function>" not in quick_start
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda page: page.name)
+def test_the_page_runs_as_written(host: HostProcess, tmp_path: Path, page: Path) -> None:
     if shutil.which("jq") is None or shutil.which("curl") is None:
         raise AssertionError("the walk-through needs curl and jq, as the page says")
     bin_dir = _shim(tmp_path / "bin")
@@ -99,7 +111,8 @@ def test_the_walkthrough_runs_as_written(host: HostProcess, tmp_path: Path) -> N
         "NO_PROXY": "127.0.0.1,localhost",
     }
     ours = f"127.0.0.1:{host.port}"
-    for number, step in enumerate(steps(WALKTHROUGH.read_text()), start=1):
+    assert host.request("POST", "/_sandbox/reset?stores=true").status == 200
+    for number, step in enumerate(steps(page.read_text()), start=1):
         command = step.command.replace("127.0.0.1:7071", ours)
         result = subprocess.run(["bash", "-c", command], cwd=REPO_ROOT, env=env,
                                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
