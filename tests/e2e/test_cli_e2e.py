@@ -82,6 +82,37 @@ def test_an_apply_after_a_change_is_refused_as_stale_and_changes_nothing(host: H
     assert (ghcr_password(host), ghcr_writes(host)) == (before, writes)
 
 
+def test_the_apps_refusals_exit_2_naming_the_problem(host: HostProcess) -> None:
+    missing = cli("status", "elsewhere", "--url", host.base)
+    assert (missing.returncode, missing.stdout) == (2, "")
+    assert missing.stderr.startswith(f"cachekeeper: {host.base} answered 404 NotFoundError")
+    assert "elsewhere" in missing.stderr
+    bad = cli("plan", "--credential-set", "quay-io", "--url", host.base)
+    assert bad.returncode == 2 and "answered 400" in bad.stderr
+    refused = cli("audit", "--reconcile", "--url", host.base)
+    assert refused.returncode == 2 and "AUTO_RECONCILE" in refused.stderr
+
+
+def test_policy_commands_over_the_admin_api(host: HostProcess, tmp_path: Path) -> None:
+    exported = cli("policy", "export", "-o", "yaml", "--url", host.base)
+    assert exported.returncode == 0, exported.stderr
+    assert "id: mcr-all" in exported.stdout
+    rows = tmp_path / "policies.json"
+    rows.write_text(json.dumps([{"id": "ok", "upstream": "mcr.microsoft.com/*", "action": "allow",
+                                 "targetTemplate": "mcr/{path}"},
+                                {"id": "x1", "upstream": "ghcr.io/a", "action": "maybe"},
+                                {"id": "bad id!", "upstream": "docker.io/*", "action": "deny"}]))  # fmt: skip
+    refused = cli("--url", host.base, "policy", "import", str(rows))
+    assert (refused.returncode, refused.stdout) == (2, "")
+    assert "row 2 (id 'x1')" in refused.stderr and "row 3 (id 'bad id!')" in refused.stderr
+    after = cli("policy", "export", "-o", "yaml", "--url", host.base)
+    assert after.stdout == exported.stdout  # the refused import wrote nothing
+    tested = cli("policy", "test", "docker.io/bitnami/redis", "--registry", "contosocache",
+                 "--url", host.base)  # fmt: skip
+    assert tested.returncode == 1  # refused by the policy table
+    assert json.loads(tested.stdout)["results"][0]["status"] == "rejected"
+
+
 class _Recorder(BaseHTTPRequestHandler):
     seen: list[dict[str, Any]] = []
 

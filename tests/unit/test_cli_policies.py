@@ -95,3 +95,37 @@ def test_python_dash_m_runs_the_cli() -> None:
                             capture_output=True, text=True, timeout=60, check=False)  # fmt: skip
     assert result.returncode == 0
     assert "import" in result.stdout and "export" in result.stdout
+
+
+def test_every_failure_exits_2_whatever_the_command(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # not found (a registry that is not managed): an error, not a refusal
+    code, out, err = run("policy", "test", "mcr.microsoft.com/dotnet/sdk", "--registry", "nope")
+    assert (code, out) == (2, "") and "NotFoundError" in err
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("the store went away")
+
+    monkeypatch.setattr(world.policies, "list_policies", broken)
+    code, out, err = run("policy", "export")
+    assert (code, out) == (2, "")
+    assert err == "cachekeeper: RuntimeError: the store went away\n"
+    with pytest.raises(SystemExit) as usage:
+        run("policy", "frobnicate")
+    assert usage.value.code == 2
+
+
+def test_a_command_past_its_deadline_exits_2_with_a_message(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from cli import main as cli_main
+    from cli.deadline import DeadlineExceeded
+
+    def stopped(*args: object, **kwargs: object) -> None:
+        raise DeadlineExceeded("the command ran past its 300 s deadline; stopped")
+
+    monkeypatch.setattr(cli_main, "_run", stopped)
+    code, out, err = run("policy", "export")
+    assert (code, out) == (2, "")
+    assert err == "cachekeeper: the command ran past its 300 s deadline; stopped\n"
