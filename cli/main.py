@@ -1,22 +1,24 @@
 """The `cachekeeper` command line: the policy table from a terminal or a pipeline.
 
     python -m cli policy import policies.yaml [--dry-run] [--changed-by NAME] [--allow-empty]
-    python -m cli policy export [--format yaml] [--output policies.yaml]
+    python -m cli policy export [-o json|yaml] [--file policies.yaml]
     python -m cli policy test docker.io/library/nginx [--registry contosocache]
     python -m cli policy test --target dockerhub/library/nginx --registry contosocache
     python -m cli audit [--registry R] [--reconcile] [--output table|json]
     python -m cli plan [--registry R [--credential-set C | --repository P]]
     python -m cli apply --plan-id ID [the same scope options]
     python -m cli status [R]
-    python -m cli events send FILE [--url http://127.0.0.1:7071]
+    python -m cli events send FILE|- [--function F]
     python -m cli sandbox serve [--port 7072]
 
-(`cachekeeper ...` once installed; operator commands: cli/ops.py, exit 0 clean, 1
-findings, 2 error.)
+(`cachekeeper ...` once installed; operator commands: cli/ops.py.) Every command but `sandbox`
+takes `--settings FILE`, `--url URL` and `--key KEY`, before or after the command's name.
 
-It talks to the configured stores and registries (cli/wiring.py: the same settings as the app)
-and runs the same services as the admin API, so validation and answers are identical. Results are
-JSON on stdout; errors go to stderr. Exit status: 0 done, 1 refused or failed, 2 bad input.
+It runs the same services as the admin API, in-process over the configured stores and
+registries or against a running app (cli/backends.py), so validation and answers are
+identical. Policy results are JSON on stdout; errors go to stderr. Exit status, for every
+command: 0 clean / done, 1 findings or refused (something to change), 2 error (bad input, stale
+plan, unreachable app, a failure).
 """
 
 from __future__ import annotations
@@ -29,9 +31,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Literal, TextIO
 
-from cli.deadline import deadline
-from cli.ops import COMMANDS, add_commands, run_command
-from cli.wiring import context
+from cli.backends import CommandFailedError
+from cli.deadline import DeadlineExceeded, deadline
+from cli.ops import COMMANDS, add_commands, backend_for, connection_options, run_command
 from shared.domain.time_budgets import RUN_TIMEOUT
 from shared.errors import CachekeeperError, InvalidInputError
 
@@ -42,6 +44,7 @@ _YAML_SUFFIXES = (".yaml", ".yml")
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="cachekeeper", description=__doc__.split("\n\n")[0])
+    connection_options(parser, top=True)
     commands = parser.add_subparsers(dest="command", required=True)
     policy = commands.add_parser("policy", help="the policy table")
     actions = policy.add_subparsers(dest="action", required=True)
@@ -54,14 +57,17 @@ def _parser() -> argparse.ArgumentParser:
         "--allow-empty", action="store_true", help="let a document with no rows empty the table"
     )
     exp = actions.add_parser("export", help="print or write the whole table")
-    exp.add_argument("--format", choices=("json", "yaml"), default=None)
-    exp.add_argument("--output", "-o", help="write to this file instead of standard output")
+    exp.add_argument("--output", "-o", "--format", dest="format", choices=("json", "yaml"),
+                     help="default: from --file's suffix, else json")  # fmt: skip
+    exp.add_argument("--file", help="write to this file instead of standard output")
     test = actions.add_parser("test", help="which row decides, and what a request would do")
     test.add_argument(
         "upstream", nargs="?", help="an upstream repository, e.g. docker.io/library/nginx"
     )
     test.add_argument("--target", help="a repository path inside the registry instead")
     test.add_argument("--registry", help="a managed registry (default: every managed registry)")
+    for sub in (imp, exp, test):
+        connection_options(sub)
     add_commands(commands)
     return parser
 
@@ -75,6 +81,7 @@ def _format(explicit: str | None, path: str | None) -> Literal["json", "yaml"]:
 def _import(args: argparse.Namespace, stdin: TextIO) -> Any:
     from shared.services import policies
 
+    backend = backend_for(args)
     fmt = _format(args.format, args.file)
     try:
         text = stdin.read() if args.file == "-" else Path(args.file).read_text(encoding="utf-8")
@@ -82,27 +89,23 @@ def _import(args: argparse.Namespace, stdin: TextIO) -> Any:
         raise InvalidInputError(f"cannot read {args.file}: {exc}") from None
     document = policies.load_document(text, fmt)
     changed_by = args.changed_by or f"cli:{getpass.getuser()}"
-    result = policies.import_policies(
-        context(), document, dry_run=args.dry_run, changed_by=changed_by,
-        allow_empty=args.allow_empty,
-    )  # fmt: skip
-    return result.to_dict()
+    return backend.import_policies(
+        document, dry_run=args.dry_run, changed_by=changed_by, allow_empty=args.allow_empty
+    )
 
 
 def _export(args: argparse.Namespace, out: TextIO) -> None:
-    from shared.services import policies
-
-    fmt = _format(args.format, args.output)
-    text = policies.dump_document(policies.export_policies(context()), fmt)
-    if args.output:
-        Path(args.output).write_text(text, encoding="utf-8")
+    text = backend_for(args).export_policies(_format(args.format, args.file))
+    if args.file:
+        try:
+            Path(args.file).write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise InvalidInputError(f"cannot write {args.file}: {exc}") from None
     else:
         out.write(text)
 
 
 def _test(args: argparse.Namespace) -> tuple[Any, bool]:
-    from shared.services import policies
-
     if (args.upstream is None) == (args.target is None):
         raise InvalidInputError("give an upstream repository or --target, not both")
     request: dict[str, Any] = (
@@ -110,7 +113,7 @@ def _test(args: argparse.Namespace) -> tuple[Any, bool]:
     )
     if args.registry:
         request["registry"] = args.registry
-    answer = policies.explain_request(context(), request)
+    answer = backend_for(args).test_policies(request)
     refused = any(r["status"] in ("rejected", "ignored") for r in answer["results"])
     return answer, refused
 
@@ -124,14 +127,21 @@ def main(
 ) -> int:
     """Run one command, stopped at the run deadline (cli/deadline.py); returns the exit status."""
     out, err, stdin = out or sys.stdout, err or sys.stderr, stdin or sys.stdin
-    args = _parser().parse_args(argv)
-    with deadline(RUN_TIMEOUT):
-        return _run(args, out, err, stdin)
+    args = _parser().parse_args(argv)  # a usage error exits 2 (argparse)
+    try:
+        with deadline(RUN_TIMEOUT):
+            return _run(args, out, err, stdin)
+    except DeadlineExceeded as stopped:
+        err.write(f"cachekeeper: {stopped.message}\n")
+        return 2
+    except Exception as error:  # every failure is exit status 2, with a message
+        err.write(f"cachekeeper: {type(error).__name__}: {error}\n")
+        return 2
 
 
 def _run(args: argparse.Namespace, out: TextIO, err: TextIO, stdin: TextIO) -> int:
     if args.command in COMMANDS:
-        return run_command(args, out=out, err=err)
+        return run_command(args, out=out, err=err, stdin=stdin)
     refused = False
     try:
         if args.action == "import":
@@ -141,12 +151,12 @@ def _run(args: argparse.Namespace, out: TextIO, err: TextIO, stdin: TextIO) -> i
             return 0
         else:
             result, refused = _test(args)
-    except InvalidInputError as error:
+    except (InvalidInputError, CommandFailedError) as error:
         err.write(f"cachekeeper: {error.message}\n")
         return 2
     except CachekeeperError as error:
         err.write(f"cachekeeper: {type(error).__name__}: {error.message}\n")
-        return 1
+        return 2
     out.write(json.dumps(result, indent=2, sort_keys=True, default=str) + "\n")
     return 1 if refused else 0
 

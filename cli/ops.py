@@ -1,7 +1,8 @@
 """The operator commands of `cachekeeper`: audit, plan, apply, status, events send, sandbox serve.
 
-They run the same services as the admin API against the configured stores and registries
-(cli/wiring.py; in sandbox mode, the embedded sandbox). `--output table` (default) or `json`.
+They run the same services as the admin API, in-process against the configured stores and
+registries, or against a running app over its admin API (`--url`; in sandbox mode the local
+host): cli/backends.py. `--output table` (default) or `json`.
 Exit status: 0 clean / done, 1 findings (or something to change, or a failed action), 2 error
 (bad input, stale plan, unreachable host, Azure errors).
 """
@@ -18,10 +19,17 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from cli import tables
-from cli.wiring import context
+from cli.backends import (
+    LOCAL_HOST_URL,
+    Backend,
+    CommandFailedError,
+    PlanStaleError,
+    Progress,
+    choose_backend,
+)
 from shared.errors import CachekeeperError, InvalidInputError
 
-__all__ = ["COMMANDS", "add_commands", "run_command"]
+__all__ = ["COMMANDS", "add_commands", "backend_for", "connection_options", "run_command"]
 
 COMMANDS = frozenset({"audit", "plan", "apply", "status", "events", "sandbox"})
 CLEAN, FINDINGS, ERROR = 0, 1, 2
@@ -33,12 +41,29 @@ _WEBHOOK_FUNCTIONS = {
 }
 
 
+def connection_options(parser: argparse.ArgumentParser, *, top: bool = False) -> None:
+    """`--settings`, `--url`, `--key`, before the sub-command (`top`) or after it: there they
+    default to SUPPRESS, so an option given before is not reset by the sub-command."""
+    env = os.environ.get
+    defaults = (None, env("CACHEKEEPER_URL"), env("CACHEKEEPER_FUNCTION_KEY"))
+    settings, url, key = defaults if top else (argparse.SUPPRESS,) * 3
+    parser.add_argument(
+        "--settings", type=Path, default=settings,
+        help="a local.settings.json whose Values fill unset settings",
+    )  # fmt: skip
+    parser.add_argument(
+        "--url", default=url,
+        help="a running app (default: $CACHEKEEPER_URL; sandbox mode: http://127.0.0.1:7071)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--key", default=key, help="the app's function key (default: $CACHEKEEPER_FUNCTION_KEY)"
+    )
+
+
 def _common() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--output", "-o", choices=("table", "json"), default="table")
-    common.add_argument(
-        "--settings", type=Path, help="a local.settings.json whose Values fill unset settings"
-    )
+    connection_options(common)
     return common
 
 
@@ -67,11 +92,11 @@ def add_commands(commands: Any) -> None:
     send = events.add_subparsers(dest="action", required=True).add_parser(
         "send", help="POST an event file to the host's Event Grid webhook (or alert endpoint)"
     )
-    send.add_argument("file", type=Path, help="Event Grid / CloudEvents JSON, or an alert payload")
-    send.add_argument("--url", default=os.environ.get("CACHEKEEPER_URL", "http://127.0.0.1:7071"))
+    send.add_argument(
+        "file", help="Event Grid / CloudEvents JSON, or an alert payload ('-': stdin)"
+    )
     send.add_argument("--function", help="the Event Grid function (default: from the event type)")
-    send.add_argument("--key", default=os.environ.get("CACHEKEEPER_FUNCTION_KEY"),
-                      help="function key (default: $CACHEKEEPER_FUNCTION_KEY)")  # fmt: skip
+    connection_options(send)
     sandbox = commands.add_parser("sandbox", help="the emulated Azure")
     serve = sandbox.add_subparsers(dest="action", required=True).add_parser(
         "serve", help="serve the sandbox over HTTP on 127.0.0.1"
@@ -94,69 +119,63 @@ def _load_settings(path: Path | None) -> None:
     bootstrap.reset()
 
 
-def _progress(err: TextIO, total: int) -> Callable[[str], None] | None:
-    if total < 2:
-        return None
-    done: list[str] = []
-    tty = err.isatty()
+def backend_for(args: argparse.Namespace) -> Backend:
+    """The settings file loaded, then where this command runs (cli/backends.py)."""
+    _load_settings(args.settings)
+    return choose_backend(args.url, args.key)
 
-    def report(registry: str) -> None:
-        done.append(registry)
-        end = "" if tty and len(done) < total else "\n"
-        err.write(f"{chr(13) if tty else ''}[{len(done)}/{total}] observed {registry}{end}")
-        err.flush()
 
-    return report
+def _progress(err: TextIO) -> Progress:
+    def reporter(total: int) -> Callable[[str], None] | None:
+        if total < 2:
+            return None
+        done: list[str] = []
+        tty = err.isatty()
+
+        def report(registry: str) -> None:
+            done.append(registry)
+            end = "" if tty and len(done) < total else "\n"
+            err.write(f"{chr(13) if tty else ''}[{len(done)}/{total}] observed {registry}{end}")
+            err.flush()
+
+        return report
+
+    return reporter
+
+
+def _serious(findings: Any) -> bool:
+    return any(f.get("severity") != "info" for f in findings or [])
 
 
 def _audit(args: argparse.Namespace, err: TextIO) -> tuple[dict[str, Any], int]:
-    from shared.services.reports import audit_now
-
-    ctx = context()
-    total = 1 if args.registry else len(ctx.settings.managed_registries)
-    report = audit_now(ctx, registry=args.registry, reconcile=args.reconcile,
-                       progress=_progress(err, total))  # fmt: skip
-    return report.to_dict(), CLEAN if report.clean else FINDINGS
+    report = backend_for(args).audit(args.registry, args.reconcile, _progress(err))
+    return report, FINDINGS if _serious(report.get("findings")) else CLEAN
 
 
-def _scope(args: argparse.Namespace, ctx: Any) -> Any:
-    from shared.services.plans import parse_scope
-
+def _scope(args: argparse.Namespace) -> dict[str, str]:
     fields = {"registry": args.registry, "credentialSet": args.credential_set,
               "repository": args.repository}  # fmt: skip
-    return parse_scope(ctx, {k: v for k, v in fields.items() if v is not None})
+    return {k: v for k, v in fields.items() if v is not None}
 
 
 def _plan(args: argparse.Namespace) -> tuple[dict[str, Any], int]:
-    from shared.domain.plans import Severity
-    from shared.services.plans import plan_scope
-
-    ctx = context()
-    scoped = plan_scope(ctx, _scope(args, ctx))
-    serious = any(f.severity is not Severity.INFO for f in scoped.plan.findings)
-    return scoped.to_dict(), FINDINGS if scoped.plan.actions or serious else CLEAN
+    scoped = backend_for(args).plan(_scope(args))
+    changes = scoped.get("actions") or _serious(scoped.get("findings"))
+    return scoped, FINDINGS if changes else CLEAN
 
 
 def _apply(args: argparse.Namespace, err: TextIO) -> tuple[dict[str, Any], int]:
-    from shared.domain.plans import OutcomeStatus
-    from shared.services.plans import StalePlanError, apply_scope
-
-    ctx = context()
     try:
-        applied = apply_scope(ctx, _scope(args, ctx), args.plan_id)
-    except StalePlanError as stale:
+        applied = backend_for(args).apply(_scope(args), args.plan_id)
+    except PlanStaleError as stale:
         err.write(f"cachekeeper: {stale.message}; nothing was applied\n")
-        return {"stale": True, "plan": stale.current.to_dict()}, ERROR
-    failed = any(o.status is OutcomeStatus.FAILED for o in applied.outcomes)
-    return applied.to_dict(), FINDINGS if failed else CLEAN
+        return {"stale": True, "plan": stale.plan}, ERROR
+    failed = any(o.get("status") == "failed" for o in applied.get("outcomes") or [])
+    return applied, FINDINGS if failed else CLEAN
 
 
 def _status(args: argparse.Namespace) -> tuple[dict[str, Any], int]:
-    from shared.services.status import registry_status
-
-    ctx = context()
-    names = [args.registry] if args.registry else [r.name for r in ctx.settings.managed_registries]
-    statuses = [registry_status(ctx, name) for name in names]
+    statuses = backend_for(args).status(args.registry)
     troubled = any(
         c["health"]["status"] != "Healthy" or any(s["state"] != "ok" for s in c["secrets"].values())
         for status in statuses
@@ -182,16 +201,17 @@ def _event_target(document: Any, function: str | None) -> tuple[str, dict[str, s
     }
 
 
-def _send(args: argparse.Namespace) -> tuple[dict[str, Any], int]:
+def _send(args: argparse.Namespace, stdin: TextIO) -> tuple[dict[str, Any], int]:
     try:
-        body = args.file.read_bytes()
+        body = stdin.read().encode() if args.file == "-" else Path(args.file).read_bytes()
         document = json.loads(body)
     except (OSError, ValueError) as exc:
         raise InvalidInputError(f"cannot read {args.file}: {exc}") from None
     path, headers = _event_target(document, args.function)
     if args.key:
         headers["x-functions-key"] = args.key
-    url = args.url.rstrip("/") + path
+    base = args.url or LOCAL_HOST_URL
+    url = base.rstrip("/") + path
     if not url.startswith(("http://", "https://")):
         raise InvalidInputError("--url must be an http(s) URL")
     request = urllib.request.Request(url, data=body, method="POST", headers=headers)  # noqa: S310
@@ -201,7 +221,7 @@ def _send(args: argparse.Namespace) -> tuple[dict[str, Any], int]:
     except urllib.error.HTTPError as error:
         status, text = error.code, error.read().decode("utf-8", "replace")
     except (urllib.error.URLError, OSError) as error:
-        raise InvalidInputError(f"cannot reach {args.url}: {error}") from None
+        raise InvalidInputError(f"cannot reach {base}: {error}") from None
     ok = 200 <= status < 300
     return {"url": url, "status": status, "response": text[:4000]}, CLEAN if ok else ERROR
 
@@ -213,16 +233,15 @@ def _serve(args: argparse.Namespace) -> int:
     return CLEAN
 
 
-def run_command(args: argparse.Namespace, *, out: TextIO, err: TextIO) -> int:
+def run_command(args: argparse.Namespace, *, out: TextIO, err: TextIO, stdin: TextIO) -> int:
     """Run one operator command; returns the exit status."""
     try:
         if args.command == "sandbox":
             return _serve(args)
         if args.command == "events":
-            result, code = _send(args)
+            result, code = _send(args, stdin)
             out.write(json.dumps(result, indent=2) + "\n")
             return code
-        _load_settings(args.settings)
         handlers: dict[str, Callable[[], tuple[dict[str, Any], int]]] = {
             "audit": lambda: _audit(args, err),
             "plan": lambda: _plan(args),
@@ -230,6 +249,9 @@ def run_command(args: argparse.Namespace, *, out: TextIO, err: TextIO) -> int:
             "status": lambda: _status(args),
         }
         result, code = handlers[args.command]()
+    except CommandFailedError as error:
+        err.write(f"cachekeeper: {error.message}\n")
+        return ERROR
     except CachekeeperError as error:
         err.write(f"cachekeeper: {type(error).__name__}: {error.message}\n")
         return ERROR

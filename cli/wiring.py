@@ -1,7 +1,9 @@
-"""The Context the CLI's commands run on: `shared.bootstrap`'s, with sandbox mode wired here.
+"""The Context the CLI's in-process commands run on: `shared.bootstrap`'s (Azure's, from the
+settings), or the one a test configured.
 
-In sandbox mode (CACHEKEEPER_MODE=sandbox) the commands talk to the embedded sandbox, with the
-scenario's policy rows seeded into an empty policy table; a Context a test configured is kept.
+Sandbox mode never builds an emulated Azure of its own here: an in-process sandbox would be
+rebuilt by every invocation (and its relative scenario times with it), so a plan could never be
+applied by the next command. cli/backends.py sends sandbox-mode commands to the local host.
 """
 
 from __future__ import annotations
@@ -17,9 +19,5 @@ __all__ = ["context"]
 
 
 def context() -> Context:
-    """The configured Context (the sandbox's in sandbox mode, Azure's otherwise)."""
-    if bootstrap.settings().mode == "sandbox":
-        from sandbox.wiring import wire_sandbox_mode  # only sandbox mode loads the emulation
-
-        wire_sandbox_mode()
+    """The configured Context."""
     return bootstrap.context()

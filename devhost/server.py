@@ -20,6 +20,7 @@ from devhost.app_index import FunctionSpec, invoke
 from devhost.eventgrid import abuse_protection, handle_admin_invoke, handle_webhook
 from devhost.replies import Reply, json_reply, problem
 from devhost.routing import Router
+from devhost.sandbox_reset import reset_with_stores
 
 __all__ = ["HostState", "Incoming", "dispatch", "make_server"]
 
@@ -173,6 +174,12 @@ def _sandbox(state: HostState, request: Incoming) -> Reply:
         return problem(404, "Not Found", "sandbox not available")
     # The sandbox's own router expects the full path, /_sandbox included.
     path = request.path
+    if (
+        request.key == _SANDBOX + "/reset"
+        and request.method == "POST"
+        and "stores" in request.query
+    ):
+        return reset_with_stores(handle_http, request.query["stores"], request.headers)
     try:
         status, headers, body = handle_http(
             request.method, path, request.query, request.headers, request.body

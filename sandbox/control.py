@@ -9,6 +9,7 @@ from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
 
 from sandbox.control_pull import PULL_ROUTES
+from sandbox.control_reset import RESET_ROUTES
 from sandbox.env import TIMING_FIELDS, timing_options
 from sandbox.faults import FaultRule
 from sandbox.scenario import ScenarioError
@@ -51,11 +52,6 @@ def _load(sb: Sandbox, p: dict[str, str], q: dict[str, str], body: bytes) -> tup
         sb.load_scenario(body if body.strip() else q.get("path", ""))
     except (ScenarioError, OSError, KeyError, TypeError) as err:
         raise ControlError(400, f"cannot load scenario: {err}") from err
-    return 200, state_summary(sb)
-
-
-def _reset(sb: Sandbox, p: dict[str, str], q: dict[str, str], body: bytes) -> tuple[int, Any]:
-    sb.reset()
     return 200, state_summary(sb)
 
 
@@ -236,7 +232,7 @@ _DIAG = r"^/registries/(?P<registry>[^/]+)/diagnosticSettings/(?P<name>[^/]+)$"
 ROUTES: list[tuple[str, re.Pattern[str], _Route]] = [
     ("GET", re.compile(r"^/state$"), _state),
     ("POST", re.compile(r"^/scenario$"), _load),
-    ("POST", re.compile(r"^/reset$"), _reset),
+    *RESET_ROUTES,
     ("GET", re.compile(r"^/requests$"), _requests),
     ("DELETE", re.compile(r"^/requests$"), _clear_requests),
     ("POST", re.compile(r"^/clock$"), _clock),

@@ -62,6 +62,7 @@ def parse_document(data: Any, *, allow_empty: bool = False) -> list[Policy]:
         _check_not_empty(rows, data.get("pullPolicies"))
     policies: list[Policy] = []
     seen: dict[str, int] = {}
+    problems: list[str] = []  # every bad row is named, not only the first
     for index, row in enumerate(rows, start=1):
         label = f"row {index}" + (
             f" (id {row.get('id')!r})" if isinstance(row, Mapping) and row.get("id") else ""
@@ -70,11 +71,14 @@ def parse_document(data: Any, *, allow_empty: bool = False) -> list[Policy]:
             policy = Policy.from_dict(row)
             check_id(policy)
         except InvalidPolicyError as exc:
-            raise InvalidPolicyError(f"{label}: {exc.message}") from exc
+            problems.append(f"{label}: {exc.message}")
+            continue
         if policy.id in seen:
-            raise InvalidPolicyError(f"{label}: id {policy.id!r} repeats row {seen[policy.id]}")
-        seen[policy.id] = index
+            problems.append(f"{label}: id {policy.id!r} repeats row {seen[policy.id]}")
+        seen.setdefault(policy.id, index)
         policies.append(policy)
+    if problems:
+        raise InvalidPolicyError("; ".join(problems))
     return policies
 
 

@@ -52,11 +52,14 @@ def parse_pull_rows(data: Any) -> list[PullPolicy] | None:
     if not isinstance(rows, list) or len(rows) > MAX_PULL_ROWS:
         raise InvalidPolicyError(f"pullPolicies must be a list of at most {MAX_PULL_ROWS} rows")
     parsed: list[PullPolicy] = []
+    problems: list[str] = []  # every bad row is named, not only the first
     for index, row in enumerate(rows, start=1):
         try:
             parsed.append(PullPolicy.from_dict(row))
         except InvalidPolicyError as exc:
-            raise InvalidPolicyError(f"pull row {index}: {exc.message}") from exc
+            problems.append(f"pull row {index}: {exc.message}")
+    if problems:
+        raise InvalidPolicyError("; ".join(problems))
     ids = [r.id for r in parsed]
     if len(set(ids)) != len(ids):
         raise InvalidPolicyError("pullPolicies: a row id repeats")

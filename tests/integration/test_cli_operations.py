@@ -17,7 +17,9 @@ from typing import Any
 
 import pytest
 
+from cli.backends import LOCAL_HOST_URL, CommandFailedError, choose_backend
 from cli.main import main
+from cli.remote import Remote
 from sandbox import Sandbox
 from sandbox.embedded import set_sandbox
 from shared import bootstrap
@@ -113,21 +115,22 @@ def test_errors_exit_2_with_a_message(sandbox: Sandbox, argv: tuple[str, ...]) -
     assert err.startswith("cachekeeper: ")
 
 
-def test_sandbox_mode_with_in_memory_stores_starts_from_the_scenarios_policies(
-    sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
+def test_sandbox_mode_talks_to_the_local_host_and_says_how_to_start_it(
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    # the CLI wires sandbox mode itself (no STORAGE_CONNECTION: in-memory stores)
+    # an emulated Azure lives as long as its process: sandbox mode never builds one per command
     for name, value in {**{"CACHEKEEPER_MODE": "sandbox"}, **_demo_env()}.items():
         monkeypatch.setenv(name, value)
-    monkeypatch.delenv("STORAGE_CONNECTION", raising=False)
-    set_sandbox(sandbox)
     bootstrap.reset()
-    code, out, _ = run("audit", "-o", "json")
-    assert code == 1
-    seeded = {p.policy.id for p in bootstrap.context().policies.list_policies()}
-    assert seeded == {p["id"] for p in sandbox.scenario.policies}
-    unmanaged = [f for f in json.loads(out)["findings"] if f["kind"] == "unmanaged-rule"]
-    assert [f["resource"].rsplit("/", 1)[-1] for f in unmanaged] == ["quay-prometheus"]
+    chosen = choose_backend(None, None)
+    assert isinstance(chosen, Remote) and (chosen.base, chosen.local) == (LOCAL_HOST_URL, True)
+    assert not bootstrap.has_context()
+    with pytest.raises(CommandFailedError, match="start it with `make run`"):
+        Remote(f"http://127.0.0.1:{free_port()}", None, local=True).plan({})
+    dead = f"http://127.0.0.1:{free_port()}"
+    for argv in (("audit", "--url", dead), ("--url", dead, "plan"), ("status", "--url", dead)):
+        code, out, err = run(*argv)
+        assert (code, out, err.startswith(f"cachekeeper: cannot reach {dead}")) == (2, "", True)
 
 
 def _demo_env() -> dict[str, str]:

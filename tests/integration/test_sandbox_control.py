@@ -143,6 +143,28 @@ def test_clock_faults_requests_and_reset(embedded: Sandbox) -> None:
     assert call("GET", "/_sandbox/nope")[0] == 404
 
 
+def test_reset_says_what_it_resets_and_keeps(embedded: Sandbox) -> None:
+    embedded.clock.set("2030-01-01T00:00:00Z")
+    embedded.add_secret_version("kv-cache-rbac", "quay-password")
+    before = len(embedded.vault("kv-cache-rbac").secrets["quay-password"].versions)
+    # the sandbox alone holds no product store: refused, nothing reset
+    status, refused = call("POST", "/_sandbox/reset", query={"stores": "true"})
+    assert status == 400 and "local host" in refused["error"]
+    assert embedded.clock.pinned
+    assert len(embedded.vault("kv-cache-rbac").secrets["quay-password"].versions) == before
+    status, answer = call("POST", "/_sandbox/reset")
+    assert status == 200 and answer["registries"]  # the state summary, as before
+    assert [item.split(":")[0] for item in answer["reset"]] == [
+        "state",
+        "request log",
+        "faults",
+        "clock",
+    ]
+    assert any("journal and policy table" in item for item in answer["kept"])
+    assert not embedded.clock.pinned
+    assert len(embedded.vault("kv-cache-rbac").secrets["quay-password"].versions) == before - 1
+
+
 def test_load_scenario_over_http(embedded: Sandbox) -> None:
     status, state = call(
         "POST", "/_sandbox/scenario", b"subscription: 00000000-0000-0000-0000-000000000009\n"

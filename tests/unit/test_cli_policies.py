@@ -45,8 +45,15 @@ def test_import_export_round_trip_through_files(world: World, tmp_path: Path) ->
     assert json.loads(out)["created"] == ["hub-deny", "mcr"]
     assert {r.policy.changed_by for r in world.policies.list_policies()} == {"ops"}
     target = tmp_path / "export.yml"
-    assert run("policy", "export", "--output", str(target))[0] == 0
+    assert run("policy", "export", "--file", str(target))[0] == 0
     exported = yaml.safe_load(target.read_text())
+    # -o is the output format, as everywhere
+    code, printed, _ = run("policy", "export", "-o", "yaml")
+    assert (code, yaml.safe_load(printed)) == (0, exported)
+    for argv in (("--settings", "absent.json", "policy", "export"),
+                 ("policy", "export", "--settings", "absent.json")):  # fmt: skip
+        code, _, err = run(*argv)  # read before or after the command's name
+        assert (code, "cannot read settings file absent.json" in err) == (2, True)
     code, out, _ = run(
         "policy", "import", "-", "--format", "json", "--dry-run", stdin=json.dumps(exported)
     )
@@ -109,3 +116,37 @@ def test_python_dash_m_runs_the_cli() -> None:
                             capture_output=True, text=True, timeout=60, check=False)  # fmt: skip
     assert result.returncode == 0
     assert "import" in result.stdout and "export" in result.stdout
+
+
+def test_every_failure_exits_2_whatever_the_command(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # not found (a registry that is not managed): an error, not a refusal
+    code, out, err = run("policy", "test", "mcr.microsoft.com/dotnet/sdk", "--registry", "nope")
+    assert (code, out) == (2, "") and "NotFoundError" in err
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("the store went away")
+
+    monkeypatch.setattr(world.policies, "list_policies", broken)
+    code, out, err = run("policy", "export")
+    assert (code, out) == (2, "")
+    assert err == "cachekeeper: RuntimeError: the store went away\n"
+    with pytest.raises(SystemExit) as usage:
+        run("policy", "frobnicate")
+    assert usage.value.code == 2
+
+
+def test_a_command_past_its_deadline_exits_2_with_a_message(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from cli import main as cli_main
+    from cli.deadline import DeadlineExceeded
+
+    def stopped(*args: object, **kwargs: object) -> None:
+        raise DeadlineExceeded("the command ran past its 300 s deadline; stopped")
+
+    monkeypatch.setattr(cli_main, "_run", stopped)
+    code, out, err = run("policy", "export")
+    assert (code, out) == (2, "")
+    assert err == "cachekeeper: the command ran past its 300 s deadline; stopped\n"

@@ -82,6 +82,25 @@ def test_one_bad_row_writes_nothing_and_is_named(rows: Any, message: str) -> Non
     assert world.policies.list_policies() == before
 
 
+def test_a_refused_import_names_every_bad_row_not_only_the_first() -> None:
+    world = world_with_sets((CONTOSO, "dockerhub"))
+    rows = [ROWS[0], {"id": "x1", "upstream": "ghcr.io/a", "action": "maybe"}, ROWS[2],
+            "not a row", ROWS[0]]  # fmt: skip
+    pulls = [{"id": "p1", "registry": "contosocache"}, "nope", {"id": "p3"}]
+    with pytest.raises(InvalidPolicyError) as caught:
+        policies.import_policies(world.ctx, doc(rows))
+    named = caught.value.message.split("; ")
+    assert [part.split(":")[0] for part in named] == [
+        "row 2 (id 'x1')",
+        "row 4",
+        "row 5 (id 'hub')",
+    ]
+    with pytest.raises(InvalidPolicyError) as caught:
+        policies.parse_pull_rows({"version": 1, "policies": [], "pullPolicies": pulls})
+    assert "pull row 2" in caught.value.message and "pull row 3" in caught.value.message
+    assert world.policies.list_policies() == []
+
+
 def test_credential_sets_are_checked_only_when_the_registry_state_can_be_read() -> None:
     world = world_with_sets()  # no credential set anywhere
     with pytest.raises(InvalidPolicyError, match="does not exist in any managed registry"):
