@@ -40,8 +40,8 @@ class PendingJournal(Protocol):
         ...
 
     def drop_pending(self, pending: PendingSignal) -> bool:
-        """Delete the pending signal if it is still the version read; False when a newer one
-        replaced it (which is kept) or it is gone."""
+        """Delete the pending signal if it is still the version read (True; also when it is
+        gone already); False when a newer one replaced it, which is kept."""
         ...
 
     def pending_signals(self, *, limit: int = 100) -> list[PendingSignal]:

@@ -220,9 +220,9 @@ class MemoryJournal:
     def drop_pending(self, pending: PendingSignal) -> bool:
         with self._lock:
             current = self.pending.get(pending.key)
-            if current is None or current.version != pending.version:
+            if current is not None and current.version != pending.version:
                 return False
-            del self.pending[pending.key]
+            self.pending.pop(pending.key, None)
             return True
 
     def pending_signals(self, *, limit: int = 100) -> list[PendingSignal]:

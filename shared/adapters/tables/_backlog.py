@@ -77,7 +77,8 @@ class TableBacklog:
         return _pending(entity)
 
     def drop_pending(self, pending: PendingSignal) -> bool:
-        """Delete the row only if it still carries the ETag it was read with."""
+        """Delete the row only if it still carries the ETag it was read with (a missing row is
+        fine: the SDK answers a delete of nothing as done)."""
         from azure.core import MatchConditions
 
         try:
@@ -88,8 +89,10 @@ class TableBacklog:
                     etag=pending.version,
                     match_condition=MatchConditions.IfNotModified,
                 )
-        except (ConcurrencyError, NotFoundError):
-            return False
+        except ConcurrencyError:
+            return False  # replaced by a newer signal
+        except NotFoundError:
+            return True
         return True
 
     def pending_signals(self, *, limit: int = 100) -> list[PendingSignal]:
