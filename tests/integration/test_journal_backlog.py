@@ -108,5 +108,8 @@ def test_workers_racing_for_a_budget_never_take_more_than_its_limit(
     workers[0].release("warm-up")  # create the table first, so the race is about the budget
     for round_ in range(3):
         key = f"rules-{round_}"
-        results = race(workers, lambda j, k=key: j.spend(k, limit=7, now=NOW, ttl=HOUR))
-        assert results.count(True) == 7, round_
+
+        def spend(journal: Journal, key: str = key) -> bool:
+            return journal.spend(key, limit=7, now=NOW, ttl=HOUR)
+
+        assert race(workers, spend).count(True) == 7, round_
