@@ -131,8 +131,8 @@ def request_repository(
     signal_id: str, signal_group: str | None = None,
 ) -> Reaction:  # fmt: skip
     """Plan (and unless `dry_run`, create) the cache rule the policy prescribes for `upstream`,
-    within the rule budgets of the signal (`signal_group`, default `signal_id`: an alert is one
-    signal for all its repositories) and of the registry (`shared/services/rule_budget.py`)."""
+    within the rule budgets of the signal (`signal_group`: an alert, one signal for all its
+    repositories) and of the registry (`shared/services/rule_budget.py`)."""
     ignored = _unmanaged(ctx, registry, dry_run=dry_run, signal_id=signal_id)
     if ignored is not None:
         return ignored
@@ -145,7 +145,7 @@ def request_repository(
     where = assessment.plan.scope
     (action,) = assessment.plan.actions
     try:
-        created = send_within_budget(ctx, registry, action, signal_group=signal_group or signal_id)
+        created = send_within_budget(ctx, registry, action, signal_group=signal_group)
     except PermanentError as error:
         # State moved between the checks and the PUT (or ACR knows a rule we do not): its refusal
         # is the reason, and it is remembered so the same state does not ask again.

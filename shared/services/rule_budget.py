@@ -33,21 +33,26 @@ log = logging.getLogger(__name__)
 
 
 def send_within_budget(
-    ctx: Context, registry: ResourceId, action: Action, *, signal_group: str
+    ctx: Context, registry: ResourceId, action: Action, *, signal_group: str | None
 ) -> CacheRule | Deferral:
-    """Take one unit of the signal's and the registry's budgets and ask ARM for the rule; a
-    Deferral when either is spent. Errors of the create give both units back and propagate."""
+    """Take one unit of the signal's budget (`signal_group`: a signal naming several repositories,
+    an alert; None: the signal asks for this one rule only) and of the registry's, and ask ARM
+    for the rule; a Deferral when one is spent. Errors of the create give the units back and
+    propagate."""
     settings, journal, now = ctx.settings, ctx.journal, ctx.clock.now()
-    own = signal_budget_key(signal_group)
-    if not journal.spend(own, limit=settings.max_rules_per_signal, now=now, ttl=SIGNAL_BUDGET_TTL):
-        return Deferral(
-            f"signal {signal_group} already created {settings.max_rules_per_signal} cache "
-            "rule(s), its limit (MAX_RULES_PER_SIGNAL)"
-        )
+    spent: list[str] = []
+    if signal_group is not None:
+        own, limit = signal_budget_key(signal_group), settings.max_rules_per_signal
+        if not journal.spend(own, limit=limit, now=now, ttl=SIGNAL_BUDGET_TTL):
+            return Deferral(
+                f"signal {signal_group} already created {limit} cache rule(s), its limit "
+                "(MAX_RULES_PER_SIGNAL)"
+            )
+        spent.append(own)
     hourly, refill = registry_window(str(registry), now)
     limit = settings.max_rules_per_registry_hour
     if not journal.spend(hourly, limit=limit, now=now, ttl=refill - now):
-        _refund(ctx, own)
+        _refund(ctx, spent)
         return Deferral(
             f"{limit} cache rule(s) were created in {registry.name} this hour, its limit "
             f"(MAX_RULES_PER_REGISTRY_HOUR); the budget refills at {refill:%H:%M}Z",
@@ -56,8 +61,7 @@ def send_within_budget(
     try:
         return send_cache_rule(ctx, action)
     except BaseException:
-        _refund(ctx, hourly)
-        _refund(ctx, own)
+        _refund(ctx, [hourly, *spent])
         raise
 
 
@@ -85,8 +89,9 @@ def defer_rule(
     )  # fmt: skip
 
 
-def _refund(ctx: Context, key: str) -> None:
-    try:
-        ctx.journal.refund(key, now=ctx.clock.now())
-    except Exception as error:  # the unit stays spent: the budget errs on the side of fewer rules
-        log.warning("could not give back a unit of %s: %s", key, error)
+def _refund(ctx: Context, keys: list[str]) -> None:
+    for key in keys:
+        try:
+            ctx.journal.refund(key, now=ctx.clock.now())
+        except Exception as error:  # the unit stays spent: the budget errs towards fewer rules
+            log.warning("could not give back a unit of %s: %s", key, error)
