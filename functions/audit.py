@@ -1,7 +1,8 @@
 """Audits and what the app keeps about the fleet: reports, the journal, registry status, metrics.
 
 timer  audit_timer on %AUDIT_SCHEDULE%           audit every managed registry (AUTO_RECONCILE applies)
-timer  verification_timer every minute           re-check the changes pending verification that are due
+timer  verification_timer every minute           re-check the changes pending verification that are due,
+                                                 and the pull failures left pending
 POST   /api/audit[?dry_run=true]                 audit now; body {} or {"registry": name}; the report
 GET    /api/audit/latest                         the latest report
 GET    /api/audit/reports/{id}                   one kept report
@@ -52,13 +53,18 @@ def audit_timer(timer: func.TimerRequest) -> None:
 
 @scheduled(bp, "verification_timer", schedule=RECHECK_SCHEDULE)
 def verification_timer(timer: func.TimerRequest) -> None:
-    """Re-check the changes pending verification whose next check is due (the records are in
-    the journal; a run with nothing due is one table query)."""
+    """Re-check the changes pending verification whose next check is due, and the pull failures
+    left pending by a diagnosis that did not re-check them (the records are in the journal; a
+    run with nothing due is two table queries)."""
     from shared.bootstrap import context
     from shared.observability import METRICS
+    from shared.services.pull_failures import sweep_pending
     from shared.services.verification import recheck_due
 
-    METRICS.count_outcomes(recheck_due(context()))
+    ctx = context()
+    METRICS.count_outcomes(recheck_due(ctx))
+    for reaction in sweep_pending(ctx):
+        METRICS.count_outcomes(reaction.outcomes)
 
 
 @admin_route(

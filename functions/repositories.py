@@ -16,6 +16,7 @@ import azure.functions as func
 from functions._http import flag, json_response, read_json
 from functions._routes import Op, admin_route
 from functions._schemas import DRY_RUN, REPOSITORY_REQUEST
+from shared.errors import ThrottledError
 
 if TYPE_CHECKING:
     from shared.services import Context
@@ -38,6 +39,7 @@ _STATUS = {"applied": 201, "planned": 200, "no-change": 200, "rejected": 422, "i
             "200": "planned or already served",
             "201": "rule created",
             "422": "refused by policy or ACR",
+            "429": "deferred: the registry's hourly rule budget is spent (Retry-After)",
         },
     ),
 )
@@ -48,4 +50,6 @@ def request_repository(req: func.HttpRequest, ctx: Context) -> func.HttpResponse
     reaction = request(
         ctx, wanted, dry_run=flag(req, "dry_run"), signal_id=f"api-{uuid.uuid4().hex[:16]}"
     )
+    if reaction.status.value == "deferred":  # over the registry's hourly rule budget: recorded
+        raise ThrottledError(reaction.reason, retry_after=reaction.details.get("retryAfterSeconds"))
     return json_response(reaction.to_dict(), status_code=_STATUS.get(reaction.status.value, 200))

@@ -78,6 +78,16 @@ param auditSchedule string = '0 0 * * * *'
 @description('Secrets expiring within this many days are reported.')
 param expiryHorizonDays int = 30
 
+@minValue(1)
+@maxValue(1000)
+@description('Cache rules one signal (an alert, however many repositories it names) may create; the rest is recorded deferred.')
+param maxRulesPerSignal int = 10
+
+@minValue(1)
+@maxValue(1000)
+@description('Cache rules all signals together may create in one registry per UTC hour; the rest is recorded deferred.')
+param maxRulesPerRegistryHour int = 50
+
 @description('Let the audit apply the safe fixes it finds.')
 param autoReconcile bool = false
 
@@ -295,6 +305,14 @@ module api 'app/api.bicep' = {
       {
         name: 'EXPIRY_HORIZON_DAYS'
         value: string(expiryHorizonDays)
+      }
+      {
+        name: 'MAX_RULES_PER_SIGNAL'
+        value: string(maxRulesPerSignal)
+      }
+      {
+        name: 'MAX_RULES_PER_REGISTRY_HOUR'
+        value: string(maxRulesPerRegistryHour)
       }
       {
         name: 'AUDIT_SCHEDULE'

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
+from shared.backlog_port import BudgetJournal, PendingJournal, PendingSignal
 from shared.claim_port import Claim, ClaimStatus, Lease, LeaseJournal
 from shared.domain.cache_rules import RuleSpec
 from shared.domain.ids import ResourceId
@@ -41,6 +42,7 @@ __all__ = [
     "Journal",
     "Lease",
     "Monitor",
+    "PendingSignal",
     "PolicyStore",
     "Registry",
     "ReportStore",
@@ -213,8 +215,9 @@ class PolicyStore(Protocol):
         """Delete a pull row; NotFoundError when absent."""
 
 
-class Journal(LeaseJournal, Protocol):
-    """Outcomes, findings, idempotency records and leases (`LeaseJournal`)."""
+class Journal(LeaseJournal, PendingJournal, BudgetJournal, Protocol):
+    """Outcomes, findings, idempotency records, leases (`LeaseJournal`), pending signals and
+    budgets (`shared/backlog_port.py`)."""
 
     def record_outcome(self, outcome: Outcome) -> None:
         """Record an outcome once per `Outcome.identity()`: a repeat keeps the first one."""

@@ -56,6 +56,8 @@ class Settings:
     # APP_PRINCIPAL_ID: the app identity's object id; the product never grants a role to it
     app_principal_id: str | None = None
     directory_lookup: bool = False  # DIRECTORY_LOOKUP: read Graph for pull rows by name prefix
+    max_rules_per_signal: int = 10  # MAX_RULES_PER_SIGNAL: cache rules one signal may create
+    max_rules_per_registry_hour: int = 50  # MAX_RULES_PER_REGISTRY_HOUR, for all signals together
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Settings:
@@ -82,6 +84,10 @@ class Settings:
                 env, "APP_PRINCIPAL_ID", "set the app identity's object (principal) id"
             ),
             directory_lookup=_bool(env, "DIRECTORY_LOOKUP", default=False),
+            max_rules_per_signal=_int(env, "MAX_RULES_PER_SIGNAL", 10, low=1, high=1000),
+            max_rules_per_registry_hour=_int(
+                env, "MAX_RULES_PER_REGISTRY_HOUR", 50, low=1, high=1000
+            ),
         )
 
     @property

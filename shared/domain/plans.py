@@ -54,6 +54,7 @@ class OutcomeStatus(StrEnum):
     NO_CHANGE = "no-change"
     REJECTED = "rejected"
     IGNORED = "ignored"
+    DEFERRED = "deferred"  # allowed, but over a rule budget: reported, asked again later
 
 
 class IdempotencyStatus(StrEnum):

@@ -3,11 +3,11 @@
 A claim is a journal record keyed by the signal (an event id, or a credential set and a window
 when pull failures are coalesced) with a hash of its payload. A redelivery of a handled signal is
 a duplicate; one being handled by another worker raises ConcurrencyError (transient: Event Grid
-redelivers later); the same key with a different payload is rejected; a permanent error is
-recorded as the signal's one terminal outcome and acknowledged; any other failure releases the
-claim so the redelivery starts from scratch, and so does a failure to mark the claim completed
-(the outcomes are idempotent: the redelivery records none twice). A claim a crashed worker left
-behind expires after `IN_PROGRESS_TTL`.
+redelivers later) unless the caller coalesces it into the work in progress; the same key with a
+different payload is rejected; a permanent error is recorded as the signal's one terminal outcome
+and acknowledged; any other failure releases the claim so the redelivery starts from scratch, and
+so does a failure to mark the claim completed (the outcomes are idempotent: the redelivery records
+none twice). A claim a crashed worker left behind expires after `IN_PROGRESS_TTL`.
 """
 
 from __future__ import annotations
@@ -56,20 +56,24 @@ def handle_once(
     keep: timedelta = COMPLETED_TTL,
     duplicate: Callable[[], Reaction] | None = None,
     busy: str | None = None,
+    coalesce: Callable[[], Reaction] | None = None,
     record_permanent: bool = True,
 ) -> Reaction:
     """Run `handle` unless the signal `key` was already handled (see the module docstring).
 
     A completed claim is kept for `keep`; `duplicate` answers a repeat (default: a DUPLICATE
     reaction, recording nothing), `busy` is the message of the ConcurrencyError while another
-    worker holds the claim. With `record_permanent=False` a permanent error releases the claim and
-    propagates to the caller (an outer claim, or an HTTP answer)."""
+    worker holds the claim, unless `coalesce` answers instead (a signal that joins the work in
+    progress, `shared/services/pending.py`). With `record_permanent=False` a permanent error
+    releases the claim and propagates to the caller (an outer claim, or an HTTP answer)."""
     claim = ctx.journal.claim(key, payload_hash, now=ctx.clock.now(), ttl=IN_PROGRESS_TTL)
     if claim.status is ClaimStatus.DUPLICATE:
         if duplicate is not None:
             return duplicate()
         return Reaction(ReactionStatus.DUPLICATE, f"event {signal_id} was already handled")
     if claim.status is ClaimStatus.IN_PROGRESS:
+        if coalesce is not None:
+            return coalesce()
         raise ConcurrencyError(busy or f"event {signal_id} is being handled by another worker")
     if claim.status is ClaimStatus.PAYLOAD_MISMATCH:
         reason = "an event with this id but a different payload was already handled"

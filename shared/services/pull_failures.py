@@ -18,20 +18,30 @@ from datetime import timedelta
 from shared.domain.cache_rules import find_serving_rule
 from shared.domain.models import CacheRule
 from shared.domain.plans import Action, Finding, OutcomeStatus, Plan, Severity
+from shared.errors import PermanentError
+from shared.ports import PendingSignal
 from shared.services.appliers import apply_actions
 from shared.services.context import Context
 from shared.services.diagnosis import diagnose_credential_set
 from shared.services.once import handle_once
+from shared.services.pending import join_in_flight, recheck_id, run_with_rechecks
 from shared.services.puller_diagnosis import diagnose_puller
 from shared.services.records import record_findings, record_signal, record_terminal
 from shared.services.repositories import request_target
 from shared.services.results import Reaction, ReactionStatus
-from shared.signals.pull_failures import PullFailure
+from shared.signals.pull_failures import PullFailure, dump_failure, load_failure
 
-__all__ = ["COALESCING_WINDOW", "access_report", "diagnose_pull_failure"]
+__all__ = [
+    "COALESCING_WINDOW",
+    "access_report",
+    "diagnose_pull_failure",
+    "recheck",
+    "sweep_pending",
+]
 
 log = logging.getLogger(__name__)
 COALESCING_WINDOW = timedelta(minutes=5)
+_CLAIM = "pull-failure"  # the payload hash of every diagnosis window's claim
 
 
 def _window_key(ctx: Context, subject: str) -> str:
@@ -72,7 +82,8 @@ def diagnose_pull_failure(ctx: Context, failure: PullFailure, signal_id: str) ->
     rules = ctx.registry.list_cache_rules(failure.registry)
     rule = find_serving_rule(failure.repository, rules)
     if rule is None and failure.status == 404:  # a new repository: a request for that path
-        return request_target(ctx, failure.registry, failure.repository, signal_id=signal_id)
+        return request_target(ctx, failure.registry, failure.repository, signal_id=signal_id,
+                              signal_group=failure.origin)  # fmt: skip
     cache_side = _rule_finding(failure, rule)
     if cache_side is not None and failure.puller is None:
         return _report(ctx, signal_id, cache_side.resource, cache_side)
@@ -87,11 +98,61 @@ def diagnose_pull_failure(ctx: Context, failure: PullFailure, signal_id: str) ->
         record_signal(ctx, signal_id, subject, OutcomeStatus.NO_CHANGE, reason)
         return Reaction(ReactionStatus.DUPLICATE, reason)
 
+    window = _window_key(ctx, key)
     return handle_once(
-        ctx, key=_window_key(ctx, key), payload_hash="pull-failure",
-        signal_id=signal_id, resource=subject, keep=COALESCING_WINDOW,
-        handle=lambda: _diagnose(ctx, failure, rule, cache_side, signal_id), duplicate=coalesced,
-        busy=f"{subject} is being diagnosed by another worker", record_permanent=False,
+        ctx, key=window, payload_hash=_CLAIM, signal_id=signal_id, resource=subject,
+        keep=COALESCING_WINDOW, duplicate=coalesced, record_permanent=False,
+        handle=lambda: run_with_rechecks(
+            ctx, window, lambda _: _diagnose(ctx, failure, rule, cache_side, signal_id),
+            lambda pending: recheck(ctx, pending),
+        ),
+        coalesce=lambda: join_in_flight(
+            ctx, window, signal_id=signal_id, payload=dump_failure(failure),
+            resource=subject, subject=subject,
+        ),
+    )  # fmt: skip
+
+
+def recheck(ctx: Context, pending: PendingSignal) -> Reaction:
+    """Diagnose again for a failure that arrived while a diagnosis was running (its outcomes
+    under the re-check's own signal id); a permanent error is that re-check's outcome."""
+    signal_id = recheck_id(pending)
+    try:
+        failure = load_failure(pending.payload)
+        rules = ctx.registry.list_cache_rules(failure.registry)
+        rule = find_serving_rule(failure.repository, rules)
+        return _diagnose(ctx, failure, rule, _rule_finding(failure, rule), signal_id)
+    except PermanentError as error:
+        record_signal(ctx, signal_id, pending.key, OutcomeStatus.FAILED, str(error))
+        return Reaction(ReactionStatus.REJECTED, str(error))
+
+
+def sweep_pending(ctx: Context) -> list[Reaction]:
+    """Re-check every pending failure whose diagnosis nobody is running (its worker died, or
+    it arrived as the diagnosis finished): the verification timer and every audit run this."""
+    done: list[Reaction] = []
+    for pending in ctx.journal.pending_signals():
+        reaction = _sweep_one(ctx, pending)
+        if reaction.status is ReactionStatus.DUPLICATE:
+            # the window's diagnosis completed without it: take the window again
+            ctx.journal.release(pending.key)
+            reaction = _sweep_one(ctx, pending)
+        done.append(reaction)
+    return done
+
+
+def _sweep_one(ctx: Context, pending: PendingSignal) -> Reaction:
+    def first(waiting: PendingSignal | None) -> Reaction:
+        if waiting is None:  # handled between the listing and the claim
+            return Reaction(ReactionStatus.NO_CHANGE, "re-checked already")
+        return recheck(ctx, waiting)
+
+    return handle_once(
+        ctx, key=pending.key, payload_hash=_CLAIM, signal_id=recheck_id(pending),
+        resource=pending.key, keep=COALESCING_WINDOW, record_permanent=False,
+        handle=lambda: run_with_rechecks(ctx, pending.key, first, lambda p: recheck(ctx, p)),
+        duplicate=lambda: Reaction(ReactionStatus.DUPLICATE, "the window was diagnosed"),
+        coalesce=lambda: Reaction(ReactionStatus.NO_CHANGE, "its diagnosis is running"),
     )  # fmt: skip
 
 

@@ -14,6 +14,7 @@ from shared.observability import METRICS, log_fields
 from shared.ports import ReportStore
 from shared.services.audit import AuditReport, run_audit
 from shared.services.context import Context
+from shared.services.pull_failures import sweep_pending
 from shared.services.verification import recheck_due
 
 __all__ = [
@@ -100,10 +101,12 @@ def audit_now(
     progress: Callable[[str], None] | None = None,
 ) -> AuditReport:
     """Audit one managed registry (by name) or all of them; count and log what it found and did.
-    The changes pending verification that are due are re-checked first (a later audit may
-    finish what the verification timer did not)."""
+    The changes pending verification that are due, and the pull failures left pending, are
+    re-checked first (a later audit may finish what the verification timer did not)."""
     targets = [ctx.managed_registry(registry)] if registry else None
     METRICS.count_outcomes(recheck_due(ctx))
+    for pending in sweep_pending(ctx):
+        METRICS.count_outcomes(pending.outcomes)
     report = run_audit(ctx, registries=targets, reconcile=reconcile, progress=progress)
     METRICS.count_outcomes(report.outcomes)
     if targets is None:

@@ -31,11 +31,13 @@ from shared.domain.policies import Decision, decide
 from shared.domain.policy_targets import upstream_for_target
 from shared.domain.refusals import CreateGuard
 from shared.domain.repositories import TargetPath, Upstream
+from shared.domain.rule_budget import Deferral
 from shared.errors import AccessDeniedError, InvalidInputError, PermanentError
-from shared.services.appliers.cache_rules import record_created, send_cache_rule
+from shared.services.appliers.cache_rules import record_created
 from shared.services.context import Context
 from shared.services.records import record_findings, record_signal
 from shared.services.results import Reaction, ReactionStatus
+from shared.services.rule_budget import defer_rule, send_within_budget
 from shared.services.rule_refusals import read_catalog, remember_refused_rule
 from shared.signals.repository_requests import RepositoryRequest, read_repository_request
 
@@ -103,8 +105,9 @@ def request(
 
 
 def request_target(
-    ctx: Context, registry: ResourceId, target: TargetPath, *, dry_run: bool = False, signal_id: str
-) -> Reaction:
+    ctx: Context, registry: ResourceId, target: TargetPath, *, dry_run: bool = False,
+    signal_id: str, signal_group: str | None = None,
+) -> Reaction:  # fmt: skip
     """A request for a path inside the registry: map it back to its upstream through the policy
     templates, then handle it like a request for that upstream."""
     ignored = _unmanaged(ctx, registry, dry_run=dry_run, signal_id=signal_id)
@@ -119,13 +122,17 @@ def request_target(
                           "add a policy row whose targetTemplate produces this path, or request the upstream")  # fmt: skip
         refused = _Assessment(ReactionStatus.REJECTED, finding.message, Plan(where, (), (finding,)))
         return _finish(ctx, refused, dry_run=dry_run, signal_id=signal_id)
-    return request_repository(ctx, registry, upstream, dry_run=dry_run, signal_id=signal_id)
+    return request_repository(ctx, registry, upstream, dry_run=dry_run, signal_id=signal_id,
+                              signal_group=signal_group)  # fmt: skip
 
 
 def request_repository(
-    ctx: Context, registry: ResourceId, upstream: Upstream, *, dry_run: bool = False, signal_id: str
-) -> Reaction:
-    """Plan (and unless `dry_run`, create) the cache rule the policy prescribes for `upstream`."""
+    ctx: Context, registry: ResourceId, upstream: Upstream, *, dry_run: bool = False,
+    signal_id: str, signal_group: str | None = None,
+) -> Reaction:  # fmt: skip
+    """Plan (and unless `dry_run`, create) the cache rule the policy prescribes for `upstream`,
+    within the rule budgets of the signal (`signal_group`: an alert, one signal for all its
+    repositories) and of the registry (`shared/services/rule_budget.py`)."""
     ignored = _unmanaged(ctx, registry, dry_run=dry_run, signal_id=signal_id)
     if ignored is not None:
         return ignored
@@ -138,13 +145,15 @@ def request_repository(
     where = assessment.plan.scope
     (action,) = assessment.plan.actions
     try:
-        created = send_cache_rule(ctx, action)
+        created = send_within_budget(ctx, registry, action, signal_group=signal_group)
     except PermanentError as error:
         # State moved between the checks and the PUT (or ACR knows a rule we do not): its refusal
         # is the reason, and it is remembered so the same state does not ask again.
         remember_refused_rule(ctx, registry, spec, error)
         refused = _refusal(where, f"ACR refused rule {spec.name}: {error}", decision, spec)
         return _finish(ctx, refused, dry_run=False, signal_id=signal_id)
+    if isinstance(created, Deferral):
+        return defer_rule(ctx, created, assessment.plan, assessment.details(), signal_id=signal_id)
     outcome = record_created(ctx, action, signal_id, created)
     record_findings(ctx, assessment.plan.findings, signal_id=signal_id)  # warnings, if any
     state = outcome.health

@@ -19,6 +19,7 @@ class ReactionStatus(StrEnum):
     IGNORED = "ignored"  # out of scope (vault or registry not managed)
     REJECTED = "rejected"  # malformed or refused input; recorded and acknowledged
     REPORTED = "reported"  # findings recorded, nothing to change
+    DEFERRED = "deferred"  # allowed, but over a rule budget: recorded, nothing created
 
 
 @dataclass(frozen=True, slots=True)

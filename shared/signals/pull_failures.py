@@ -12,6 +12,7 @@ such as the query's "unknown", is a failure of unknown status rather than a malf
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -28,6 +29,8 @@ __all__ = [
     "PULL_FAILED",
     "PullFailure",
     "PullFailureAlert",
+    "dump_failure",
+    "load_failure",
     "parse_pull_failed",
     "parse_pull_failure_alert",
 ]
@@ -45,6 +48,7 @@ class PullFailure:
     tag: str | None = None
     time: datetime | None = None
     puller: Puller | None = None
+    origin: str | None = None  # the signal it came with (an alert's id); None: its own signal
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,7 +173,8 @@ def parse_pull_failure_alert(payload: Any) -> PullFailureAlert:
         raise InvalidEventError("alert has no alertId")
     if condition == "resolved":
         return PullFailureAlert(alert_id, False, ())
-    targets = [t for t in (essentials.get("alertTargetIDs") or []) if isinstance(t, str)]
+    listed = essentials.get("alertTargetIDs")
+    targets = [t for t in listed if isinstance(t, str)] if isinstance(listed, list) else []
     registries = [r for r in (_maybe_registry(t) for t in targets) if r is not None]
     fired_at = parse_time(essentials.get("firedDateTime"))
     criteria = (
@@ -199,6 +204,7 @@ def parse_pull_failure_alert(payload: Any) -> PullFailureAlert:
                 _tag(dims.get("tag")),
                 fired_at,
                 puller_from_logged_identity(dims.get("identity"), registry.name),
+                origin=f"alert:{alert_id}",
             )
         )
     return PullFailureAlert(alert_id, True, tuple(failures))
@@ -212,3 +218,39 @@ def _maybe_registry(value: Any) -> ResourceId | None:
     except InvalidInputError:
         return None
     return rid if rid.is_type(REGISTRY_TYPE) else None
+
+
+def dump_failure(failure: PullFailure) -> str:
+    """The failure as JSON, to be kept in the journal while it waits (`load_failure` reads it)."""
+    return json.dumps(
+        {
+            "registry": str(failure.registry),
+            "repository": str(failure.repository),
+            "status": failure.status,
+            "tag": failure.tag,
+            "time": failure.time.isoformat() if failure.time else None,
+            "identity": failure.puller.to_dict() if failure.puller else None,
+            "origin": failure.origin,
+        },
+        sort_keys=True,
+    )
+
+
+def load_failure(text: str) -> PullFailure:
+    """A failure `dump_failure` wrote; InvalidEventError when the text is not one."""
+    try:
+        data = json.loads(text)
+    except ValueError as exc:
+        raise InvalidEventError("a kept pull failure is not JSON") from exc
+    if not isinstance(data, Mapping):
+        raise InvalidEventError("a kept pull failure is not an object")
+    origin = data.get("origin")
+    return PullFailure(
+        registry=_registry(data.get("registry")),
+        repository=_repository(data.get("repository")),
+        status=_status(data.get("status")),
+        tag=_tag(data.get("tag")),
+        time=parse_time(data.get("time")),
+        puller=_identity(data.get("identity")),
+        origin=origin if isinstance(origin, str) else None,
+    )

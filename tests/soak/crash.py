@@ -18,7 +18,7 @@ from shared.domain.plans import ActionKind, Finding, Outcome
 from shared.domain.refusals import RuleRefusal
 from shared.domain.secrets import SecretRef
 from shared.domain.verification import PendingVerification
-from shared.ports import Claim, Journal, Lease, Registry
+from shared.ports import Claim, Journal, Lease, PendingSignal, Registry
 
 __all__ = ["Crash", "DyingRegistry", "Worker", "WorkerJournal"]
 
@@ -160,3 +160,27 @@ class WorkerJournal:
     def end_verification(self, key: str) -> None:
         self._worker.check()
         self._inner.end_verification(key)
+
+    def keep_pending(self, pending: PendingSignal) -> None:
+        self._worker.check()
+        self._inner.keep_pending(pending)
+
+    def pending_signal(self, key: str) -> PendingSignal | None:
+        self._worker.check()
+        return self._inner.pending_signal(key)
+
+    def drop_pending(self, pending: PendingSignal) -> bool:
+        self._worker.check()
+        return self._inner.drop_pending(pending)
+
+    def pending_signals(self, *, limit: int = 100) -> list[PendingSignal]:
+        self._worker.check()
+        return self._inner.pending_signals(limit=limit)
+
+    def spend(self, key: str, *, limit: int, now: datetime, ttl: timedelta) -> bool:
+        self._worker.check()
+        return self._inner.spend(key, limit=limit, now=now, ttl=ttl)
+
+    def refund(self, key: str, *, now: datetime) -> None:
+        self._worker.check()
+        self._inner.refund(key, now=now)

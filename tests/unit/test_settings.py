@@ -28,6 +28,7 @@ def test_defaults_are_safe() -> None:
     assert settings.expiry_horizon_days == 30
     assert settings.audit_schedule == "0 0 * * * *"
     assert settings.vault_allowlist == ()
+    assert (settings.max_rules_per_signal, settings.max_rules_per_registry_hour) == (10, 50)
     assert settings.managed_registries == (ResourceId.parse(REGISTRY),)
 
 
@@ -79,6 +80,8 @@ def test_lists_accept_commas_spaces_and_duplicates_collapse() -> None:
         ({"STORAGE_CONNECTION": ""}, "STORAGE_CONNECTION", "table endpoint"),
         ({"STORAGE_CONNECTION": "somewhere"}, "STORAGE_CONNECTION", "neither"),
         ({"AZURE_CLIENT_ID": "me"}, "AZURE_CLIENT_ID", "GUID"),
+        ({"MAX_RULES_PER_SIGNAL": "0"}, "MAX_RULES_PER_SIGNAL", "1 to 1000"),
+        ({"MAX_RULES_PER_REGISTRY_HOUR": "lots"}, "MAX_RULES_PER_REGISTRY_HOUR", "1 to 1000"),
     ],
 )
 def test_bad_settings_name_the_setting_and_the_fix(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import uuid
 from collections.abc import Mapping, Sequence
@@ -22,7 +23,7 @@ from shared.domain.refusals import RuleRefusal
 from shared.domain.secrets import SecretRef
 from shared.domain.verification import PendingVerification
 from shared.errors import ConcurrencyError, NotFoundError
-from shared.ports import Claim, ClaimStatus, Lease, StoredPolicy
+from shared.ports import Claim, ClaimStatus, Lease, PendingSignal, StoredPolicy
 
 __all__ = ["MemoryJournal", "MemoryPolicyStore", "MemoryReportStore"]
 
@@ -92,6 +93,8 @@ class MemoryJournal:
         self.announced: dict[str, dict[str, datetime]] = {}
         self.verifications: dict[str, PendingVerification] = {}
         self.leases: dict[str, Lease] = {}
+        self.pending: dict[str, PendingSignal] = {}
+        self.budgets: dict[str, tuple[int, datetime]] = {}  # key -> (spent, forgotten at)
 
     def record_announcement(self, secret: SecretRef, *, at: datetime) -> None:
         if secret.version is None:
@@ -205,6 +208,42 @@ class MemoryJournal:
     def end_verification(self, key: str) -> None:
         with self._lock:
             self.verifications.pop(key, None)
+
+    def keep_pending(self, pending: PendingSignal) -> None:
+        with self._lock:
+            self.pending[pending.key] = dataclasses.replace(pending, version=uuid.uuid4().hex)
+
+    def pending_signal(self, key: str) -> PendingSignal | None:
+        with self._lock:
+            return self.pending.get(key)
+
+    def drop_pending(self, pending: PendingSignal) -> bool:
+        with self._lock:
+            current = self.pending.get(pending.key)
+            if current is not None and current.version != pending.version:
+                return False
+            self.pending.pop(pending.key, None)
+            return True
+
+    def pending_signals(self, *, limit: int = 100) -> list[PendingSignal]:
+        with self._lock:
+            return sorted(self.pending.values(), key=lambda p: (p.at, p.key))[:limit]
+
+    def spend(self, key: str, *, limit: int, now: datetime, ttl: timedelta) -> bool:
+        with self._lock:
+            spent, until = self.budgets.get(key, (0, now + ttl))
+            if until <= now:
+                spent, until = 0, now + ttl
+            if spent >= limit:
+                return False
+            self.budgets[key] = (spent + 1, until)
+            return True
+
+    def refund(self, key: str, *, now: datetime) -> None:
+        with self._lock:
+            spent, until = self.budgets.get(key, (0, now))
+            if spent > 0 and until > now:
+                self.budgets[key] = (spent - 1, until)
 
 
 class MemoryReportStore:

@@ -12,7 +12,8 @@ holds one row per (action, resource) with the newest successful outcome's time, 
 `last_success` is one point read instead of a scan of the whole journal. Partition
 `outcome_identity` makes outcomes idempotent (`_outcomes`). Partitions `announced`
 (`_announcements`), `refusal` (`_refusals`) and `verification` (`_verifications`) hold the
-announced secret versions, ARM's refusals of cache rules, and changes pending verification.
+announced secret versions, ARM's refusals of cache rules, and changes pending verification;
+`pending` and `budget` (`_backlog`) the signals waiting on a claim and the rule budgets.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from shared.adapters.tables._announcements import load_announcements, save_announcement
+from shared.adapters.tables._backlog import TableBacklog
 from shared.adapters.tables._claims import (
     CLAIMS,
     claim_entity,
@@ -75,7 +77,7 @@ _SUCCESS = "last-success"
 _ATTEMPTS = 5  # optimistic-concurrency retries before giving up with ConcurrencyError
 
 
-class TableJournal:
+class TableJournal(TableBacklog):
     """Implements the Journal port on one table (see the module docstring for the layout)."""
 
     def __init__(self, service: TableServiceClient, table_name: str) -> None:
