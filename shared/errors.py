@@ -14,6 +14,7 @@ Event Grid redelivers the event.
     │   │   ├── InvalidRepositoryError
     │   │   ├── InvalidPolicyError
     │   │   ├── InvalidEventError
+    │   │   ├── InvalidDocumentError      a JSON/YAML document that cannot be read within limits (400)
     │   │   ├── PayloadTooLargeError      request body over the limit (413)
     │   │   └── UnsupportedMediaTypeError request body not JSON (415)
     │   ├── PolicyViolationError          policy or ACR rules refuse the change; .reason says why
@@ -37,6 +38,7 @@ __all__ = [
     "ConcurrencyError",
     "ConfigurationError",
     "ConflictError",
+    "InvalidDocumentError",
     "InvalidEventError",
     "InvalidInputError",
     "InvalidNameError",
@@ -125,6 +127,13 @@ class InvalidPolicyError(InvalidInputError):
 
 class InvalidEventError(InvalidInputError):
     code = "InvalidEvent"
+
+
+class InvalidDocumentError(InvalidInputError):
+    """A JSON or YAML document that is malformed or beyond the reading limits (nesting, size,
+    integer digits, lone surrogates): a 400, never a 415 (the content type was right)."""
+
+    code = "InvalidDocument"
 
 
 class PayloadTooLargeError(InvalidInputError):

@@ -44,12 +44,12 @@ def _reverse(policy: Policy, target: str) -> Upstream | None:
         "name": r"(?P<name>[a-z0-9._-]+)",
     }
     pattern, seen = "", set()
-    for literal, placeholder in re.findall(r"([^{]*)(?:\{([^{}]*)\})?", template):
+    for literal, placeholder in re.findall(r"([^{]*)(?:\{([^{}]*)\})?", template, re.ASCII):
         pattern += re.escape(literal)
         if placeholder:
             pattern += groups[placeholder] if placeholder not in seen else f"(?P={placeholder})"
             seen.add(placeholder)
-    match = re.fullmatch(pattern, target)
+    match = re.fullmatch(pattern, target, re.ASCII)
     if match is None:
         return None
     found = match.groupdict()

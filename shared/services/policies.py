@@ -17,6 +17,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
+from shared.domain.documents import load_document
 from shared.domain.policies import Policy, PolicyAction
 from shared.domain.upstreams import UpstreamAuth, auth_mode
 from shared.errors import (
@@ -51,7 +52,7 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
-ExportFormat = Literal["json", "yaml"]
+ExportFormat = Literal["json", "yaml"]  # what load_document (shared.domain.documents) reads back
 MAX_ROWS = 2000  # twice ACR's per-registry rule limit: a bigger table is a mistake
 _TOP_LEVEL = {"policies", "pullPolicies", "version"}
 RESERVED_IDS = frozenset({"import", "export", "test"})  # literal admin routes beside {id}
@@ -197,23 +198,6 @@ def dump_document(document: Mapping[str, Any], fmt: ExportFormat) -> str:
 
         return str(yaml.safe_dump(dict(document), sort_keys=False, allow_unicode=True))
     return json.dumps(document, indent=2, sort_keys=False) + "\n"
-
-
-def load_document(text: str | bytes, fmt: ExportFormat) -> Any:
-    """Parse an import document; InvalidInputError when it is not JSON / YAML."""
-    if fmt == "yaml":
-        import yaml
-
-        try:
-            return yaml.safe_load(text)
-        except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            where = f" at line {mark.line + 1}" if mark is not None else ""
-            raise InvalidInputError(f"the document is not valid YAML{where}") from None
-    try:
-        return json.loads(text)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise InvalidInputError(f"the document is not valid JSON ({exc.msg if isinstance(exc, json.JSONDecodeError) else 'encoding'})") from None  # fmt: skip
 
 
 def explain_request(ctx: Context, data: Any) -> dict[str, Any]:

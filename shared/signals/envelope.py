@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from shared.domain.documents import encodable
 from shared.domain.plans import fingerprint
 from shared.errors import InvalidEventError
 
@@ -87,6 +88,8 @@ def text_field(value: Any, name: str, *, required: bool) -> str:
         return ""
     if not isinstance(value, str):
         raise InvalidEventError(f"event {name} must be a string")
+    if not encodable(value):
+        raise InvalidEventError(f"event {name} holds a lone surrogate (not writable as UTF-8)")
     text = value.strip()
     if len(text) > _MAX_TEXT:
         raise InvalidEventError(f"event {name} is longer than {_MAX_TEXT} characters")
@@ -124,6 +127,8 @@ def epoch(value: Any, name: str) -> datetime | None:
         raise InvalidEventError(f"data.{name} must be seconds since 1970")
     try:
         seconds = float(value.strip()) if isinstance(value, str) else float(value)
+    except OverflowError:  # an integer beyond any float (10**400)
+        raise InvalidEventError(f"data.{name} is out of range") from None
     except (TypeError, ValueError):
         raise InvalidEventError(f"data.{name} must be seconds since 1970") from None
     if not math.isfinite(seconds) or not 0 <= seconds < 253402300800:  # before year 10000
