@@ -12,7 +12,8 @@ looked at:
 - nesting at most MAX_DEPTH arrays/objects deep, at most MAX_NODES values in all (a YAML alias
   counts again wherever it is used, so an alias bomb is refused);
 - integers of at most MAX_INTEGER_DIGITS digits, finite numbers only (no NaN, Infinity, 1e400);
-- no lone surrogate (a `\\udXXX` escape without its pair) in any string or key.
+- no lone surrogate (a `\\udXXX` escape without its pair) in any string or key. PyYAML reads
+  each half of a `\\ud83d\\ude42` pair alone, so YAML writes such characters as `\\U0001F642`.
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ __all__ = [
 DocumentFormat = Literal["json", "yaml"]
 MAX_DOCUMENT_BYTES = 1024 * 1024
 MAX_DEPTH = 64  # the deepest document the product reads (an alert) is under 10 deep
-MAX_NODES = 1_000_000
+MAX_NODES = 250_000  # a full policy table (2,000 rows) is about 50,000
 MAX_INTEGER_DIGITS = 100  # no field takes more than a 64-bit number; Python refuses over 4,300
 _INTEGER_BOUND = 10**MAX_INTEGER_DIGITS
 
@@ -168,7 +169,8 @@ def check_limits(document: Any) -> None:
 
 def _check_scalar(value: Any) -> None:
     if isinstance(value, str) and not encodable(value):
-        raise InvalidDocumentError("the document holds a lone surrogate (an unpaired \\ud800-\\udfff escape)")  # fmt: skip
+        raise InvalidDocumentError("the document holds a lone surrogate (a \\ud800-\\udfff escape without its pair; "
+                                   "YAML reads each half alone: write \\U0001F642, not \\ud83d\\ude42)")  # fmt: skip
     if isinstance(value, bool):
         return
     if isinstance(value, int) and abs(value) >= _INTEGER_BOUND:
