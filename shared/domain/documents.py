@@ -146,36 +146,41 @@ def _no_constant(text: str) -> Any:
 
 def check_limits(document: Any) -> None:
     """Check a parsed document (one read here, or an event the Functions worker parsed) against
-    the limits: depth, number of values, numbers and strings. Iterative: hostile input cannot
-    exhaust the stack."""
-    pending: list[tuple[Any, int]] = [(document, 0)]
+    the limits: depth, number of values, numbers and strings; the error names where (`data.EXP`).
+    Iterative: hostile input cannot exhaust the stack."""
+    pending: list[tuple[Any, int, tuple[Any, ...]]] = [(document, 0, ())]
     seen = 0
     while pending:
-        value, depth = pending.pop()
+        value, depth, path = pending.pop()
         seen += 1
         if seen > MAX_NODES:
             raise InvalidDocumentError(f"the document holds more than {MAX_NODES} values")
         if isinstance(value, Mapping | list | tuple | set | frozenset):
             if depth >= MAX_DEPTH:
                 raise _too_deep()
-            items = value.items() if isinstance(value, Mapping) else ((None, v) for v in value)
+            items = value.items() if isinstance(value, Mapping) else enumerate(value)
             for key, item in items:
-                if key is not None:
-                    _check_scalar(key)
-                pending.append((item, depth + 1))
+                if isinstance(value, Mapping):
+                    _check_scalar(key, (*path, "<key>"))
+                pending.append((item, depth + 1, (*path, key)))
         else:
-            _check_scalar(value)
+            _check_scalar(value, path)
 
 
-def _check_scalar(value: Any) -> None:
+def _where(path: tuple[Any, ...]) -> str:
+    text = "".join(f"[{k}]" if isinstance(k, int) else f".{escaped(str(k))[:40]}" for k in path)
+    return f" at {text.lstrip('.')}" if text else ""
+
+
+def _check_scalar(value: Any, path: tuple[Any, ...]) -> None:
     if isinstance(value, str) and not encodable(value):
-        raise InvalidDocumentError("the document holds a lone surrogate (a \\ud800-\\udfff escape without its pair; "
+        raise InvalidDocumentError(f"the document holds a lone surrogate{_where(path)} (a \\ud800-\\udfff escape without its pair; "
                                    "YAML reads each half alone: write \\U0001F642, not \\ud83d\\ude42)")  # fmt: skip
     if isinstance(value, bool):
         return
     if isinstance(value, int) and abs(value) >= _INTEGER_BOUND:
         raise InvalidDocumentError(
-            f"the document holds an integer over {MAX_INTEGER_DIGITS} digits"
+            f"the document holds an integer over {MAX_INTEGER_DIGITS} digits{_where(path)}"
         )
     if isinstance(value, float) and not math.isfinite(value):
-        raise InvalidDocumentError("the document holds a number that is not finite")
+        raise InvalidDocumentError(f"the document holds a number that is not finite{_where(path)}")

@@ -1,7 +1,7 @@
 """The reaction table, and `react()`: what every signal goes through on its way to a reaction.
 
-    limits (shared.domain.documents) -> parse (the source's parser) -> reject what cannot be read
-    -> claim once (the source's key)
+    parse (the envelope within the document limits, then the source's parser) -> reject what
+    cannot be read -> claim once (the source's key)
     -> scope check -> the reaction for the signal's type -> record
 
 `REACTIONS` maps each event type to its scope check and its reaction; `shared.signals.SOURCES`
@@ -18,7 +18,6 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from shared.domain.documents import check_limits
 from shared.domain.ids import ResourceId
 from shared.domain.plans import OutcomeStatus
 from shared.errors import InvalidInputError
@@ -83,7 +82,6 @@ def react(source: SignalSource, event: Mapping[str, Any], ctx: Context) -> React
     """Handle one event of `source` (Event Grid or CloudEvents JSON). Transient errors propagate,
     so Event Grid redelivers; everything else is recorded and acknowledged."""
     try:
-        check_limits(event)  # the worker parsed it; what could not be written is refused here
         envelope = Envelope.from_dict(event)
         signal = source.parse(envelope)
     except InvalidInputError as error:

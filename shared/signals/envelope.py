@@ -14,11 +14,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from shared.domain.documents import encodable
+from shared.domain.documents import check_limits, encodable
 from shared.domain.plans import fingerprint
-from shared.errors import InvalidEventError
+from shared.errors import InvalidDocumentError, InvalidEventError
 
-__all__ = ["Envelope", "epoch", "parse_time", "text_field"]
+__all__ = ["Envelope", "epoch", "parse_time", "readable", "text_field"]
 
 _MAX_TEXT = 2048
 
@@ -39,6 +39,7 @@ class Envelope:
         """Read an Event Grid schema or CloudEvents 1.0 event given as JSON."""
         if not isinstance(event, Mapping):
             raise InvalidEventError("an event must be a JSON object")
+        readable(event)
         keys = {str(k).strip().lower(): v for k, v in event.items()}
         cloud = "specversion" in keys
         return cls.build(
@@ -79,6 +80,15 @@ class Envelope:
                 "data": self.data,
             }
         )
+
+
+def readable(event: Any) -> None:
+    """Refuse an event (as the worker parsed it) beyond the document limits of
+    `shared.domain.documents`: nesting, a number beyond any float, a lone surrogate."""
+    try:
+        check_limits(event)
+    except InvalidDocumentError as error:
+        raise InvalidEventError(f"the event cannot be read: {error}") from None
 
 
 def text_field(value: Any, name: str, *, required: bool) -> str:
