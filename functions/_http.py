@@ -88,9 +88,11 @@ def principal_roles(header: str) -> set[str] | None:
     import base64
     import binascii
 
+    from shared.domain.documents import load_json
+
     try:
-        document = json.loads(base64.b64decode(header.strip(), validate=True).decode("utf-8"))
-    except (binascii.Error, UnicodeDecodeError, ValueError):
+        document = load_json(base64.b64decode(header.strip(), validate=True))
+    except (binascii.Error, ValueError):  # not base64, or no readable JSON (InvalidInputError)
         return None
     if not isinstance(document, dict) or not isinstance(document.get("claims"), list):
         return None
