@@ -99,7 +99,7 @@ def _admin_value(spec: FunctionSpec, body: bytes) -> Any:
     """The trigger value for a manual run, or a 400 Reply."""
     try:
         document = json.loads(body) if body.strip() else {}
-    except (json.JSONDecodeError, UnicodeDecodeError):
+    except (ValueError, RecursionError):  # malformed, not UTF-8, a huge integer, nested too deep
         document = None
     text = document.get("input", "") if isinstance(document, dict) else None
     if not isinstance(text, str):
@@ -120,7 +120,7 @@ def _admin_value(spec: FunctionSpec, body: bytes) -> Any:
 def _events(body: bytes) -> list[dict[str, Any]] | Reply:
     try:
         document = json.loads(body)
-    except (json.JSONDecodeError, UnicodeDecodeError):
+    except (ValueError, RecursionError):  # malformed, not UTF-8, a huge integer, nested too deep
         return problem(400, "Bad Request", "the body must be a JSON event or array of events")
     events = document if isinstance(document, list) else [document]
     if not all(isinstance(event, dict) for event in events):

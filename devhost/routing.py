@@ -40,8 +40,8 @@ _CONSTRAINTS = {
     "decimal": r"-?[0-9]+(?:\.[0-9]+)?",
 }
 _ANY_SEGMENT = r"[^/]+"
-_PARAMETER = re.compile(r"\{([^{}]*)\}")
-_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_PARAMETER = re.compile(r"\{([^{}]*)\}", re.ASCII)
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*", re.ASCII)
 # Specificity ranks, lower wins.
 _LITERAL, _MIXED, _CONSTRAINED, _PLAIN, _OPTIONAL, _CATCH_ALL = range(6)
 
@@ -103,7 +103,7 @@ def compile_template(text: str) -> RouteTemplate:
         rank.append(_MIXED if "{" in segment else _LITERAL)
     if len(set(names)) != len(names):
         raise RouteTemplateError(f"route {text!r} uses a parameter name twice")
-    pattern = re.compile("".join(parts) + "/?", re.IGNORECASE)
+    pattern = re.compile("".join(parts) + "/?", re.IGNORECASE | re.ASCII)
     return RouteTemplate(text, pattern, tuple(names), defaults, tuple(rank))
 
 
@@ -142,14 +142,14 @@ def _parameter(text: str, inner: str) -> tuple[str, str, int, str | None]:
     known = [c for c in constraints if c.lower() in _CONSTRAINTS]
     if known:
         # Several constraints must all hold: one lookahead each, then consume the segment.
-        regex = "".join(f"(?={_CONSTRAINTS[c.lower()]}(?:/|$))" for c in known[1:])
+        regex = "".join(f"(?={_CONSTRAINTS[c.lower()]}(?:/|\\Z))" for c in known[1:])
         regex += _CONSTRAINTS[known[0].lower()]
     kind = _OPTIONAL if optional or default is not None else (_CONSTRAINED if known else _PLAIN)
     return name, regex, kind, default
 
 
 def _check_name(text: str, name: str) -> None:
-    if not _NAME.match(name):
+    if not _NAME.fullmatch(name):
         raise RouteTemplateError(f"route {text!r} has an invalid parameter name {name!r}")
 
 
@@ -273,7 +273,7 @@ def _segments_meet(first: _Segment, second: _Segment) -> bool:
     if first[0] == "literal" and second[0] == "literal":
         return first[1].lower() == second[1].lower()
     if first[0] == "literal":
-        return re.fullmatch(second[1], first[1], re.IGNORECASE) is not None
+        return re.fullmatch(second[1], first[1], re.IGNORECASE | re.ASCII) is not None
     if second[0] == "literal":
-        return re.fullmatch(first[1], second[1], re.IGNORECASE) is not None
+        return re.fullmatch(first[1], second[1], re.IGNORECASE | re.ASCII) is not None
     return True  # two parameters: assume some value satisfies both

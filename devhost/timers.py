@@ -20,7 +20,7 @@ from shared.hosting.ncrontab import NCrontabSchedule, parse_ncrontab
 
 __all__ = ["ScheduleError", "TimerPlan", "Timers", "plan_timers", "resolve_schedule"]
 
-_PLACEHOLDER = re.compile(r"%([^%]*)%")
+_PLACEHOLDER = re.compile(r"%([^%]*)%", re.ASCII)
 _PAST_DUE_AFTER = timedelta(seconds=1)
 
 

@@ -36,7 +36,10 @@ _ROLE_CLAIMS = {"roles", "http://schemas.microsoft.com/ws/2008/06/identity/claim
 
 
 def json_response(body: Any, *, status_code: int = 200) -> func.HttpResponse:
-    """A JSON response with a stable key order."""
+    """A successful JSON response with a stable key order. Errors are problem+json, always: they
+    are raised (or built with `functions._problems.problem`), never answered through here."""
+    if not 200 <= status_code < 400:
+        raise ValueError(f"status {status_code} is an error: answer it as problem+json")
     return func.HttpResponse(
         json.dumps(body, sort_keys=True, default=str),
         status_code=status_code,
@@ -44,20 +47,21 @@ def json_response(body: Any, *, status_code: int = 200) -> func.HttpResponse:
     )
 
 
-def read_json(req: func.HttpRequest) -> Any:
-    """The request body as JSON: 413 over the size limit, 415 when it is not JSON."""
+def read_json(req: func.HttpRequest, *, max_bytes: int = MAX_BODY_BYTES) -> Any:
+    """The request body as JSON, read by `shared.domain.documents` within its limits: 413 over
+    `max_bytes`, 415 when the content type is not JSON, 400 when the body is not JSON that can be
+    read (malformed, too deep, a huge number, a lone surrogate); no body is null."""
+    from shared.domain.documents import load_json
+
     body = req.get_body() or b""
-    if len(body) > MAX_BODY_BYTES:
-        raise PayloadTooLargeError(f"request body is larger than {MAX_BODY_BYTES} bytes")
+    if len(body) > max_bytes:
+        raise PayloadTooLargeError(f"request body is larger than {max_bytes} bytes")
     content_type = (
         (req.headers.get("content-type") or "application/json").split(";")[0].strip().lower()
     )
     if content_type != "application/json" and not content_type.endswith("+json"):
         raise UnsupportedMediaTypeError(f"content type {content_type!r} is not JSON")
-    try:
-        return json.loads(body.decode("utf-8") or "null")
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        raise UnsupportedMediaTypeError("request body is not valid JSON") from None
+    return load_json(body, max_bytes=max_bytes)
 
 
 def read_object(req: func.HttpRequest) -> dict[str, Any]:
@@ -84,9 +88,11 @@ def principal_roles(header: str) -> set[str] | None:
     import base64
     import binascii
 
+    from shared.domain.documents import load_json
+
     try:
-        document = json.loads(base64.b64decode(header.strip(), validate=True).decode("utf-8"))
-    except (binascii.Error, UnicodeDecodeError, ValueError):
+        document = load_json(base64.b64decode(header.strip(), validate=True))
+    except (binascii.Error, ValueError):  # not base64, or no readable JSON (InvalidInputError)
         return None
     if not isinstance(document, dict) or not isinstance(document.get("claims"), list):
         return None

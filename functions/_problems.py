@@ -19,7 +19,7 @@ import azure.functions as func
 
 from shared.errors import CachekeeperError, RoleDeniedError, TransientError
 
-__all__ = ["ErrorTable", "Problem", "problem_response"]
+__all__ = ["ErrorTable", "Problem", "problem", "problem_response"]
 
 log = logging.getLogger(__name__)
 _DEFAULT_RETRY_AFTER = 5
@@ -75,27 +75,42 @@ def _lookup(error: BaseException, route_table: ErrorTable) -> Problem:
     return table[Exception]
 
 
+def problem(
+    status: int,
+    *,
+    title: str,
+    detail: str,
+    code: str | None = None,
+    members: Mapping[str, Any] | None = None,
+) -> func.HttpResponse:
+    """An RFC 9457 problem+json response: the one way an error status is answered. Extension
+    `members` never replace the standard ones."""
+    if status < 400:
+        raise ValueError(f"status {status} is not an error")
+    body: dict[str, Any] = {**(members or {})}
+    body.update({"type": "about:blank", "title": title, "status": status, "detail": detail})
+    if code is not None:
+        body["code"] = code
+    return func.HttpResponse(
+        json.dumps(body, sort_keys=True, default=str),
+        status_code=status,
+        mimetype="application/problem+json",
+    )
+
+
 def problem_response(error: Exception, route_table: ErrorTable | None = None) -> func.HttpResponse:
     """The problem+json response for `error` (`route_table` entries win over the table's)."""
     answer = _lookup(error, route_table or {})
     if answer.unexpected:
         log.error("unhandled error in an admin endpoint", exc_info=error)
-    status = answer.status or getattr(error, "http_status", 500)
-    body: dict[str, Any] = {
-        "type": "about:blank",
-        "title": answer.title or type(error).__name__,
-        "status": status,
-        "detail": answer.detail or getattr(error, "message", ""),
-    }
-    code = answer.code or getattr(error, "code", None)
-    if code is not None:
-        body["code"] = code
-    if answer.members is not None:
-        body.update(answer.members(error))
-    response = func.HttpResponse(
-        json.dumps(body, sort_keys=True, default=str),
-        status_code=status,
-        mimetype="application/problem+json",
+    status = int(answer.status or getattr(error, "http_status", None) or 500)
+    members = answer.members(error) if answer.members is not None else {}
+    response = problem(
+        status,
+        title=answer.title or type(error).__name__,
+        detail=str(answer.detail or getattr(error, "message", "")),
+        code=answer.code or getattr(error, "code", None),
+        members=members,
     )
     if answer.retry_after:
         retry = getattr(error, "retry_after", None) or _DEFAULT_RETRY_AFTER

@@ -45,7 +45,7 @@ JSON = "application/json"
 # the App Service front end's id of the request (a header a caller could also send, so only an
 # id-shaped value is kept)
 REQUEST_ID_HEADERS = ("x-arr-log-id",)
-_SAFE_ID = re.compile(r"[A-Za-z0-9{}-]{1,128}")
+_SAFE_ID = re.compile(r"[A-Za-z0-9{}-]{1,128}", re.ASCII)
 Handler = TypeVar("Handler", bound=Callable[..., object])
 
 # An ETag mismatch is the caller's precondition failing, not a reason to retry blindly.

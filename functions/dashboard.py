@@ -31,8 +31,8 @@ def _hash(source: str) -> str:
 def page() -> tuple[bytes, str]:
     """The page and its Content-Security-Policy."""
     html = _PAGE.read_text(encoding="utf-8")
-    scripts = " ".join(_hash(s) for s in re.findall(r"<script>(.*?)</script>", html, re.S))
-    styles = " ".join(_hash(s) for s in re.findall(r"<style>(.*?)</style>", html, re.S))
+    scripts = " ".join(_hash(s) for s in re.findall(r"<script>(.*?)</script>", html, re.S | re.A))
+    styles = " ".join(_hash(s) for s in re.findall(r"<style>(.*?)</style>", html, re.S | re.A))
     policy = (
         f"default-src 'none'; script-src {scripts}; style-src {styles}; connect-src 'self'; "
         "img-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"

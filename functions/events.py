@@ -23,12 +23,15 @@ def _trigger(source: SignalSource) -> Callable[[func.EventGridEvent, func.Contex
     # `context` is the worker's invocation context (the host passes it by that name)
     def trigger(event: func.EventGridEvent, context: func.Context) -> None:
         from shared.bootstrap import context as use_case_context
+        from shared.domain.documents import escaped
         from shared.log_context import function_invocation
         from shared.observability import record_event
         from shared.services.reactions import react
 
         payload = event_to_json(event)
-        with function_invocation(context, event_id=payload.get("id")):
+        event_id = payload.get("id")
+        event_id = escaped(event_id) if isinstance(event_id, str) else None
+        with function_invocation(context, event_id=event_id):
             record_event(log, payload, react(source, payload, use_case_context()))
 
     trigger.__name__ = trigger.__qualname__ = source.function

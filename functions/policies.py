@@ -98,19 +98,17 @@ def policy(req: func.HttpRequest, ctx: Context) -> func.HttpResponse:
 
 
 def _read_document(req: func.HttpRequest) -> Any:
-    from shared.services.policies import load_document
+    """The import document, JSON or YAML by content type, up to MAX_IMPORT_BYTES."""
+    from shared.domain.documents import load_yaml
 
     body = req.get_body() or b""
     if len(body) > MAX_IMPORT_BYTES:
         raise PayloadTooLargeError(f"request body is larger than {MAX_IMPORT_BYTES} bytes")
     kind = (req.headers.get("content-type") or "application/json").split(";")[0].strip().lower()
     if kind in _YAML_TYPES:
-        return load_document(body, "yaml")
+        return load_yaml(body, max_bytes=MAX_IMPORT_BYTES)
     if kind == "application/json" or kind.endswith("+json"):
-        try:
-            return load_document(body, "json")
-        except InvalidInputError as error:
-            raise UnsupportedMediaTypeError(error.message) from None
+        return read_json(req, max_bytes=MAX_IMPORT_BYTES)
     raise UnsupportedMediaTypeError(f"content type {kind!r} is neither JSON nor YAML")
 
 

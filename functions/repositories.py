@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 import azure.functions as func
 
 from functions._http import flag, json_response, read_json
+from functions._problems import problem
 from functions._routes import Op, admin_route
 from functions._schemas import DRY_RUN, REPOSITORY_REQUEST
 from shared.errors import ThrottledError
@@ -23,7 +24,10 @@ if TYPE_CHECKING:
 
 bp = func.Blueprint()
 log = logging.getLogger(__name__)
-_STATUS = {"applied": 201, "planned": 200, "no-change": 200, "rejected": 422, "ignored": 403}
+_STATUS = {"applied": 201, "planned": 200, "no-change": 200}
+# a refusal is problem+json carrying the reaction (its `status` member is the HTTP status, so the
+# reaction's own status is `result`)
+_REFUSALS = {"rejected": (422, "PolicyViolation"), "ignored": (403, "OutOfScope")}
 
 
 @admin_route(
@@ -38,6 +42,7 @@ _STATUS = {"applied": 201, "planned": 200, "no-change": 200, "rejected": 422, "i
         responses={
             "200": "planned or already served",
             "201": "rule created",
+            "403": "the registry is not managed",
             "422": "refused by policy or ACR",
             "429": "deferred: the registry's hourly rule budget is spent (Retry-After)",
         },
@@ -52,4 +57,10 @@ def request_repository(req: func.HttpRequest, ctx: Context) -> func.HttpResponse
     )
     if reaction.status.value == "deferred":  # over the registry's hourly rule budget: recorded
         raise ThrottledError(reaction.reason, retry_after=reaction.details.get("retryAfterSeconds"))
-    return json_response(reaction.to_dict(), status_code=_STATUS.get(reaction.status.value, 200))
+    answer = reaction.to_dict()
+    result = answer.pop("status")
+    if result in _REFUSALS:
+        status, code = _REFUSALS[result]
+        return problem(status, title=code, detail=reaction.reason, code=code,
+                       members={**answer, "result": result})  # fmt: skip
+    return json_response(reaction.to_dict(), status_code=_STATUS.get(result, 200))

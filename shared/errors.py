@@ -16,6 +16,7 @@ Event Grid redelivers the event.
     │   │   │   ├── UnsupportedDocumentVersionError  policy document of no or an unknown version
     │   │   │   └── EmptyImportError      an import that empties the table, unasked (422)
     │   │   ├── InvalidEventError
+    │   │   ├── InvalidDocumentError      a JSON/YAML document that cannot be read within limits (400)
     │   │   ├── PayloadTooLargeError      request body over the limit (413)
     │   │   └── UnsupportedMediaTypeError request body not JSON (415)
     │   ├── PolicyViolationError          policy or ACR rules refuse the change; .reason says why
@@ -40,6 +41,7 @@ __all__ = [
     "ConfigurationError",
     "ConflictError",
     "EmptyImportError",
+    "InvalidDocumentError",
     "InvalidEventError",
     "InvalidInputError",
     "InvalidNameError",
@@ -146,6 +148,13 @@ class EmptyImportError(InvalidPolicyError):
 
 class InvalidEventError(InvalidInputError):
     code = "InvalidEvent"
+
+
+class InvalidDocumentError(InvalidInputError):
+    """A JSON or YAML document that is malformed or beyond the reading limits (nesting, size,
+    integer digits, lone surrogates): a 400, never a 415 (the content type was right)."""
+
+    code = "InvalidDocument"
 
 
 class PayloadTooLargeError(InvalidInputError):

@@ -45,9 +45,9 @@ CONNECTION_SETTING = "APPLICATIONINSIGHTS_CONNECTION_STRING"
 WORKER_TELEMETRY_SETTING = "PYTHON_APPLICATIONINSIGHTS_ENABLE_TELEMETRY"
 _RESOURCE = re.compile(
     r"/registries/(?P<registry>[^/]+)(?:/(?:credentialSets|cacheRules)/(?P<child>[^/]+))?",
-    re.IGNORECASE,
+    re.IGNORECASE | re.ASCII,
 )
-_SAFE_VALUE = re.compile(r"^[\w.:/@+-]*$")
+_SAFE_VALUE = re.compile(r"[\w.:/@+-]*", re.ASCII)
 _lock = threading.Lock()
 _otel: dict[str, Any] | None = None  # OpenTelemetry instruments, once configured
 
@@ -76,7 +76,7 @@ def resource_names(resource: str) -> tuple[str | None, str | None]:
 
 def _show(value: Any) -> str:
     text = str(value)
-    return text if _SAFE_VALUE.match(text) else '"' + text.replace('"', "'") + '"'
+    return text if _SAFE_VALUE.fullmatch(text) else '"' + text.replace('"', "'") + '"'
 
 
 def log_fields(
@@ -175,9 +175,11 @@ def record_reaction(
 
 def record_event(logger: logging.Logger, event: Mapping[str, Any], reaction: Reacted) -> None:
     """`record_reaction` for an event in Event Grid or CloudEvents JSON (type and id read from it)."""
+    from shared.domain.documents import escaped
+
     kind = event.get("eventType") or event.get("type") or "unknown"
-    record_reaction(logger, event_type=str(kind)[:200], event_id=str(event.get("id"))[:128],
-                    reaction=reaction)  # fmt: skip
+    record_reaction(logger, event_type=escaped(str(kind))[:200],
+                    event_id=escaped(str(event.get("id")))[:128], reaction=reaction)  # fmt: skip
 
 
 def configure_telemetry(environ: Mapping[str, str] | None = None) -> bool:

@@ -21,8 +21,8 @@ __all__ = ["Mode", "RemediationMode", "Settings", "configuration_warnings", "loa
 Mode = Literal["azure", "sandbox"]
 RemediationMode = Literal["report", "fix"]
 
-_TABLE_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9]{2,62}$")
-_GUID = re.compile(r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
+_TABLE_NAME = re.compile(r"[A-Za-z][A-Za-z0-9]{2,62}", re.ASCII)
+_GUID = re.compile(r"[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}", re.ASCII)
 _TRUE = {"true", "1", "yes", "on"}
 _FALSE = {"false", "0", "no", "off", ""}
 
@@ -168,7 +168,7 @@ def _int(env: Mapping[str, str], name: str, default: int, *, low: int, high: int
 
 
 def _split(raw: str) -> list[str]:
-    return [part for part in re.split(r"[\s,;]+", raw.strip()) if part]
+    return [part for part in re.split(r"[\s,;]+", raw.strip(), flags=re.ASCII) if part]
 
 
 def _resource_ids(
@@ -218,7 +218,7 @@ def _vaults(env: Mapping[str, str]) -> tuple[ResourceId, ...]:
 
 def _table(env: Mapping[str, str], name: str, default: str) -> str:
     value = _text(env, name) or default
-    if not _TABLE_NAME.match(value):
+    if not _TABLE_NAME.fullmatch(value):
         raise ConfigurationError(
             name,
             f"{value!r} is not a valid table name",
@@ -272,12 +272,12 @@ def _guid(env: Mapping[str, str], name: str, fix: str) -> str | None:
     return value
 
 
-_APP_ROLE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,119}$")
+_APP_ROLE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,119}", re.ASCII)
 
 
 def _app_role(env: Mapping[str, str]) -> str:
     value = _text(env, "ADMIN_APP_ROLE") or "Cachekeeper.Admin"
-    if not _APP_ROLE.match(value):
+    if not _APP_ROLE.fullmatch(value):
         raise ConfigurationError(
             "ADMIN_APP_ROLE",
             f"{value!r} is not an app role value",

@@ -56,13 +56,13 @@ class AccessVerdict:
 @lru_cache(maxsize=512)
 def _pattern(pattern: str) -> re.Pattern[str]:
     return re.compile(
-        "^" + ".*".join(re.escape(part) for part in pattern.split("*")) + "$", re.IGNORECASE
+        ".*".join(re.escape(part) for part in pattern.split("*")), re.IGNORECASE | re.ASCII
     )
 
 
 def action_matches(pattern: str, action: str) -> bool:
     """Azure RBAC action matching: case-insensitive, `*` matches any run of characters."""
-    return bool(_pattern(pattern).match(action))
+    return bool(_pattern(pattern).fullmatch(action))
 
 
 def role_allows(role: RoleDefinition, data_action: str) -> bool:

@@ -31,8 +31,8 @@ __all__ = [
 
 MAX_CACHE_RULES = 1000
 _NAME_MIN, _NAME_MAX = 5, 50
-_NOT_NAME = re.compile(r"[^a-zA-Z0-9]+")
-_RULE_NAME = re.compile(r"^[a-zA-Z0-9-]{5,50}$")
+_NOT_NAME = re.compile(r"[^a-zA-Z0-9]+", re.ASCII)
+_RULE_NAME = re.compile(r"[a-zA-Z0-9-]{5,50}", re.ASCII)
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,7 +117,7 @@ def check_new_rule(
     """Reasons ACR would refuse `spec` next to `existing` rules; empty when it would accept it.
     `repositories`: the registry's catalog, when known (the target must not be taken)."""
     reasons: list[str] = []
-    if not _RULE_NAME.match(spec.name):
+    if not _RULE_NAME.fullmatch(spec.name):
         reasons.append(f"rule name {spec.name!r} must be 5-50 letters, digits and hyphens")
     if spec.source.is_wildcard != spec.target.is_wildcard:
         reasons.append("source and target must both be wildcards (ending in '*') or both static")

@@ -14,9 +14,10 @@ from shared.errors import InvalidResourceIdError
 
 __all__ = ["ResourceId"]
 
-_GUID = re.compile(r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
-_SEGMENT = re.compile(r"^[^/\s?#%\\]{1,260}$")
-_NAMESPACE = re.compile(r"^[A-Za-z][A-Za-z0-9]*(\.[A-Za-z][A-Za-z0-9]*)+$")
+_GUID = re.compile(r"[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}", re.ASCII)
+# a segment may hold any letters (resource group names take Unicode) but no Unicode space
+_SEGMENT = re.compile(r"[^/\s?#%\\]{1,260}", re.UNICODE)
+_NAMESPACE = re.compile(r"[A-Za-z][A-Za-z0-9]*(\.[A-Za-z][A-Za-z0-9]*)+", re.ASCII)
 _MAX_LENGTH = 2048
 
 
@@ -45,7 +46,7 @@ class ResourceId:
             raise InvalidResourceIdError("resource id is longer than 2048 characters")
         segments = tuple(value[1:].split("/"))
         for segment in segments:
-            if not _SEGMENT.match(segment):
+            if not _SEGMENT.fullmatch(segment):
                 raise InvalidResourceIdError(f"{_show(text)} has an empty or invalid segment")
         _validate(segments, text)
         return cls(segments)
@@ -163,7 +164,7 @@ def _validate(segments: tuple[str, ...], text: str) -> None:
     lowered = [s.lower() for s in segments]
     index = 0
     if lowered[0] == "subscriptions":
-        if len(segments) < 2 or not _GUID.match(segments[1]):
+        if len(segments) < 2 or not _GUID.fullmatch(segments[1]):
             raise InvalidResourceIdError(f"{_show(text)}: the subscription id must be a GUID")
         index = 2
         if len(lowered) > 2 and lowered[2] == "resourcegroups":
@@ -178,7 +179,7 @@ def _validate(segments: tuple[str, ...], text: str) -> None:
                 f"{_show(text)}: expected 'providers' at segment {index + 1}"
             )
         rest_start = index + 2
-        if rest_start > len(segments) or not _NAMESPACE.match(segments[index + 1]):
+        if rest_start > len(segments) or not _NAMESPACE.fullmatch(segments[index + 1]):
             raise InvalidResourceIdError(
                 f"{_show(text)}: 'providers' needs a namespace like Microsoft.X"
             )

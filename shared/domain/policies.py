@@ -33,9 +33,9 @@ from shared.errors import InvalidInputError, InvalidPolicyError
 
 __all__ = ["Decision", "Policy", "PolicyAction", "PolicyIndex", "RuleKind", "decide"]
 
-_POLICY_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
-_REGISTRY = re.compile(r"^(\*|[a-zA-Z0-9]{5,50})$")
-_PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
+_POLICY_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}", re.ASCII)
+_REGISTRY = re.compile(r"(\*|[a-zA-Z0-9]{5,50})", re.ASCII)
+_PLACEHOLDER = re.compile(r"\{([^{}]*)\}", re.ASCII)
 _PLACEHOLDERS = {"path", "repository", "name"}
 _MAX_DESCRIPTION = 500
 
@@ -107,9 +107,9 @@ class Policy:
     def validate(self) -> None:
         """Raise InvalidPolicyError when the row is inconsistent."""
         where = f"policy {self.id!r}"
-        if not _POLICY_ID.match(self.id):
+        if not _POLICY_ID.fullmatch(self.id):
             raise InvalidPolicyError(f"{where}: id must be 1-64 letters, digits, '.', '_' or '-'")
-        if not _REGISTRY.match(self.registry):
+        if not _REGISTRY.fullmatch(self.registry):
             raise InvalidPolicyError(f"{where}: registry must be '*' or a registry name")
         if len(self.description) > _MAX_DESCRIPTION:
             raise InvalidPolicyError(

@@ -71,12 +71,12 @@ def _template_pattern(template: str) -> re.Pattern[str]:
         "name": r"(?P<name>[a-z0-9._-]+)",
     }
     pattern, seen = "", set()
-    for literal, placeholder in re.findall(r"([^{]*)(?:\{([^{}]*)\})?", template):
+    for literal, placeholder in re.findall(r"([^{]*)(?:\{([^{}]*)\})?", template, re.ASCII):
         pattern += re.escape(literal)
         if placeholder:
             pattern += groups[placeholder] if placeholder not in seen else f"(?P={placeholder})"
             seen.add(placeholder)
-    return re.compile(pattern)
+    return re.compile(pattern, re.ASCII)
 
 
 def _reverse(policy: Policy, pattern: re.Pattern[str], target: str) -> Upstream | None:

@@ -21,10 +21,12 @@ from shared.errors import InvalidPolicyError
 
 __all__ = ["PullPolicy", "pull_policy_for"]
 
-_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
-_GUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.I)
-_REGISTRY = re.compile(r"^(\*|[a-zA-Z0-9]{5,50})$")
-_REPOSITORY = re.compile(r"^[a-z0-9]+(?:[._-]+[a-z0-9]+)*(?:/[a-z0-9]+(?:[._-]+[a-z0-9]+)*)*$")
+_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}", re.ASCII)
+_GUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.I | re.ASCII)
+_REGISTRY = re.compile(r"(\*|[a-zA-Z0-9]{5,50})", re.ASCII)
+_REPOSITORY = re.compile(
+    r"[a-z0-9]+(?:[._-]+[a-z0-9]+)*(?:/[a-z0-9]+(?:[._-]+[a-z0-9]+)*)*", re.ASCII
+)
 _KNOWN = {"id", "kind", "principalId", "servicePrincipalNamePrefix", "registry", "repository",
           "enabled", "description"}  # fmt: skip
 
@@ -81,7 +83,7 @@ class PullPolicy:
 
     def validate(self) -> None:
         where = f"pull policy {self.id!r}"
-        if not _ID.match(self.id):
+        if not _ID.fullmatch(self.id):
             raise InvalidPolicyError(
                 "a pull policy needs an id of letters, digits, '.', '_' or '-'"
             )
@@ -89,15 +91,15 @@ class PullPolicy:
             raise InvalidPolicyError(
                 f"{where}: give exactly one of principalId, servicePrincipalNamePrefix"
             )
-        if self.principal_id is not None and not _GUID.match(self.principal_id):
+        if self.principal_id is not None and not _GUID.fullmatch(self.principal_id):
             raise InvalidPolicyError(f"{where}: principalId must be an Entra object id (a GUID)")
         if self.spn_prefix is not None and not 3 <= len(self.spn_prefix) <= 200:
             raise InvalidPolicyError(
                 f"{where}: servicePrincipalNamePrefix must be 3 to 200 characters"
             )
-        if not _REGISTRY.match(self.registry):
+        if not _REGISTRY.fullmatch(self.registry):
             raise InvalidPolicyError(f"{where}: registry must be a registry name or '*'")
-        if self.repository is not None and not _REPOSITORY.match(self.repository):
+        if self.repository is not None and not _REPOSITORY.fullmatch(self.repository):
             raise InvalidPolicyError(f"{where}: repository must be a lower-case repository path")
         if len(self.description) > 500:
             raise InvalidPolicyError(f"{where}: description is longer than 500 characters")

@@ -69,9 +69,9 @@ def _applies(assignment: RoleAssignment, auth: RegistryAuth) -> bool:
 _COMPARISON = re.compile(
     re.escape(REPOSITORY_NAME)
     + r"\s+(StringEqualsIgnoreCase|StringStartsWithIgnoreCase|StringEquals|StringStartsWith)\s+'([^']*)'",
-    re.IGNORECASE,
+    re.IGNORECASE | re.ASCII,
 )
-_GUARD = re.compile(r"!\s*\(\s*ActionMatches\{'([^']+)'\}\s*\)", re.IGNORECASE)
+_GUARD = re.compile(r"!\s*\(\s*ActionMatches\{'([^']+)'\}\s*\)", re.IGNORECASE | re.ASCII)
 
 
 def condition_allows_repository(condition: str, repository: str) -> bool | None:
@@ -86,8 +86,8 @@ def condition_allows_repository(condition: str, repository: str) -> bool | None:
     rest = _GUARD.sub("", text)
     comparisons = list(_COMPARISON.finditer(rest))
     leftover = _COMPARISON.sub("", rest)
-    leftover = re.sub(r"\bAND\b", "", leftover, count=max(0, len(guarded) - 1), flags=re.I)
-    if not comparisons or re.sub(r"[()\s]|\bOR\b", "", leftover, flags=re.I):
+    leftover = re.sub(r"\bAND\b", "", leftover, count=max(0, len(guarded) - 1), flags=re.I | re.A)
+    if not comparisons or re.sub(r"[()\s]|\bOR\b", "", leftover, flags=re.I | re.A):
         return None
     name = repository.lower()
     for match in comparisons:

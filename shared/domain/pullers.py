@@ -41,9 +41,9 @@ REPOSITORY_READER = "b93aa761-3e63-49ed-ac28-beffa264f7ac"
 """Container Registry Repository Reader: the least role that pulls in ABAC mode."""
 REPOSITORY_NAME = "@Request[Microsoft.ContainerRegistry/registries/repositories:name]"
 
-_GUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.I)
+_GUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.I | re.ASCII)
 _NULL_GUID = "00000000-0000-0000-0000-000000000000"
-_TOKEN_NAME = re.compile(r"^[A-Za-z0-9-]{5,50}$")
+_TOKEN_NAME = re.compile(r"[A-Za-z0-9-]{5,50}", re.ASCII)
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,11 +107,11 @@ def puller_from_logged_identity(value: object, registry_name: str) -> Puller | N
     text = value.strip()[:256]
     if not text or text.lower() in ("unknown", "none", "null", _NULL_GUID):
         return None
-    if _GUID.match(text):
+    if _GUID.fullmatch(text):
         return Puller(PullerKind.ENTRA, text.lower())
     if text.lower() == registry_name.lower():
         return Puller(PullerKind.ADMIN_USER, text)
-    if _TOKEN_NAME.match(text):
+    if _TOKEN_NAME.fullmatch(text):
         return Puller(PullerKind.TOKEN, text)
     return Puller(PullerKind.UNKNOWN, text)
 

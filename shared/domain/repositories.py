@@ -21,10 +21,11 @@ _DOCKER_HUB_ALIASES = {
     "registry-1.docker.io",
     "registry.hub.docker.com",
 }
-_COMPONENT = re.compile(r"^[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*$")
+_COMPONENT = re.compile(r"[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*", re.ASCII)
 _HOST = re.compile(
-    r"^(?=.{1,253}(?::\d{1,5})?$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)"
-    r"(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)+(?::\d{1,5})?$"
+    r"(?=.{1,253}(?::\d{1,5})?\Z)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)"
+    r"(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)+(?::\d{1,5})?",
+    re.ASCII,
 )
 _MAX_LENGTH = 255
 
@@ -36,7 +37,7 @@ def _components(path: str, text: str, *, allow_wildcard: bool) -> tuple[str, ...
     for index, part in enumerate(parts):
         if part == "*" and allow_wildcard and index == len(parts) - 1:
             continue
-        if not _COMPONENT.match(part):
+        if not _COMPONENT.fullmatch(part):
             raise InvalidRepositoryError(
                 f"{text!r}: {part!r} is not a valid repository component "
                 "(lower-case letters and digits, separated by '.', '_', '__' or '-')"
@@ -62,7 +63,7 @@ class Upstream:
                 f"{text!r} is not an upstream repository: use lower case, at most 255 characters"
             )
         host, _, path = value.partition("/")
-        if not _HOST.match(host):
+        if not _HOST.fullmatch(host):
             raise InvalidRepositoryError(
                 f"{text!r} must start with the upstream registry host, e.g. docker.io/library/nginx"
             )

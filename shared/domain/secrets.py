@@ -22,13 +22,13 @@ VAULT_DNS_SUFFIXES = (
 )
 
 _URI = re.compile(
-    r"^https://(?P<vault>[^./:@?#\s]+)\.(?P<suffix>[a-z0-9.]+?)(?::443)?"
-    r"/secrets/(?P<name>[^/?#\s]+)(?:/(?P<version>[^/?#\s]*))?/?$",
-    re.IGNORECASE,
+    r"https://(?P<vault>[^./:@?#\s]+)\.(?P<suffix>[a-z0-9.]+?)(?::443)?"
+    r"/secrets/(?P<name>[^/?#\s]+)(?:/(?P<version>[^/?#\s]*))?/?",
+    re.IGNORECASE | re.ASCII,  # ASCII: a long s (U+017F) does not fold to the s of https
 )
-_VAULT_NAME = re.compile(r"^[a-zA-Z](?!.*--)[a-zA-Z0-9-]{1,22}[a-zA-Z0-9]$")
-_SECRET_NAME = re.compile(r"^[0-9a-zA-Z-]{1,127}$")
-_VERSION = re.compile(r"^[0-9a-fA-F]{32}$")
+_VAULT_NAME = re.compile(r"[a-zA-Z](?!.*--)[a-zA-Z0-9-]{1,22}[a-zA-Z0-9]", re.ASCII)
+_SECRET_NAME = re.compile(r"[0-9a-zA-Z-]{1,127}", re.ASCII)
+_VERSION = re.compile(r"[0-9a-fA-F]{32}", re.ASCII)
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,7 +50,7 @@ class SecretRef:
         if not isinstance(text, str):
             raise InvalidSecretUriError("a secret URI must be a string")
         value = text.strip()
-        match = _URI.match(value)
+        match = _URI.fullmatch(value)
         if match is None:
             raise InvalidSecretUriError(
                 f"{_show(text)} is not a Key Vault secret URI "
@@ -60,15 +60,15 @@ class SecretRef:
         if suffix not in VAULT_DNS_SUFFIXES:
             raise InvalidSecretUriError(f"{_show(text)}: {suffix!r} is not a Key Vault DNS suffix")
         vault, name, version = match["vault"], match["name"], match["version"] or None
-        if not _VAULT_NAME.match(vault):
+        if not _VAULT_NAME.fullmatch(vault):
             raise InvalidSecretUriError(
                 f"{_show(text)}: vault name must be 3-24 letters, digits and single hyphens"
             )
-        if not _SECRET_NAME.match(name):
+        if not _SECRET_NAME.fullmatch(name):
             raise InvalidSecretUriError(
                 f"{_show(text)}: secret name must be 1-127 letters, digits, hyphens"
             )
-        if version is not None and not _VERSION.match(version):
+        if version is not None and not _VERSION.fullmatch(version):
             raise InvalidSecretUriError(f"{_show(text)}: version must be 32 hexadecimal characters")
         return cls(vault.lower(), suffix, name.lower(), version.lower() if version else None)
 
@@ -90,7 +90,7 @@ class SecretRef:
 
     def with_version(self, version: str) -> SecretRef:
         """The same secret pinned to `version`."""
-        if not _VERSION.match(version):
+        if not _VERSION.fullmatch(version):
             raise InvalidSecretUriError(f"{version!r} is not a Key Vault secret version")
         return SecretRef(self.vault_name, self.dns_suffix, self.name, version.lower())
 

@@ -33,8 +33,8 @@ _MONTHS = ("january", "february", "march", "april", "may", "june", "july", "augu
 _DAYS = ("sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday")
 # .NET int.Parse (NumberStyles.Integer): the value itself starts with a digit (NCrontab checks),
 # trailing white space (U+0009-U+000D, U+0020) and trailing NULs are allowed.
-_VALUE = re.compile(r"([0-9]+)[\t-\r ]*\x00*")
-_STEP = re.compile(r"[\t-\r ]*([+-]?[0-9]+)[\t-\r ]*\x00*")
+_VALUE = re.compile(r"([0-9]+)[\t-\r ]*\x00*", re.ASCII)
+_STEP = re.compile(r"[\t-\r ]*([+-]?[0-9]+)[\t-\r ]*\x00*", re.ASCII)
 _INT32 = range(-(2**31), 2**31)
 _MAX_DAYS_IN_MONTH = (31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
 _SEARCH_YEARS = 400  # the Gregorian calendar repeats every 400 years

@@ -17,6 +17,7 @@ from collections.abc import Callable, Mapping
 from datetime import timedelta
 from typing import Any
 
+from shared.domain.documents import escaped
 from shared.domain.plans import OutcomeStatus
 from shared.domain.time_budgets import SIGNAL_CLAIM_TTL
 from shared.errors import ConcurrencyError, PermanentError
@@ -33,9 +34,12 @@ COMPLETED_TTL = timedelta(days=2)  # Event Grid retries for at most 24 hours
 
 
 def event_id_of(event: Any) -> str:
-    """The event's id as far as it can be read (for recording a malformed event's rejection)."""
+    """The event's id as far as it can be read (for recording a malformed event's rejection),
+    lone surrogates escaped so the record can be written."""
     value = event.get("id") if isinstance(event, Mapping) else None
-    return value.strip()[:128] if isinstance(value, str) and value.strip() else "unidentified-event"
+    if not isinstance(value, str) or not value.strip():
+        return "unidentified-event"
+    return escaped(value.strip())[:128]
 
 
 def reject_event(ctx: Context, event_id: str, resource: str, reason: str) -> Reaction:

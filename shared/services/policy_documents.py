@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from typing import Any, Literal
+from typing import Any
 
+from shared.domain.documents import DocumentFormat, load_document
 from shared.domain.policies import Policy
 from shared.errors import (
     EmptyImportError,
-    InvalidInputError,
     InvalidPolicyError,
     UnsupportedDocumentVersionError,
 )
@@ -34,7 +34,7 @@ __all__ = [
     "parse_document",
 ]
 
-ExportFormat = Literal["json", "yaml"]
+ExportFormat = DocumentFormat  # what load_document (shared.domain.documents) reads back
 DOCUMENT_VERSION = 1  # what an export writes
 SUPPORTED_VERSIONS = (1,)  # what an import reads
 MAX_ROWS = 2000  # twice ACR's per-registry rule limit: a bigger table is a mistake
@@ -130,28 +130,3 @@ def dump_document(document: Mapping[str, Any], fmt: ExportFormat) -> str:
 
         return str(yaml.safe_dump(dict(document), sort_keys=False, allow_unicode=True))
     return json.dumps(document, indent=2, sort_keys=False) + "\n"
-
-
-def load_document(text: str | bytes, fmt: ExportFormat) -> Any:
-    """Parse an import document; InvalidInputError when it is not JSON / YAML."""
-    if fmt == "yaml":
-        import yaml
-
-        try:
-            return yaml.safe_load(text)
-        except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            where = f" at line {mark.line + 1}" if mark is not None else ""
-            raise InvalidInputError(f"the document is not valid YAML{where}") from None
-        except ValueError:  # e.g. an integer longer than Python's int conversion limit
-            raise InvalidInputError(
-                "the document is not valid YAML (a value is out of range)"
-            ) from None
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise InvalidInputError(f"the document is not valid JSON ({exc.msg})") from None
-    except ValueError:  # undecodable bytes, or an integer beyond the int conversion limit
-        raise InvalidInputError(
-            "the document is not valid JSON (encoding or a value out of range)"
-        ) from None

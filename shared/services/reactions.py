@@ -1,6 +1,7 @@
 """The reaction table, and `react()`: what every signal goes through on its way to a reaction.
 
-    parse (the source's parser) -> reject what cannot be read -> claim once (the source's key)
+    parse (the envelope within the document limits, then the source's parser) -> reject what
+    cannot be read -> claim once (the source's key)
     -> scope check -> the reaction for the signal's type -> record
 
 `REACTIONS` maps each event type to its scope check and its reaction; `shared.signals.SOURCES`

@@ -14,10 +14,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from shared.domain.documents import check_limits, encodable
 from shared.domain.plans import fingerprint
-from shared.errors import InvalidEventError
+from shared.errors import InvalidDocumentError, InvalidEventError
 
-__all__ = ["Envelope", "epoch", "parse_time", "text_field"]
+__all__ = ["Envelope", "epoch", "parse_time", "readable", "text_field"]
 
 _MAX_TEXT = 2048
 
@@ -38,6 +39,7 @@ class Envelope:
         """Read an Event Grid schema or CloudEvents 1.0 event given as JSON."""
         if not isinstance(event, Mapping):
             raise InvalidEventError("an event must be a JSON object")
+        readable(event)
         keys = {str(k).strip().lower(): v for k, v in event.items()}
         cloud = "specversion" in keys
         return cls.build(
@@ -80,6 +82,15 @@ class Envelope:
         )
 
 
+def readable(event: Any) -> None:
+    """Refuse an event (as the worker parsed it) beyond the document limits of
+    `shared.domain.documents`: nesting, a number beyond any float, a lone surrogate."""
+    try:
+        check_limits(event)
+    except InvalidDocumentError as error:
+        raise InvalidEventError(f"the event cannot be read: {error}") from None
+
+
 def text_field(value: Any, name: str, *, required: bool) -> str:
     if value is None or (isinstance(value, str) and not value.strip()):
         if required:
@@ -87,6 +98,8 @@ def text_field(value: Any, name: str, *, required: bool) -> str:
         return ""
     if not isinstance(value, str):
         raise InvalidEventError(f"event {name} must be a string")
+    if not encodable(value):
+        raise InvalidEventError(f"event {name} holds a lone surrogate (not writable as UTF-8)")
     text = value.strip()
     if len(text) > _MAX_TEXT:
         raise InvalidEventError(f"event {name} is longer than {_MAX_TEXT} characters")
@@ -124,6 +137,8 @@ def epoch(value: Any, name: str) -> datetime | None:
         raise InvalidEventError(f"data.{name} must be seconds since 1970")
     try:
         seconds = float(value.strip()) if isinstance(value, str) else float(value)
+    except OverflowError:  # an integer beyond any float (10**400)
+        raise InvalidEventError(f"data.{name} is out of range") from None
     except (TypeError, ValueError):
         raise InvalidEventError(f"data.{name} must be seconds since 1970") from None
     if not math.isfinite(seconds) or not 0 <= seconds < 253402300800:  # before year 10000

@@ -22,7 +22,7 @@ from shared.domain.ids import ResourceId
 from shared.domain.pullers import Puller, PullerKind, puller_from_logged_identity
 from shared.domain.repositories import TargetPath
 from shared.errors import InvalidEventError, InvalidInputError
-from shared.signals.envelope import Envelope, parse_time
+from shared.signals.envelope import Envelope, parse_time, readable
 from shared.signals.registry import REGISTRY_TYPE
 
 __all__ = [
@@ -159,6 +159,7 @@ def parse_pull_failure_alert(payload: Any) -> PullFailureAlert:
     """Pull failures in a common-alert-schema payload (one per `Repository` dimension value)."""
     if not isinstance(payload, Mapping) or not isinstance(payload.get("data"), Mapping):
         raise InvalidEventError("not an Azure Monitor common alert schema payload (no data)")
+    readable(payload)
     if payload.get("schemaId") != "azureMonitorCommonAlertSchema":
         raise InvalidEventError("schemaId must be azureMonitorCommonAlertSchema")
     essentials = payload["data"].get("essentials")

@@ -3,7 +3,8 @@
 schemathesis drives every operation of /api/openapi.json (the admin OpenAPI another part of the
 app serves) with generated and boundary input: no 5xx and no stack trace in any response. Budget:
 SCHEMATHESIS_EXAMPLES per operation (3 in `make test`, more in `make soak`). Every write route also
-answers an oversize body with 413, a non-JSON content type with 415, and a caller whose Entra ID
+answers an oversize body with 413, a non-JSON content type with 415, a hostile or malformed JSON
+body (deep nesting, a huge integer, a lone surrogate) with 400, and a caller whose Entra ID
 principal lacks the admin app role with 403, all as problem+json.
 """
 
@@ -71,6 +72,31 @@ def test_oversize_bodies_get_413_and_wrong_content_types_415(host: HostProcess) 
         for kind in ("application/x-www-form-urlencoded", "application/xml", "image/png"):
             reply = host.request(method, path, body=b"{}", headers={"Content-Type": kind})
             assert_problem(reply, 415)
+
+
+HOSTILE_BODIES = [
+    b"[" * 5000 + b"]" * 5000,  # past the recursion limit
+    b'{"registry": ' + b"9" * 5000 + b"}",  # past Python's 4,300 digits
+    b'{"registry": "contosocache", "description": "\\ud800"}',  # a lone surrogate
+    b'{"priority": 1e400}',
+    b"{not json",  # malformed, with a JSON content type: 400, not 415
+]
+
+
+def test_hostile_json_bodies_get_400_and_nothing_is_written(host: HostProcess) -> None:
+    before = host.request("GET", "/_sandbox/requests?writes=true").json()["requests"]
+    for method, path in write_operations(host):
+        for body in HOSTILE_BODIES:
+            assert_problem(host.request(method, path, body=body, headers=JSON), 400)
+    assert host.request("GET", "/_sandbox/requests?writes=true").json()["requests"] == before
+
+
+def test_a_newline_in_a_url_path_is_refused(host: HostProcess) -> None:
+    before = host.request("GET", "/_sandbox/requests?writes=true").json()["requests"]
+    for path, status in (("/api/credential-sets/contosocache/ghcr-acme%0A/sync", 400),
+                         ("/api/credential-sets/contosocache%0A/ghcr-acme/sync", 404)):  # fmt: skip
+        assert_problem(host.request("POST", path, body=b"{}", headers=JSON), status)
+    assert host.request("GET", "/_sandbox/requests?writes=true").json()["requests"] == before
 
 
 def test_writes_need_the_admin_app_role_behind_entra_id(host: HostProcess) -> None:

@@ -131,7 +131,7 @@ def test_the_reference_alert_is_accepted() -> None:
     ("payload", "headers", "status"),
     [
         (b'{"schemaId": "something else"}', {}, 400),
-        (b"not json", {}, 415),
+        (b"not json", {}, 400),
         (b"{}", {"content-type": "text/plain"}, 415),
         (b"[" + b" " * (MAX_BODY_BYTES + 1) + b"]", {}, 413),
     ],

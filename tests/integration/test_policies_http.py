@@ -237,7 +237,21 @@ def test_a_put_whose_body_names_another_id_is_refused(imported: list[dict[str, A
         (b"{" + b" " * MAX_IMPORT_BYTES + b"}", {}, 413),
         (b"policies: [", {"content-type": "text/yaml"}, 400),
         (b"<policies/>", {"content-type": "application/xml"}, 415),
-        (b"{not json", {}, 415),
+        (b"{not json", {}, 400),  # the right content type, a malformed body
+        (b"[" * 5000 + b"]" * 5000, {}, 400),
+        (b'{"policies": [{"priority": ' + b"9" * 5000 + b"}]}", {}, 400),
+        (b"policies:" + b" [" * 2000 + b" ]" * 2000, {"content-type": "application/yaml"}, 400),
+        (b"policies: [{priority: " + b"9" * 5000 + b"}]", {"content-type": "text/yaml"}, 400),
+        (
+            b"a: &a [x, x, x, x, x, x, x, x, x, x]\n"
+            + b"".join(
+                b"%c: &%c [*%c, *%c, *%c, *%c, *%c, *%c, *%c, *%c, *%c, *%c]\n"
+                % ((c, c) + (c - 1,) * 10)
+                for c in range(ord("b"), ord("j"))
+            ),
+            {"content-type": "application/yaml"},
+            400,
+        ),  # an alias bomb
     ],
 )
 def test_bad_import_bodies_are_problems_and_write_nothing(

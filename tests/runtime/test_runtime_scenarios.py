@@ -216,7 +216,7 @@ def test_errors_are_problem_json_and_keys_are_required(host: FunctionsHost) -> N
     bad_json = host.http(
         "POST", "/api/repositories", body=b"{not json", headers={"Content-Type": "application/json"}
     )
-    assert_problem(bad_json, 415)  # the product's answer to a body that is not JSON
+    assert_problem(bad_json, 400)  # the content type is JSON, the body is malformed
     assert_problem(host.http("POST", "/api/repositories", json_body={"upstream": 7}), 400)
     assert_problem(host.http("DELETE", "/api/policies/no-such-policy"), 404)
     assert host.http("GET", "/api/journal", key=None).status == 401

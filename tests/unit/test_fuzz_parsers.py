@@ -1,6 +1,8 @@
 """Hostile input: property-based fuzzing of every envelope parser and the policy
 importer. Whatever arrives, the parsers raise nothing but InvalidInputError subclasses, and the
 event reactions (what the Event Grid triggers call) record and acknowledge it without raising.
+The strategies carry what broke them before: nesting past any limit, integers of thousands of
+digits, lone surrogates, newlines at the end of names, and Unicode look-alikes.
 
 Budgets come from hypothesis profiles chosen by CACHEKEEPER_FUZZ: `ci` (default, `make test`,
 about 1,000 cases in all) or `soak` (`make soak`, 10,000 cases in all).
@@ -18,9 +20,10 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from shared.domain.documents import check_limits, load_document
 from shared.domain.policies import Policy
 from shared.errors import InvalidInputError
-from shared.services.policies import load_document, parse_document
+from shared.services.policies import parse_document
 from shared.services.reactions import react
 from shared.services.results import ReactionStatus
 from shared.signals import KEY_VAULT, PULL_FAILURES, REGISTRY, REPOSITORY_REQUESTS
@@ -32,7 +35,7 @@ from tests.conftest import EVENTS, ROOT, load_event
 from tests.fakes import CONTOSO, VAULT, make_world
 from tests.soak.checks import is_terminal
 
-PROPERTIES = 9  # the @given tests below; each gets an equal share of the budget
+PROPERTIES = 10  # the @given tests below; each gets an equal share of the budget
 TOTAL = {"ci": 1_000, "soak": 10_000}
 settings.register_profile(
     "fuzz-ci",
@@ -51,20 +54,39 @@ fuzz = settings(PROFILE)
 
 # ---- strategies ---------------------------------------------------------------------------
 
+# damage that got past validation or parsing before: a lone surrogate, a newline before the end
+# (`$` matched there), look-alikes Unicode matching folds (long s, Kelvin sign, Arabic digits)
+DAMAGE = st.sampled_from(["\n", "\r\n", "\ud800", "\udfff", "\u017f", "\u212a", "\u0664", "\x00"])
+HOSTILE_TEXT = st.builds(
+    lambda a, d, b: a + d + b, st.text(max_size=12), DAMAGE, st.text(max_size=3)
+)
+HUGE_INTEGERS = st.integers(min_value=10**300, max_value=10**4000) | st.just(-(10**400))
+
+
+def nested(depth: int, leaf: Any = 1) -> Any:
+    """`leaf` under `depth` levels of alternating arrays and objects."""
+    for level in range(depth):
+        leaf = [leaf] if level % 2 else {"x": leaf}
+    return leaf
+
+
 SCALARS = (
     st.none()
     | st.booleans()
     | st.integers(min_value=-(2**70), max_value=2**70)
+    | HUGE_INTEGERS
     | st.floats(allow_nan=True, allow_infinity=True)
     | st.text(max_size=40)
+    | HOSTILE_TEXT
 )
 JSON = st.recursive(
     SCALARS,
     lambda inner: (
-        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12), inner, max_size=5)
+        st.lists(inner, max_size=4)
+        | st.dictionaries(st.text(max_size=12) | HOSTILE_TEXT, inner, max_size=5)
     ),
     max_leaves=20,
-)
+) | st.integers(60, 300).map(nested)
 # strings that get past the first checks: ids, URIs, times, repository paths, with damage
 TRICKY = st.sampled_from(
     [
@@ -88,6 +110,15 @@ TRICKY = st.sampled_from(
         "NaN",
         "-1",
         " ",
+        "dockerhub\n",
+        "contosocache\n",
+        f"{CONTOSO}\n",
+        str(CONTOSO).replace("/resourceGroups/", "/resourceGroups/x\n"),
+        "https://kv-cache.vault.azure.net/secrets/a/" + "f" * 32 + "\n",
+        "http\u017f://kv-cache.vault.azure.net/secrets/a",
+        "docker.io\n/library/nginx",
+        "docker.io:\u0664\u0664\u0663/library/nginx",
+        "1" * 5000,
     ]
 )
 VALUES = JSON | TRICKY | st.lists(TRICKY, max_size=3)
@@ -227,13 +258,47 @@ def test_policy_import_documents(document: Any) -> None:
     only_invalid_input(parse, document)
 
 
+def _json_text(document: Any) -> str:
+    try:
+        return json.dumps(document)  # lone surrogates become \\udXXX escapes
+    except (RecursionError, ValueError):
+        return "[" * 3000
+
+
+# texts that broke the parsers before: nesting past the recursion limit, integers past Python's
+# 4,300 digits (also in hexadecimal), an alias bomb, surrogate escapes, non-finite numbers
+HOSTILE_DOCUMENTS = st.one_of(
+    st.integers(60, 1500).flatmap(lambda n: st.sampled_from(["[" * n + "]" * n, "{\"a\": " * n + "1" + "}" * n, "a:" + " [" * n])),
+    st.sampled_from([101, 4301, 6000]).map(lambda n: '{"policies": [{"priority": ' + "9" * n + "}]}"),
+    st.sampled_from([84, 3600, 4000]).map(lambda n: "policies: [{priority: 0x" + "f" * n + "}]"),
+    st.just("a: &a [x, x, x, x, x, x, x, x]\n" + "".join(f"{c}: &{c} [{', '.join(['*' + chr(ord(c) - 1)] * 8)}]\n" for c in "bcdefgh")),
+    st.sampled_from(['{"id": "\\ud800"}', 'id: "\\udfff"', "[NaN]", '{"x": 1e400}', "x: .inf", "when: 2026-13-01"]),
+)  # fmt: skip
+
+
 @fuzz
 @given(
-    st.binary(max_size=200) | st.text(max_size=200) | JSON.map(json.dumps),
+    st.binary(max_size=200) | st.text(max_size=200) | JSON.map(_json_text) | HOSTILE_DOCUMENTS,
     st.sampled_from(["json", "yaml"]),
 )
 def test_policy_import_text(text: str | bytes, fmt: str) -> None:
     only_invalid_input(lambda t: parse_document(load_document(t, fmt)), text)  # type: ignore[arg-type]
+
+
+@fuzz
+@given(
+    st.text(max_size=200) | JSON.map(_json_text) | HOSTILE_DOCUMENTS,
+    st.sampled_from(["json", "yaml"]),
+)
+def test_what_the_loader_accepts_can_be_written_and_is_within_the_limits(
+    text: str, fmt: str
+) -> None:
+    try:
+        document = load_document(text, fmt)  # type: ignore[arg-type]
+    except InvalidInputError:
+        return
+    json.dumps(document, ensure_ascii=False, default=str).encode("utf-8")  # no lone surrogate
+    check_limits(document)  # nesting, size, numbers
 
 
 # ---- reactions: hostile events are recorded and acknowledged, never raised -------------------

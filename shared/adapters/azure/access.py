@@ -28,7 +28,7 @@ from shared.errors import ConflictError, InvalidInputError
 
 __all__ = ["AzureAccess", "role_guid"]
 
-_GUID = re.compile(r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
+_GUID = re.compile(r"[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}", re.ASCII)
 _ROLE_CACHE_SECONDS = 300.0
 
 
@@ -38,7 +38,7 @@ def role_guid(role_definition_id: str) -> str:
 
 
 def _guid(value: str, what: str) -> str:
-    if not _GUID.match(value):
+    if not _GUID.fullmatch(value):
         raise InvalidInputError(f"{what} {value!r} is not a GUID")
     return value.lower()
 

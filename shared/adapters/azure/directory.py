@@ -18,7 +18,7 @@ from shared.errors import InvalidInputError, UpstreamUnavailableError
 
 __all__ = ["GraphDirectory"]
 
-_GUID = re.compile(r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
+_GUID = re.compile(r"[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}", re.ASCII)
 
 
 class GraphDirectory:
@@ -31,7 +31,7 @@ class GraphDirectory:
         from azure.core.exceptions import HttpResponseError
         from azure.core.rest import HttpRequest
 
-        if not _GUID.match(object_id):
+        if not _GUID.fullmatch(object_id):
             raise InvalidInputError(f"object id {object_id!r} is not a GUID")
         guid = object_id.lower()
         request = HttpRequest(
