@@ -24,7 +24,12 @@ __all__ = ["Crash", "DyingRegistry", "Worker", "WorkerJournal"]
 
 
 class Crash(BaseException):
-    """The worker was killed (simulated). Not an Exception, so `except Exception` cannot eat it."""
+    """The worker was killed (simulated). Not an Exception, so `except Exception` cannot eat it.
+    `worker` is the one that died."""
+
+    def __init__(self, message: str, worker: Worker | None = None) -> None:
+        super().__init__(message)
+        self.worker = worker
 
 
 class Worker:
@@ -38,11 +43,15 @@ class Worker:
     def kill(self, where: str) -> None:
         self.alive = self.soft
         self.deaths += 1
-        raise Crash(f"worker killed {where}")
+        raise Crash(f"worker killed {where}", self)
 
     def check(self) -> None:
         if not self.alive:
-            raise Crash("the worker is dead")
+            raise Crash("the worker is dead", self)
+
+    def respawn(self) -> None:
+        """The host started a new instance in its place (same wiring, nothing in memory)."""
+        self.alive = True
 
 
 class DyingRegistry:
