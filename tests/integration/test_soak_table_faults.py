@@ -14,16 +14,15 @@ from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
-from azure.data.tables import TableServiceClient
 
-from devhost.azurite import ACCOUNT_KEY, ACCOUNT_NAME, Azurite
+from devhost.azurite import Azurite
 from shared.adapters.tables import TableJournal, tables_service
 from shared.ports import Journal
 from shared.services.leases import LEASE_TTL
 from shared.services.once import IN_PROGRESS_TTL
 from tests.soak.report import compare_with_reference
 from tests.soak.run import Figures, make_script, run_script
-from tests.soak.tableproxy import ProxyFaults, TableProxy
+from tests.soak.tableproxy import ProxyFaults, TableProxy, service_through
 
 SIZE = int(os.environ.get("SOAK_TABLE_EVENTS", "30"))
 SEED = int(os.environ.get("SOAK_SEED", "20301"))
@@ -35,29 +34,12 @@ LATER = max(IN_PROGRESS_TTL, LEASE_TTL) + timedelta(minutes=1)
 Run = tuple[Figures, Figures, Journal]
 
 
-def through(proxy: TableProxy) -> TableServiceClient:
-    """A journal client with the retries and timeouts `tables_service` gives the product (three
-    retries, 20 s), through the proxy, with the SDK's back-off shortened so a fault-heavy run
-    stays fast."""
-    connection = (
-        f"DefaultEndpointsProtocol=http;AccountName={ACCOUNT_NAME};AccountKey={ACCOUNT_KEY};"
-        f"TableEndpoint={proxy.endpoint(ACCOUNT_NAME)};"
-    )
-    return TableServiceClient.from_connection_string(
-        connection,
-        retry_total=3,
-        retry_backoff_factor=0.001,
-        connection_timeout=20,
-        read_timeout=20,
-    )
-
-
 def table_run(azurite: Azurite, faults: ProxyFaults, label: str) -> Iterator[Run]:
     script = make_script(SEED, SIZE)
     reference, _ = run_script(script, faults=False, label=f"reference {SIZE}")
     proxy = TableProxy(azurite.port, faults)
     table = f"t{uuid.uuid4().hex}"
-    journal = TableJournal(through(proxy), table)
+    journal = TableJournal(service_through(proxy), table)
     figures, _ = run_script(
         script, faults=False, journal=journal, label=f"{label} {SIZE}", late=LATER
     )

@@ -130,13 +130,13 @@ class WorkerJournal:
         self._worker.check()
         return self._inner.claim(key, payload_hash, now=now, ttl=ttl)
 
-    def complete(self, key: str, *, now: datetime, ttl: timedelta) -> None:
+    def complete(self, claim: Claim, *, now: datetime, ttl: timedelta) -> None:
         self._worker.check()
-        self._inner.complete(key, now=now, ttl=ttl)
+        self._inner.complete(claim, now=now, ttl=ttl)
 
-    def release(self, key: str) -> None:
+    def release(self, claim: Claim) -> None:
         self._worker.check()
-        self._inner.release(key)
+        self._inner.release(claim)
 
     def acquire_lease(self, key: str, *, owner: str, now: datetime, ttl: timedelta) -> Lease | None:
         self._worker.check()

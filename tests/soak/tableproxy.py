@@ -9,7 +9,9 @@ relays it to Azurite on a fresh connection:
 - `503`: answered `503 ServerBusy` without reaching Azurite;
 - `delay`: held a few milliseconds (real time) each way, then relayed.
 
-`ProxyFaults.counts` says how many of each happened, so a run can show its faults were real.
+`ProxyFaults.script` queues faults for the next requests on one partition (and HTTP method), ahead
+of the seeded draw, for tests that lose one particular answer. `ProxyFaults.counts` says how many
+of each happened, so a run can show its faults were real.
 """
 
 from __future__ import annotations
@@ -22,7 +24,11 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import BinaryIO
 
-__all__ = ["ProxyFaults", "TableProxy"]
+from azure.data.tables import TableServiceClient
+
+from devhost.azurite import ACCOUNT_KEY, ACCOUNT_NAME
+
+__all__ = ["ProxyFaults", "TableProxy", "service_through"]
 
 _BUSY_BODY = b'{"odata.error":{"code":"ServerBusy","message":{"value":"The server is busy."}}}'
 BUSY = (
@@ -41,13 +47,25 @@ class ProxyFaults:
     delay: float = 0.0
     seed: int = 0
     counts: Counter[str] = field(default_factory=Counter)
+    scripted: list[tuple[str, str, str]] = field(default_factory=list)  # (method, partition, fault)
 
     def __post_init__(self) -> None:
         self._random = random.Random(self.seed)
         self._lock = threading.Lock()
 
-    def draw(self) -> str | None:
+    def script(self, method: str, partition: str, fault: str, *, times: int = 1) -> None:
+        """The next `times` requests with `method` on rows of `partition` (a PartitionKey or its
+        start) get `fault`."""
         with self._lock:
+            self.scripted.extend([(method, partition, fault)] * times)
+
+    def draw(self, request: bytes = b"") -> str | None:
+        with self._lock:
+            for index, (method, partition, fault) in enumerate(self.scripted):
+                if request.startswith(f"{method} ".encode()) and _on(request, partition):
+                    del self.scripted[index]
+                    self.counts[fault] += 1
+                    return fault
             roll = self._random.random()
             for kind, rate in (
                 ("reset before", self.reset_before),
@@ -94,7 +112,7 @@ class TableProxy:
         with client:
             reader = client.makefile("rb")
             while (request := _read_request(reader)) is not None:
-                fault = self.faults.draw()
+                fault = self.faults.draw(request)
                 self.trace.append((request.split(b"\r\n", 1)[0].decode(), fault))
                 if fault == "reset before":
                     return
@@ -117,6 +135,32 @@ class TableProxy:
             while chunk := upstream.recv(65536):
                 chunks.append(chunk)
         return b"".join(chunks)
+
+
+def _on(request: bytes, partition: str) -> bool:
+    """Whether `request` reads or writes a row of a partition whose key starts with `partition`
+    (in its URL or its JSON body)."""
+    needles = (f"PartitionKey='{partition}", f"PartitionKey=%27{partition}")
+    head, _, body = request.partition(b"\r\n\r\n")
+    line = head.split(b"\r\n", 1)[0].decode()
+    return any(n in line for n in needles) or f'"PartitionKey": "{partition}'.encode() in body
+
+
+def service_through(proxy: TableProxy) -> TableServiceClient:
+    """A table client with the retries and timeouts `tables_service` gives the product (three
+    retries, 20 s), through the proxy, with the SDK's back-off shortened so a fault-heavy run
+    stays fast."""
+    connection = (
+        f"DefaultEndpointsProtocol=http;AccountName={ACCOUNT_NAME};AccountKey={ACCOUNT_KEY};"
+        f"TableEndpoint={proxy.endpoint(ACCOUNT_NAME)};"
+    )
+    return TableServiceClient.from_connection_string(
+        connection,
+        retry_total=3,
+        retry_backoff_factor=0.001,
+        connection_timeout=20,
+        read_timeout=20,
+    )
 
 
 def _read_request(reader: BinaryIO) -> bytes | None:
