@@ -44,6 +44,10 @@ __all__ = ["Figures", "Op", "Script", "Workers", "make_script", "run_script"]
 START = datetime(2030, 3, 1, 9, 0, tzinfo=UTC)
 MAX_ATTEMPTS = 30  # Event Grid: 30 deliveries within 24 hours, then dead-letter
 QUICK_ATTEMPTS = 3  # with late retries: the first few, seconds apart, before the later ones
+# Event Grid's later retries that come after a 10-minute claim expired (about 17 min, 47 min,
+# 1 h 47, 4 h 47, 10 h 47 and 22 h 47 after the first delivery): a worker killed again while
+# handling a late retry leaves a claim the next of them outlives
+LATE_ROUNDS = 6
 SIGNALS = "/subscriptions/{sub}/resourceGroups/rg-cache/providers/Microsoft.EventGrid/topics/cachekeeper-signals"
 FOREIGN_VAULT = f"/subscriptions/{SUB}/resourceGroups/rg-secrets/providers/Microsoft.KeyVault/vaults/kv-elsewhere"
 FOREIGN_REGISTRY = f"/subscriptions/{SUB}/resourceGroups/rg-other/providers/Microsoft.ContainerRegistry/registries/othercache"
@@ -242,9 +246,10 @@ def run_script(
     late: timedelta | None = None,
 ) -> tuple[Figures, Context]:
     """Run `script` on a fresh sandbox; `secret_values` collects every value the sandbox holds.
-    `workers` builds the workers every delivery goes to (default: one, over the sandbox); with
-    several, each event of a batch is delivered to all of them at once, on threads. With `late`,
-    events that keep failing are redelivered once more after the script, `late` later."""
+        `workers` builds the workers every delivery goes to (default: one, over the sandbox); with
+        several, each event of a batch is delivered to all of them at once, on threads. With `late`,
+        events that keep failing are redelivered after the script, `late` later, up to LATE_ROUNDS
+    times (each time after the claims and leases a failed attempt left have expired)."""
     started = time.monotonic()
     sandbox = new_sandbox(script.seed)
     settings = demo_settings(REMEDIATION_MODE="fix")
@@ -287,13 +292,8 @@ def run_script(
         _run_verification_timer(ctx, figures)
         delivered.extend(keep)
     deliver_to_all(contexts, held, figures, _deliver)
-    if late is not None and figures.parked:
-        sandbox.clock.advance(late.total_seconds())
-        parked, figures.parked, figures.late_retry = figures.parked, [], False
-        figures.late_redeliveries = len(parked)
-        deliver_to_all(contexts[:1], parked, figures, _deliver)
-        figures.deliveries -= len(parked)  # redeliveries, not new deliveries
-        figures.redeliveries += len(parked)
+    if late is not None:
+        _retry_later(sandbox, contexts[0], figures, late)
     figures.distinct_events = len(set(figures.event_ids))
     records = sandbox.log.all()
     figures.requests = len(records)
@@ -307,6 +307,20 @@ def run_script(
     if secret_values is not None:
         secret_values.extend(_secret_values(sandbox))
     return figures, ctx
+
+
+def _retry_later(sandbox: Sandbox, ctx: Context, figures: Figures, late: timedelta) -> None:
+    """Event Grid's later retries of the parked events, each `late` after the one before."""
+    for later_round in range(1, LATE_ROUNDS + 1):
+        if not figures.parked:
+            return
+        sandbox.clock.advance(late.total_seconds())
+        parked, figures.parked = figures.parked, []
+        figures.late_retry = later_round < LATE_ROUNDS  # after the last: dead-lettered
+        figures.late_redeliveries += len(parked)
+        deliver_to_all([ctx], parked, figures, _deliver)
+        figures.deliveries -= len(parked)  # redeliveries, not new deliveries
+        figures.redeliveries += len(parked)
 
 
 def _run_verification_timer(ctx: Context, figures: Figures) -> None:
