@@ -154,7 +154,7 @@ class MemoryJournal:
             current = self.records.get(key)
             if current is None:
                 raise NotFoundError(f"no claim for {key!r}")
-            if self._claim_versions[key][0] != claim.token:
+            if self._claim_versions.get(key, ("", ""))[0] != claim.token:
                 raise ConcurrencyError(f"the claim of {key!r} is held by another attempt")
             self.records[key] = IdempotencyRecord(
                 key, current.payload_hash, IdempotencyStatus.COMPLETED, now + ttl
