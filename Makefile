@@ -108,16 +108,28 @@ checkov: $(CHECKOV_STAMP)
 # 300-event run on the Azurite journal, each compared with a fault-free run of the same events;
 # the parsers fuzzed with 10,000 cases; schemathesis with a larger budget; crash, concurrency and
 # security checks. The soak prints its figures. `make test` runs the same tests, smaller.
+# Also compared with fault-free runs: the same events delivered to several workers at once, writes
+# whose answer is lost, the journal behind a fault-injecting proxy, workers killed mid-write, and
+# a write that stalls past its lease (tests/integration/test_soak_*.py).
 SOAK_EVENTS ?= 1000
 SOAK_AZURITE_EVENTS ?= 300
+SOAK_WORKER_EVENTS ?= 150
+SOAK_LOST_EVENTS ?= 1000
+SOAK_TABLE_EVENTS ?= 200
+SOAK_KILL_EVENTS ?= 300
 SCHEMATHESIS_EXAMPLES ?= 25
 
 .PHONY: soak
 
 soak: bootstrap
 	SOAK_EVENTS=$(SOAK_EVENTS) SOAK_AZURITE_EVENTS=$(SOAK_AZURITE_EVENTS) CACHEKEEPER_FUZZ=soak \
+	SOAK_WORKER_EVENTS=$(SOAK_WORKER_EVENTS) SOAK_LOST_EVENTS=$(SOAK_LOST_EVENTS) \
+	SOAK_TABLE_EVENTS=$(SOAK_TABLE_EVENTS) SOAK_KILL_EVENTS=$(SOAK_KILL_EVENTS) \
 	SCHEMATHESIS_EXAMPLES=$(SCHEMATHESIS_EXAMPLES) $(BIN)/python -m pytest -q --timeout 1800 \
-		tests/integration/test_soak_faults.py tests/integration/test_crash_safety.py \
+		tests/integration/test_soak_faults.py tests/integration/test_soak_workers.py \
+		tests/integration/test_soak_lost_responses.py tests/integration/test_soak_table_faults.py \
+		tests/integration/test_soak_kills.py tests/integration/test_soak_stalled_write.py \
+		tests/integration/test_crash_safety.py \
 		tests/integration/test_concurrency_sandbox.py tests/integration/test_security_sandbox.py \
 		tests/unit/test_fuzz_parsers.py tests/unit/test_security_static.py \
 		tests/e2e/test_security_http_e2e.py

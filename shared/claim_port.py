@@ -26,8 +26,17 @@ class ClaimStatus(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Claim:
+    """The answer to a claim attempt. A NEW claim carries the attempt's own `token` (stored in the
+    claim record, unique to this attempt) and `etag` (of the record as this attempt wrote it):
+    completing and releasing act only on the record that is still this attempt's, and a write
+    whose answer was lost is recognised by reading the record back and finding the token. A
+    DUPLICATE claim carries the completed record's token and ETag, so that a caller that means to
+    handle the key again (the pull-failure sweep) can release exactly that record."""
+
     status: ClaimStatus
     record: IdempotencyRecord
+    token: str = ""
+    etag: str = ""
 
 
 @dataclass(frozen=True, slots=True)

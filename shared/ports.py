@@ -249,15 +249,18 @@ class Journal(LeaseJournal, PendingJournal, BudgetJournal, Protocol):
         ...
 
     def claim(self, key: str, payload_hash: str, *, now: datetime, ttl: timedelta) -> Claim:
-        """Atomically claim a signal for handling (see ClaimStatus)."""
+        """Atomically claim a signal for handling (see ClaimStatus). An attempt whose own write
+        landed unanswered (its retry meets its own record) is NEW, never IN_PROGRESS."""
         ...
 
-    def complete(self, key: str, *, now: datetime, ttl: timedelta) -> None:
-        """Mark a claimed signal as handled; replays within `ttl` become duplicates."""
+    def complete(self, claim: Claim, *, now: datetime, ttl: timedelta) -> None:
+        """Mark a NEW claim's signal as handled; replays within `ttl` become duplicates.
+        NotFoundError when the claim is gone, ConcurrencyError when another attempt holds it."""
         ...
 
-    def release(self, key: str) -> None:
-        """Drop a claim after a failure so a redelivery can handle the signal again."""
+    def release(self, claim: Claim) -> None:
+        """Drop a NEW claim after a failure so a redelivery can handle the signal again; a claim
+        that was completed or taken over since is left alone, and a missing one is fine."""
         ...
 
     def remember_refusal(self, refusal: RuleRefusal) -> None:

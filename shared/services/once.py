@@ -5,9 +5,13 @@ when pull failures are coalesced) with a hash of its payload. A redelivery of a 
 a duplicate; one being handled by another worker raises ConcurrencyError (transient: Event Grid
 redelivers later) unless the caller coalesces it into the work in progress; the same key with a
 different payload is rejected; a permanent error is recorded as the signal's one terminal outcome
-and acknowledged; any other failure releases the claim so the redelivery starts from scratch, and
-so does a failure to mark the claim completed (the outcomes are idempotent: the redelivery records
-none twice). A claim a crashed worker left behind expires after `IN_PROGRESS_TTL`.
+and acknowledged; any other failure (recording that outcome included) releases the claim so the
+redelivery starts from scratch, and so does a failure to mark the claim completed (the outcomes
+are idempotent: the redelivery records none twice). Completing and releasing act only on this
+attempt's own claim (`Claim.token`), and the journal resolves a claim write whose answer was lost
+by reading it back, so a lost answer never leaves the signal looking "handled by another worker".
+A claim a crashed worker left behind, or one whose release failed too, expires after
+`IN_PROGRESS_TTL`.
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ from shared.domain.documents import escaped
 from shared.domain.plans import OutcomeStatus
 from shared.domain.time_budgets import SIGNAL_CLAIM_TTL
 from shared.errors import ConcurrencyError, PermanentError
-from shared.ports import ClaimStatus
+from shared.ports import Claim, ClaimStatus
 from shared.services.context import Context
 from shared.services.records import record_signal
 from shared.services.results import Reaction, ReactionStatus
@@ -83,24 +87,33 @@ def handle_once(
         reason = "an event with this id but a different payload was already handled"
         return reject_event(ctx, signal_id, resource, reason)
     try:
-        reaction = handle()
-    except PermanentError as error:
-        if not record_permanent:
-            ctx.journal.release(key)
-            raise
-        record_signal(ctx, signal_id, resource, OutcomeStatus.FAILED, str(error))
-        reaction = Reaction(ReactionStatus.REJECTED, str(error))
+        try:
+            reaction = handle()
+        except PermanentError as error:
+            if not record_permanent:
+                raise
+            record_signal(ctx, signal_id, resource, OutcomeStatus.FAILED, str(error))
+            reaction = Reaction(ReactionStatus.REJECTED, str(error))
     except BaseException:
-        ctx.journal.release(key)  # let the redelivery handle it from scratch
+        _release(ctx, claim, signal_id)  # let the redelivery handle it from scratch
         raise
     try:
-        ctx.journal.complete(key, now=ctx.clock.now(), ttl=keep)
+        ctx.journal.complete(claim, now=ctx.clock.now(), ttl=keep)
     except Exception:
         # The work is done and its outcomes are recorded, once per identity: handling the signal
         # again is safe (it re-plans from current state, and a repeated outcome keeps the first).
-        # So release the claim instead of leaving it in progress until IN_PROGRESS_TTL; if that
-        # fails too, the claim expires then and the redelivery converges just the same.
+        # So release the claim instead of leaving it in progress until IN_PROGRESS_TTL (a claim
+        # whose completion landed unanswered stays completed: the release is ETag-conditional).
         log.warning("could not complete the claim of %s; releasing it", signal_id)
-        ctx.journal.release(key)
+        _release(ctx, claim, signal_id)
         raise
     return reaction
+
+
+def _release(ctx: Context, claim: Claim, signal_id: str) -> None:
+    """Release this attempt's claim; when even that fails, the claim expires after
+    IN_PROGRESS_TTL and the error that made us release it is the one raised."""
+    try:
+        ctx.journal.release(claim)
+    except Exception as error:
+        log.warning("could not release the claim of %s (%s); it expires", signal_id, error)

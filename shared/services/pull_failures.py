@@ -19,11 +19,11 @@ from shared.domain.cache_rules import find_serving_rule
 from shared.domain.models import CacheRule
 from shared.domain.plans import Action, Finding, OutcomeStatus, Plan, Severity
 from shared.errors import PermanentError
-from shared.ports import PendingSignal
+from shared.ports import ClaimStatus, PendingSignal
 from shared.services.appliers import apply_actions
 from shared.services.context import Context
 from shared.services.diagnosis import diagnose_credential_set
-from shared.services.once import handle_once
+from shared.services.once import IN_PROGRESS_TTL, handle_once
 from shared.services.pending import join_in_flight, recheck_id, run_with_rechecks
 from shared.services.puller_diagnosis import diagnose_puller
 from shared.services.records import record_findings, record_signal, record_terminal
@@ -134,8 +134,12 @@ def sweep_pending(ctx: Context) -> list[Reaction]:
     for pending in ctx.journal.pending_signals():
         reaction = _sweep_one(ctx, pending)
         if reaction.status is ReactionStatus.DUPLICATE:
-            # the window's diagnosis completed without it: take the window again
-            ctx.journal.release(pending.key)
+            # the window's diagnosis completed without it: release that window, take it again
+            window = ctx.journal.claim(
+                pending.key, _CLAIM, now=ctx.clock.now(), ttl=IN_PROGRESS_TTL
+            )
+            if window.status is ClaimStatus.DUPLICATE:
+                ctx.journal.release(window)
             reaction = _sweep_one(ctx, pending)
         done.append(reaction)
     return done

@@ -125,14 +125,19 @@ def _check(ctx: Context, group: list[PendingVerification]) -> list[Outcome]:
         claim = ctx.journal.claim(claim_key, "recheck", now=now, ttl=_CHECK_CLAIM_TTL)
         if claim.status is not ClaimStatus.NEW:
             continue  # another run is checking (or has checked) this one
-        verdict, reason, health = conclude(pending, now)
-        if verdict is Verdict.RECHECK:
-            record_recheck(ctx, pending)
-        else:
-            verdicts.append(record_verdict(
-                ctx, pending, verified=verdict is Verdict.VERIFIED, reason=reason, health=health,
-            ))  # fmt: skip
-        ctx.journal.complete(claim_key, now=now, ttl=_CHECK_CLAIM_TTL)
+        try:
+            verdict, reason, health = conclude(pending, now)
+            if verdict is Verdict.RECHECK:
+                record_recheck(ctx, pending)
+            else:
+                verdicts.append(record_verdict(
+                    ctx, pending, verified=verdict is Verdict.VERIFIED, reason=reason,
+                    health=health,
+                ))  # fmt: skip
+        except Exception:
+            ctx.journal.release(claim)  # the next run checks it again (its records are idempotent)
+            raise
+        ctx.journal.complete(claim, now=now, ttl=_CHECK_CLAIM_TTL)
     return verdicts
 
 

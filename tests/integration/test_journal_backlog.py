@@ -105,7 +105,7 @@ def test_workers_racing_for_a_budget_never_take_more_than_its_limit(
     workers: list[Journal] = [
         TableJournal(tables_service(connection_string), table) for _ in range(4)
     ]
-    workers[0].release("warm-up")  # create the table first, so the race is about the budget
+    workers[0].pending_signal("warm-up")  # create the table first, so the race is about the budget
     for round_ in range(3):
         key = f"rules-{round_}"
 

@@ -1,5 +1,7 @@
 """Outcomes are idempotent per event and action: one failed or lost Table Storage write on the
-way to closing a signal neither blocks its redelivery nor records a second outcome.
+way to closing a signal neither blocks its redelivery nor records a second outcome. A lost or
+unsent completion, and a lost outcome identity insert, are resolved within the attempt (the
+journal reads the row back); the others fail the attempt and the redelivery converges.
 
 The faults come from a transport around the SDK's own (azure-core's public `transport` option of
 the real TableServiceClient) against Azurite: a write refused before it is sent, or one that lands
@@ -81,23 +83,29 @@ def closing_entry(method: str, url: str, body: str) -> bool:
     return method == "PUT" and "change(s) applied" in body
 
 
-def first_attempt(sandbox: Sandbox, transport: FaultyTransport, table: str, connection: str) -> Any:
+def first_attempt(
+    sandbox: Sandbox, transport: FaultyTransport, table: str, connection: str, *, resolved: bool
+) -> Any:
     journal = TableJournal(tables_service(connection, retry_total=0, transport=transport), table)
     rotated = sandbox.add_secret_version(VAULT, "ghcr-password")
-    with pytest.raises(Exception, match=r"injected|table storage"):
-        react(KEY_VAULT, rotated["eventGrid"], fast_context(sandbox, journal=journal))
+    ctx = fast_context(sandbox, journal=journal)
+    if resolved:
+        assert react(KEY_VAULT, rotated["eventGrid"], ctx).status is ReactionStatus.APPLIED
+    else:
+        with pytest.raises(Exception, match=r"injected|table storage"):
+            react(KEY_VAULT, rotated["eventGrid"], ctx)
     assert transport.injected == 1
     return rotated["eventGrid"]
 
 
 @pytest.mark.parametrize(
-    ("matches", "mode"),
+    "case",
     [
-        (completing, "refused"),
-        (completing, "lost"),
-        (closing_outcome, "lost"),
-        (closing_entry, "refused"),
-        (closing_entry, "lost"),
+        (completing, "refused", True),
+        (completing, "lost", True),
+        (closing_outcome, "lost", True),
+        (closing_entry, "refused", False),
+        (closing_entry, "lost", False),
     ],
     ids=[
         "completion-refused",
@@ -111,12 +119,13 @@ def test_one_failed_journal_write_converges_on_one_outcome_per_event_and_action(
     sandbox: Sandbox,
     table: str,
     connection_string: str,
-    matches: Callable[[str, str, str], bool],
-    mode: str,
+    case: tuple[Callable[[str, str, str], bool], str, bool],
 ) -> None:
+    matches, mode, resolved = case  # the write that fails, how, and whether the attempt resolves it
     sandbox.clock.set(sandbox.clock.now())
     initial = current_refs(sandbox)
-    event = first_attempt(sandbox, FaultyTransport(matches, mode), table, connection_string)
+    transport = FaultyTransport(matches, mode)
+    event = first_attempt(sandbox, transport, table, connection_string, resolved=resolved)
     patches = len(sandbox.log.writes("/credentialSets/"))
     assert patches >= 1  # the first attempt applied the rotation
 

@@ -174,7 +174,7 @@ def test_a_burst_on_many_workers_answers_success_and_leaves_nothing_pending(
         fast_context(sandbox, journal=TableJournal(tables_service(connection_string), table))
         for _ in range(16)
     ]
-    workers[0].journal.release("warm-up")  # create the table first
+    workers[0].journal.pending_signal("warm-up")  # create the table first
     ids = [f"pf-{uuid.uuid4().hex[:8]}" for _ in workers]
     start = threading.Barrier(len(workers))
     answers: list[Any] = [None] * len(workers)

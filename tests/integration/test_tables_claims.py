@@ -11,7 +11,7 @@ from azure.data.tables import TableServiceClient
 
 from shared.adapters.tables import TableJournal, tables_service
 from shared.domain.plans import IdempotencyStatus
-from shared.errors import NotFoundError
+from shared.errors import ConcurrencyError, NotFoundError
 from shared.ports import Claim, ClaimStatus
 from tests.integration.conftest_tables import (  # noqa: F401 - fixtures
     connection_string_fixture,
@@ -42,7 +42,7 @@ def test_a_claim_goes_new_in_progress_completed_duplicate(journal: TableJournal)
     )
     busy = journal.claim("evt-1", "hash-a", now=NOW + timedelta(minutes=1), ttl=TTL)
     assert busy.status is ClaimStatus.IN_PROGRESS and busy.record == first.record
-    journal.complete("evt-1", now=NOW + timedelta(minutes=2), ttl=TTL)
+    journal.complete(first, now=NOW + timedelta(minutes=2), ttl=TTL)
     done = journal.claim("evt-1", "hash-a", now=NOW + timedelta(minutes=3), ttl=TTL)
     assert done.status is ClaimStatus.DUPLICATE
     assert done.record.status is IdempotencyStatus.COMPLETED
@@ -57,34 +57,53 @@ def test_an_expired_claim_is_taken_over(journal: TableJournal) -> None:
     taken = journal.claim("evt-1", "hash-b", now=later, ttl=TTL)
     assert taken.status is ClaimStatus.NEW and taken.record.payload_hash == "hash-b"
     assert journal.claim("evt-1", "hash-b", now=later, ttl=TTL).status is ClaimStatus.IN_PROGRESS
-    journal.complete("evt-1", now=later, ttl=TTL)
+    journal.complete(taken, now=later, ttl=TTL)
     assert journal.claim("evt-1", "hash-b", now=later + TTL, ttl=TTL).status is ClaimStatus.NEW
 
 
 def test_release_lets_a_redelivery_claim_again(journal: TableJournal) -> None:
-    journal.claim("evt-1", "hash-a", now=NOW, ttl=TTL)
-    journal.release("evt-1")
-    journal.release("evt-1")  # releasing what is not there is fine
+    first = journal.claim("evt-1", "hash-a", now=NOW, ttl=TTL)
+    journal.release(first)
+    journal.release(first)  # releasing what is not there is fine
     assert journal.claim("evt-1", "hash-a", now=NOW, ttl=TTL).status is ClaimStatus.NEW
-    journal.release("never-claimed")
 
 
-def test_completing_an_unknown_claim_is_not_found(journal: TableJournal) -> None:
+def test_a_release_leaves_a_claim_completed_or_taken_over_since(journal: TableJournal) -> None:
+    done = journal.claim("evt-1", "h", now=NOW, ttl=TTL)
+    journal.complete(done, now=NOW, ttl=TTL)
+    journal.release(done)
+    assert journal.claim("evt-1", "h", now=NOW, ttl=TTL).status is ClaimStatus.DUPLICATE
+    stale = journal.claim("evt-2", "h", now=NOW, ttl=TTL)
+    taken = journal.claim("evt-2", "h", now=NOW + TTL, ttl=TTL)
+    assert taken.status is ClaimStatus.NEW and taken.token != stale.token
+    journal.release(stale)
+    assert journal.claim("evt-2", "h", now=NOW + TTL, ttl=TTL).status is ClaimStatus.IN_PROGRESS
+    with pytest.raises(ConcurrencyError, match="another attempt"):
+        journal.complete(stale, now=NOW + TTL, ttl=TTL)
+    journal.complete(taken, now=NOW + TTL, ttl=TTL)
+    assert journal.claim("evt-2", "h", now=NOW + TTL, ttl=TTL).status is ClaimStatus.DUPLICATE
+
+
+def test_completing_a_released_claim_is_not_found(journal: TableJournal) -> None:
+    ghost = journal.claim("ghost", "h", now=NOW, ttl=TTL)
+    journal.release(ghost)
     with pytest.raises(NotFoundError, match="no claim"):
-        journal.complete("ghost", now=NOW, ttl=TTL)
+        journal.complete(ghost, now=NOW, ttl=TTL)
 
 
 @pytest.mark.parametrize(
     "key", ODD_KEYS, ids=["separators", "unicode", "control", "resource-id", "long"]
 )
 def test_keys_with_characters_tables_forbid_work(journal: TableJournal, key: str) -> None:
-    assert journal.claim(key, "h", now=NOW, ttl=TTL).status is ClaimStatus.NEW
+    first = journal.claim(key, "h", now=NOW, ttl=TTL)
+    assert first.status is ClaimStatus.NEW
     assert journal.claim(key, "h", now=NOW, ttl=TTL).record.key == key
-    journal.complete(key, now=NOW, ttl=TTL)
+    journal.complete(first, now=NOW, ttl=TTL)
     assert journal.claim(key, "h", now=NOW, ttl=TTL).status is ClaimStatus.DUPLICATE
+    other = journal.claim(key + "x", "h", now=NOW, ttl=TTL)
+    assert other.status is ClaimStatus.NEW
+    journal.release(other)
     assert journal.claim(key + "x", "h", now=NOW, ttl=TTL).status is ClaimStatus.NEW
-    journal.release(key)
-    assert journal.claim(key, "h", now=NOW, ttl=TTL).status is ClaimStatus.NEW
 
 
 def test_a_naive_now_is_taken_as_utc(journal: TableJournal) -> None:
@@ -108,7 +127,7 @@ def race(
     """Two workers, each with its own client, call `attempt` at the same moment."""
     workers = [TableJournal(tables_service(connection), table) for _ in range(2)]
     for worker in workers:  # create the table up front so the race is about the claim
-        worker.release("warm-up")
+        worker.outcomes(limit=1)
     start = threading.Barrier(len(workers))
     results: list[ClaimStatus] = []
     errors: list[BaseException] = []

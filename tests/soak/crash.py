@@ -24,7 +24,12 @@ __all__ = ["Crash", "DyingRegistry", "Worker", "WorkerJournal"]
 
 
 class Crash(BaseException):
-    """The worker was killed (simulated). Not an Exception, so `except Exception` cannot eat it."""
+    """The worker was killed (simulated). Not an Exception, so `except Exception` cannot eat it.
+    `worker` is the one that died."""
+
+    def __init__(self, message: str, worker: Worker | None = None) -> None:
+        super().__init__(message)
+        self.worker = worker
 
 
 class Worker:
@@ -38,11 +43,15 @@ class Worker:
     def kill(self, where: str) -> None:
         self.alive = self.soft
         self.deaths += 1
-        raise Crash(f"worker killed {where}")
+        raise Crash(f"worker killed {where}", self)
 
     def check(self) -> None:
         if not self.alive:
-            raise Crash("the worker is dead")
+            raise Crash("the worker is dead", self)
+
+    def respawn(self) -> None:
+        """The host started a new instance in its place (same wiring, nothing in memory)."""
+        self.alive = True
 
 
 class DyingRegistry:
@@ -121,13 +130,13 @@ class WorkerJournal:
         self._worker.check()
         return self._inner.claim(key, payload_hash, now=now, ttl=ttl)
 
-    def complete(self, key: str, *, now: datetime, ttl: timedelta) -> None:
+    def complete(self, claim: Claim, *, now: datetime, ttl: timedelta) -> None:
         self._worker.check()
-        self._inner.complete(key, now=now, ttl=ttl)
+        self._inner.complete(claim, now=now, ttl=ttl)
 
-    def release(self, key: str) -> None:
+    def release(self, claim: Claim) -> None:
         self._worker.check()
-        self._inner.release(key)
+        self._inner.release(claim)
 
     def acquire_lease(self, key: str, *, owner: str, now: datetime, ttl: timedelta) -> Lease | None:
         self._worker.check()

@@ -30,16 +30,24 @@ from shared.services import Context
 from shared.services.reactions import react
 from shared.services.results import Reaction, ReactionStatus
 from shared.services.verification import recheck_due
+from shared.settings import Settings
 from shared.signals import KEY_VAULT, SOURCES
 from tests.integration.app_context import REGISTRIES, SUB, VAULTS, demo_settings
 from tests.integration.conftest import TIER_TIMING, _demo_document
 from tests.soak.checks import current_refs, downgrades, grant_violations, normalized_state
+from tests.soak.crash import Crash
 from tests.soak.wiring import fast_context
+from tests.soak.workers import deliver_to_all
 
-__all__ = ["Figures", "Op", "Script", "make_script", "run_script"]
+__all__ = ["Figures", "Op", "Script", "Workers", "make_script", "run_script"]
 
 START = datetime(2030, 3, 1, 9, 0, tzinfo=UTC)
 MAX_ATTEMPTS = 30  # Event Grid: 30 deliveries within 24 hours, then dead-letter
+QUICK_ATTEMPTS = 3  # with late retries: the first few, seconds apart, before the later ones
+# Event Grid's later retries that come after a 10-minute claim expired (about 17 min, 47 min,
+# 1 h 47, 4 h 47, 10 h 47 and 22 h 47 after the first delivery): a worker killed again while
+# handling a late retry leaves a claim the next of them outlives
+LATE_ROUNDS = 6
 SIGNALS = "/subscriptions/{sub}/resourceGroups/rg-cache/providers/Microsoft.EventGrid/topics/cachekeeper-signals"
 FOREIGN_VAULT = f"/subscriptions/{SUB}/resourceGroups/rg-secrets/providers/Microsoft.KeyVault/vaults/kv-elsewhere"
 FOREIGN_REGISTRY = f"/subscriptions/{SUB}/resourceGroups/rg-other/providers/Microsoft.ContainerRegistry/registries/othercache"
@@ -159,6 +167,14 @@ class Figures:
     duplicates: int = 0
     redeliveries: int = 0
     dead_lettered: int = 0
+    dead_letters: list[str] = field(default_factory=list)  # event id: the last error
+    crashes: int = 0  # workers killed mid-delivery (tests/soak/crash.py)
+    # with `late_retry`, events still failing after QUICK_ATTEMPTS quick attempts are parked for
+    # Event Grid's later retries (its schedule spreads 30 attempts over 24 hours) instead of
+    # being dead-lettered; run_script redelivers them once the script is done
+    late_retry: bool = False
+    parked: list[dict[str, Any]] = field(default_factory=list)
+    late_redeliveries: int = 0
     unexpected_errors: list[str] = field(default_factory=list)
     faults: Counter[str] = field(default_factory=Counter)
     requests: int = 0
@@ -178,7 +194,8 @@ class Figures:
             f"[{self.label}] deliveries {self.deliveries} ({self.distinct_events} distinct events, "
             f"{self.duplicates} duplicates), faults injected {sum(self.faults.values())} ({faults}) "
             f"over {self.requests} requests, redeliveries {self.redeliveries}, dead-lettered "
-            f"{self.dead_lettered}, writes {self.writes}, downgrades {len(self.downgrades)}, "
+            f"{self.dead_lettered}, workers killed {self.crashes}, redelivered late "
+            f"{self.late_redeliveries}, writes {self.writes}, downgrades {len(self.downgrades)}, "
             f"grant violations {len(self.grant_violations)}, secret values served "
             f"{self.secret_values_served}, reactions {dict(sorted(self.statuses.items()))}, "
             f"{self.seconds:.1f} s"
@@ -206,6 +223,7 @@ def inject_faults(sandbox: Sandbox, seed: int) -> None:
 
 
 Handler = Callable[[Mapping[str, Any], Context], Reaction]
+Workers = Callable[[Sandbox, Settings, Journal | None], list[Context]]
 
 
 def route(event: Mapping[str, Any]) -> Handler:
@@ -224,12 +242,23 @@ def run_script(
     journal: Journal | None = None,
     label: str = "",
     secret_values: list[str] | None = None,
+    workers: Workers | None = None,
+    late: timedelta | None = None,
 ) -> tuple[Figures, Context]:
-    """Run `script` on a fresh sandbox; `secret_values` collects every value the sandbox holds."""
+    """Run `script` on a fresh sandbox; `secret_values` collects every value the sandbox holds.
+        `workers` builds the workers every delivery goes to (default: one, over the sandbox); with
+        several, each event of a batch is delivered to all of them at once, on threads. With `late`,
+        events that keep failing are redelivered after the script, `late` later, up to LATE_ROUNDS
+    times (each time after the claims and leases a failed attempt left have expired)."""
     started = time.monotonic()
     sandbox = new_sandbox(script.seed)
-    ctx = fast_context(sandbox, settings=demo_settings(REMEDIATION_MODE="fix"), journal=journal)
-    figures = Figures(label or ("faults" if faults else "reference"))
+    settings = demo_settings(REMEDIATION_MODE="fix")
+    if workers is None:
+        contexts = [fast_context(sandbox, settings=settings, journal=journal)]
+    else:
+        contexts = workers(sandbox, settings, journal)
+    ctx = contexts[0]
+    figures = Figures(label or ("faults" if faults else "reference"), late_retry=late is not None)
     initial = current_refs(sandbox)
     if faults:
         inject_faults(sandbox, script.seed)
@@ -259,10 +288,12 @@ def run_script(
         keep: list[dict[str, Any]] = []
         for event in batch:  # about 8 % arrive a round late
             (keep if chooser.random() >= 0.08 else held).append(event)
-        _deliver(ctx, keep, figures)
+        deliver_to_all(contexts, keep, figures, _deliver)
         _run_verification_timer(ctx, figures)
         delivered.extend(keep)
-    _deliver(ctx, held, figures)
+    deliver_to_all(contexts, held, figures, _deliver)
+    if late is not None:
+        _retry_later(sandbox, contexts[0], figures, late)
     figures.distinct_events = len(set(figures.event_ids))
     records = sandbox.log.all()
     figures.requests = len(records)
@@ -276,6 +307,20 @@ def run_script(
     if secret_values is not None:
         secret_values.extend(_secret_values(sandbox))
     return figures, ctx
+
+
+def _retry_later(sandbox: Sandbox, ctx: Context, figures: Figures, late: timedelta) -> None:
+    """Event Grid's later retries of the parked events, each `late` after the one before."""
+    for later_round in range(1, LATE_ROUNDS + 1):
+        if not figures.parked:
+            return
+        sandbox.clock.advance(late.total_seconds())
+        parked, figures.parked = figures.parked, []
+        figures.late_retry = later_round < LATE_ROUNDS  # after the last: dead-lettered
+        figures.late_redeliveries += len(parked)
+        deliver_to_all([ctx], parked, figures, _deliver)
+        figures.deliveries -= len(parked)  # redeliveries, not new deliveries
+        figures.redeliveries += len(parked)
 
 
 def _run_verification_timer(ctx: Context, figures: Figures) -> None:
@@ -299,11 +344,20 @@ def _deliver(ctx: Context, events: list[dict[str, Any]], figures: Figures) -> No
             payload = {k: v for k, v in event.items() if not k.startswith("_")}
             try:
                 reaction = route(payload)(payload, ctx)
+            except Crash as crash:  # nothing answered the delivery: Event Grid redelivers
+                figures.crashes += 1
+                if crash.worker is not None:
+                    crash.worker.respawn()
+                retry.append((event, attempt + 1))
+                figures.redeliveries += 1
             except CachekeeperError as error:
                 if not error.transient:
                     figures.unexpected_errors.append(f"{event['id']}: permanent {error!r} raised")
-                if attempt >= MAX_ATTEMPTS:
+                if attempt >= QUICK_ATTEMPTS and figures.late_retry:
+                    figures.parked.append(event)
+                elif attempt >= MAX_ATTEMPTS:
                     figures.dead_lettered += 1
+                    figures.dead_letters.append(f"{event['id']}: {error}")
                 else:
                     retry.append((event, attempt + 1))
                     figures.redeliveries += 1

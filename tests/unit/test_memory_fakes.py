@@ -150,12 +150,14 @@ def test_journal_claims_are_idempotent_and_expire() -> None:
     journal = MemoryJournal()
     clock = FixedClock(NOW)
     ttl = timedelta(hours=1)
-    assert journal.claim("event-1", "hash-a", now=clock.now(), ttl=ttl).status is ClaimStatus.NEW
+    first = journal.claim("event-1", "hash-a", now=clock.now(), ttl=ttl)
+    assert first.status is ClaimStatus.NEW
     assert (
         journal.claim("event-1", "hash-a", now=clock.now(), ttl=ttl).status
         is ClaimStatus.IN_PROGRESS
     )
-    journal.complete("event-1", now=clock.now(), ttl=ttl)
+    journal.complete(first, now=clock.now(), ttl=ttl)
+    journal.release(first)  # completed since it was taken: left alone
     assert (
         journal.claim("event-1", "hash-a", now=clock.now(), ttl=ttl).status is ClaimStatus.DUPLICATE
     )
@@ -164,8 +166,11 @@ def test_journal_claims_are_idempotent_and_expire() -> None:
         is ClaimStatus.PAYLOAD_MISMATCH
     )
     clock.advance(ttl)
-    assert journal.claim("event-1", "hash-a", now=clock.now(), ttl=ttl).status is ClaimStatus.NEW
-    journal.release("event-1")
+    again = journal.claim("event-1", "hash-a", now=clock.now(), ttl=ttl)
+    assert again.status is ClaimStatus.NEW and again.token != first.token
+    with pytest.raises(ConcurrencyError):
+        journal.complete(first, now=clock.now(), ttl=ttl)  # taken over: not the old attempt's
+    journal.release(again)
     assert journal.claim("event-1", "hash-a", now=clock.now(), ttl=ttl).status is ClaimStatus.NEW
     journal.record_outcome(
         Outcome("event-1", str(REGISTRY), OutcomeStatus.NO_CHANGE, "nothing to do", NOW)

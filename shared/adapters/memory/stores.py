@@ -89,6 +89,7 @@ class MemoryJournal:
         self._outcome_ids: set[str] = set()
         self.finding_log: list[tuple[datetime, str, Finding]] = []
         self.records: dict[str, IdempotencyRecord] = {}
+        self._claim_versions: dict[str, tuple[str, str]] = {}  # key -> (token, etag)
         self.rule_refusals: dict[str, RuleRefusal] = {}
         self.announced: dict[str, dict[str, datetime]] = {}
         self.verifications: dict[str, PendingVerification] = {}
@@ -142,24 +143,32 @@ class MemoryJournal:
                 if current.payload_hash != payload_hash:
                     return Claim(ClaimStatus.PAYLOAD_MISMATCH, current)
                 if current.status is IdempotencyStatus.COMPLETED:
-                    return Claim(ClaimStatus.DUPLICATE, current)
+                    return Claim(ClaimStatus.DUPLICATE, current, *self._claim_versions[key])
                 return Claim(ClaimStatus.IN_PROGRESS, current)
             record = IdempotencyRecord(key, payload_hash, IdempotencyStatus.IN_PROGRESS, now + ttl)
+            token, etag = uuid.uuid4().hex, uuid.uuid4().hex
             self.records[key] = record
-            return Claim(ClaimStatus.NEW, record)
+            self._claim_versions[key] = (token, etag)
+            return Claim(ClaimStatus.NEW, record, token, etag)
 
-    def complete(self, key: str, *, now: datetime, ttl: timedelta) -> None:
+    def complete(self, claim: Claim, *, now: datetime, ttl: timedelta) -> None:
+        key = claim.record.key
         with self._lock:
             current = self.records.get(key)
             if current is None:
                 raise NotFoundError(f"no claim for {key!r}")
+            if self._claim_versions.get(key, ("", ""))[0] != claim.token:
+                raise ConcurrencyError(f"the claim of {key!r} is held by another attempt")
             self.records[key] = IdempotencyRecord(
                 key, current.payload_hash, IdempotencyStatus.COMPLETED, now + ttl
             )
+            self._claim_versions[key] = (claim.token, uuid.uuid4().hex)
 
-    def release(self, key: str) -> None:
+    def release(self, claim: Claim) -> None:
+        key = claim.record.key
         with self._lock:
-            self.records.pop(key, None)
+            if self._claim_versions.get(key) == (claim.token, claim.etag):
+                del self.records[key], self._claim_versions[key]
 
     def acquire_lease(self, key: str, *, owner: str, now: datetime, ttl: timedelta) -> Lease | None:
         with self._lock:

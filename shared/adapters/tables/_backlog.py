@@ -15,9 +15,9 @@ import logging
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from shared.adapters.tables._claims import replace_unless_changed
 from shared.adapters.tables._client import LazyTable, sdk_errors
 from shared.adapters.tables._codec import as_utc
+from shared.adapters.tables._rows import replace_unless_changed
 from shared.errors import ConcurrencyError, ConflictError, NotFoundError
 from shared.ports import PendingSignal
 

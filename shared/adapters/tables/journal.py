@@ -26,14 +26,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from shared.adapters.tables._announcements import load_announcements, save_announcement
 from shared.adapters.tables._backlog import TableBacklog
-from shared.adapters.tables._claims import (
-    CLAIMS,
-    claim_entity,
-    claim_row,
-    claim_status,
-    read_claim,
-    replace_unless_changed,
-)
+from shared.adapters.tables._claims import complete_claim, release_claim, take_claim
 from shared.adapters.tables._client import LazyTable, sdk_errors
 from shared.adapters.tables._codec import (
     as_utc,
@@ -45,6 +38,7 @@ from shared.adapters.tables._codec import (
 from shared.adapters.tables._leases import acquire_lease, release_lease, renew_lease
 from shared.adapters.tables._outcomes import day_partition, entry, inverted, record_once
 from shared.adapters.tables._refusals import load_refusals, save_refusal
+from shared.adapters.tables._rows import UNANSWERED, etag_of, read_row, replace_unless_changed
 from shared.adapters.tables._verifications import (
     delete_verification,
     list_verifications,
@@ -61,8 +55,8 @@ from shared.domain.plans import (
 from shared.domain.refusals import RuleRefusal
 from shared.domain.secrets import SecretRef
 from shared.domain.verification import PendingVerification
-from shared.errors import ConcurrencyError, ConflictError, NotFoundError
-from shared.ports import Claim, ClaimStatus, Lease
+from shared.errors import CachekeeperError, ConcurrencyError, ConflictError, NotFoundError
+from shared.ports import Claim, Lease
 
 if TYPE_CHECKING:
     from azure.data.tables import TableServiceClient
@@ -127,53 +121,18 @@ class TableJournal(TableBacklog):
         return load_announcements(self._table, secret)
 
     def claim(self, key: str, payload_hash: str, *, now: datetime, ttl: timedelta) -> Claim:
-        """Atomically claim a signal for handling (see ClaimStatus)."""
+        """Atomically claim a signal for handling (see ClaimStatus and `_claims`)."""
         now = as_utc(now)
         fresh = IdempotencyRecord(key, payload_hash, IdempotencyStatus.IN_PROGRESS, now + ttl)
-        entity = claim_entity(fresh)
-        table = self._table.client()
-        for _ in range(_ATTEMPTS):
-            # Insert-only: of two workers inserting at once, the service lets exactly one win.
-            try:
-                with sdk_errors(f"claim {key!r}"):
-                    table.create_entity(entity)
-                return Claim(ClaimStatus.NEW, fresh)
-            except ConflictError:
-                pass
-            try:
-                with sdk_errors(f"read claim {key!r}"):
-                    current = table.get_entity(CLAIMS, entity["RowKey"])
-            except NotFoundError:
-                continue  # released between our insert and our read: insert again
-            record = read_claim(key, current)
-            if record is not None and not record.is_expired(now):
-                return Claim(claim_status(record, payload_hash), record)
-            if replace_unless_changed(table, entity, str(current.metadata["etag"])):
-                return Claim(ClaimStatus.NEW, fresh)
-            # Someone else took over (or released) first: look again and answer from that.
-        raise ConcurrencyError(f"claim {key!r} kept changing under contention; retry later")
+        return take_claim(self._table, fresh, now=now)
 
-    def complete(self, key: str, *, now: datetime, ttl: timedelta) -> None:
+    def complete(self, claim: Claim, *, now: datetime, ttl: timedelta) -> None:
         """Mark a claimed signal as handled; replays within `ttl` become duplicates."""
-        from azure.data.tables import UpdateMode
+        complete_claim(self._table, claim, expires_at=as_utc(now) + ttl)
 
-        change = {
-            "PartitionKey": CLAIMS,
-            "RowKey": claim_row(key),
-            "status": IdempotencyStatus.COMPLETED.value,
-            "expiresAt": as_utc(now) + ttl,
-        }
-        try:
-            with sdk_errors(f"complete claim {key!r}"):
-                # Merge is update-only: a released (missing) claim is a 404, not a new row.
-                self._table.client().update_entity(change, mode=UpdateMode.MERGE)
-        except NotFoundError:
-            raise NotFoundError(f"no claim for {key!r}") from None
-
-    def release(self, key: str) -> None:
-        """Drop a claim after a failure so a redelivery can handle the signal again."""
-        with sdk_errors(f"release claim {key!r}"):
-            self._table.client().delete_entity(CLAIMS, claim_row(key))  # missing is fine
+    def release(self, claim: Claim) -> None:
+        """Drop this attempt's claim after a failure so a redelivery can handle the signal again."""
+        release_claim(self._table, claim)
 
     def acquire_lease(self, key: str, *, owner: str, now: datetime, ttl: timedelta) -> Lease | None:
         """Take the lease `key` for `owner` (partition `lease`, `_leases.py`)."""
@@ -219,6 +178,9 @@ class TableJournal(TableBacklog):
             "atText": at.isoformat(),  # read back as given, time zone included
         }
         table = self._table.client()
+        failure: CachekeeperError = ConcurrencyError(
+            f"the last success of {action.value} kept changing; retry later"
+        )
         # Outcomes can be recorded out of order: only ever move the mark forward.
         for _ in range(_ATTEMPTS):
             try:
@@ -227,21 +189,27 @@ class TableJournal(TableBacklog):
                 return
             except ConflictError:
                 pass
-            try:
-                with sdk_errors(f"read last success of {action.value}"):
-                    current = table.get_entity(_SUCCESS, row)
-            except NotFoundError:
+            except UNANSWERED as error:
+                failure = error  # the insert may have landed: the read below tells
+            current = read_row(table, _SUCCESS, row, f"read last success of {action.value}")
+            if current is None:
                 continue
             known = current.get("at")
             if isinstance(known, datetime) and as_utc(known) >= moment:
                 return
-            if replace_unless_changed(table, entity, str(current.metadata["etag"])):
+            if replace_unless_changed(table, entity, etag_of(current)):
                 return
-        raise ConcurrencyError(f"the last success of {action.value} kept changing; retry later")
+        raise failure
 
     def _append(self, kind: str, at: datetime, signal_id: str, data: str) -> None:
+        from azure.data.tables import UpdateMode
+
+        # An upsert of a row with a fresh RowKey: it never meets another row, and unlike an insert
+        # (POST) the SDK resends it (PUT) when its answer is lost, so one write lands once.
         with sdk_errors(f"record {kind} of signal {signal_id!r}"):
-            self._table.client().create_entity(entry(kind, at, signal_id, data))
+            self._table.client().upsert_entity(
+                entry(kind, at, signal_id, data), mode=UpdateMode.REPLACE
+            )
 
     def _newest(
         self, kind: str, since: datetime | None, limit: int, load: Callable[[str], _T]
