@@ -9,7 +9,10 @@ builds one for sandbox mode).
 from __future__ import annotations
 
 import logging
+import time
+from datetime import datetime
 
+from sandbox.clock import Clock
 from sandbox.core import Sandbox
 from sandbox.embedded import get_sandbox
 from shared import bootstrap
@@ -20,13 +23,14 @@ from shared.adapters.azure import (
     AzureRegistry,
     GraphDirectory,
     KeyVaultSecrets,
+    RequestPacer,
 )
 from shared.domain.policies import Policy
 from shared.ports import Journal, PolicyStore, ReportStore
 from shared.services.context import Context
 from shared.settings import Settings
 
-__all__ = ["sandbox_context", "sandbox_mode_context", "wire_sandbox_mode"]
+__all__ = ["SandboxTime", "sandbox_context", "sandbox_mode_context", "wire_sandbox_mode"]
 
 log = logging.getLogger(__name__)
 
@@ -41,10 +45,14 @@ def sandbox_context(
     sleep_scale: float = 1.0,
 ) -> Context:
     """The product's Context over `sandbox`, with these stores (`sleep_scale` scales the SDK's
-    retry back-off and LRO polling: 0 makes them instant)."""
+    retry back-off and LRO polling: 0 makes them instant). The request pacing waits on the
+    sandbox clock (`SandboxTime`), where the sandbox's buckets refill."""
     clients = AzureClients(
         sandbox.credential(),
         transport=sandbox.transport(sleep_scale=sleep_scale),
+        pacer=RequestPacer(
+            waiting=SandboxTime(sandbox.clock), read_reserve=settings.arm_read_reserve
+        ),
     )
     return Context(
         settings=settings,
@@ -58,6 +66,25 @@ def sandbox_context(
         monitor=AzureMonitor(clients),
         directory=GraphDirectory(clients) if settings.directory_lookup else None,
     )
+
+
+class SandboxTime:
+    """The pacing's time in the sandbox: its clock; waiting moves a pinned clock to the moment
+    waited for (no wall-clock wait in tests) and sleeps while it follows the real time."""
+
+    def __init__(self, clock: Clock) -> None:
+        self._clock = clock
+
+    def now(self) -> datetime:
+        return self._clock.now()
+
+    def wait_until(self, when: datetime) -> None:
+        if self._clock.pinned:
+            self._clock.advance_to(when)
+            return
+        seconds = (when - self._clock.now()).total_seconds()
+        if seconds > 0:
+            time.sleep(seconds)
 
 
 def sandbox_mode_context(settings: Settings, sandbox: Sandbox | None = None) -> Context:

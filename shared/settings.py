@@ -56,6 +56,9 @@ class Settings:
     # APP_PRINCIPAL_ID: the app identity's object id; the product never grants a role to it
     app_principal_id: str | None = None
     directory_lookup: bool = False  # DIRECTORY_LOOKUP: read Graph for pull rows by name prefix
+    # ARM_READ_RESERVE: reads of each subscription's ARM budget (250, refilled at 25/s) the
+    # app's pacing leaves for the principal's other tools (shared/adapters/azure/pacing.py)
+    arm_read_reserve: int = 50
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Settings:
@@ -82,6 +85,7 @@ class Settings:
                 env, "APP_PRINCIPAL_ID", "set the app identity's object (principal) id"
             ),
             directory_lookup=_bool(env, "DIRECTORY_LOOKUP", default=False),
+            arm_read_reserve=_int(env, "ARM_READ_RESERVE", 50, low=0, high=200),
         )
 
     @property
