@@ -120,3 +120,10 @@ def test_arm_read_reserve_setting() -> None:
     for bad in ("-1", "201", "many"):
         with pytest.raises(ConfigurationError, match="ARM_READ_RESERVE"):
             Settings.from_env(base | {"ARM_READ_RESERVE": bad})
+
+
+def test_the_audit_stops_waiting_early_enough_to_finish_its_last_call_and_report() -> None:
+    from shared.domain.time_budgets import AUDIT_WAIT_BUDGET, CALL_BUDGET, RUN_TIMEOUT
+
+    assert timedelta(0) < AUDIT_WAIT_BUDGET
+    assert AUDIT_WAIT_BUDGET + CALL_BUDGET <= RUN_TIMEOUT
