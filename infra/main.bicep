@@ -81,6 +81,11 @@ param expiryHorizonDays int = 30
 @description('Let the audit apply the safe fixes it finds.')
 param autoReconcile bool = false
 
+@minValue(0)
+@maxValue(200)
+@description('Reads of each subscription\'s ARM budget the app\'s pacing leaves for the identity\'s other tools.')
+param armReadReserve int = 50
+
 @description('In fix mode, pin a versionless secret reference whose latest version is disabled to the newest valid version.')
 param pinOnDisabledLatest bool = false
 
@@ -295,6 +300,10 @@ module api 'app/api.bicep' = {
       {
         name: 'EXPIRY_HORIZON_DAYS'
         value: string(expiryHorizonDays)
+      }
+      {
+        name: 'ARM_READ_RESERVE'
+        value: string(armReadReserve)
       }
       {
         name: 'AUDIT_SCHEDULE'
