@@ -12,7 +12,6 @@ import logging
 import time
 from datetime import datetime
 
-from sandbox.clock import Clock
 from sandbox.core import Sandbox
 from sandbox.embedded import get_sandbox
 from shared import bootstrap
@@ -46,12 +45,12 @@ def sandbox_context(
 ) -> Context:
     """The product's Context over `sandbox`, with these stores (`sleep_scale` scales the SDK's
     retry back-off and LRO polling: 0 makes them instant). The request pacing waits on the
-    sandbox clock (`SandboxTime`), where the sandbox's buckets refill."""
+    sandbox clock when the sandbox throttles (`SandboxTime`), where its buckets refill."""
     clients = AzureClients(
         sandbox.credential(),
         transport=sandbox.transport(sleep_scale=sleep_scale),
         pacer=RequestPacer(
-            waiting=SandboxTime(sandbox.clock), read_reserve=settings.arm_read_reserve
+            waiting=SandboxTime(sandbox, sleep_scale), read_reserve=settings.arm_read_reserve
         ),
     )
     return Context(
@@ -69,20 +68,24 @@ def sandbox_context(
 
 
 class SandboxTime:
-    """The pacing's time in the sandbox: its clock; waiting moves a pinned clock to the moment
-    waited for (no wall-clock wait in tests) and sleeps while it follows the real time."""
+    """The pacing's time in the sandbox: its clock. While the sandbox throttles (option
+    `throttling`) on a pinned clock, waiting moves the clock to the moment waited for, where its
+    buckets have refilled (no wall-clock wait in tests); otherwise a wait is a real sleep scaled
+    like the SDK's own retries (`sleep_scale`: 0 makes waits for injected 429s instant)."""
 
-    def __init__(self, clock: Clock) -> None:
-        self._clock = clock
+    def __init__(self, sandbox: Sandbox, sleep_scale: float = 1.0) -> None:
+        self._sandbox = sandbox
+        self._scale = sleep_scale
 
     def now(self) -> datetime:
-        return self._clock.now()
+        return self._sandbox.clock.now()
 
     def wait_until(self, when: datetime) -> None:
-        if self._clock.pinned:
-            self._clock.advance_to(when)
+        clock = self._sandbox.clock
+        if self._sandbox.options.throttling and clock.pinned:
+            clock.advance_to(when)
             return
-        seconds = (when - self._clock.now()).total_seconds()
+        seconds = (when - clock.now()).total_seconds() * self._scale
         if seconds > 0:
             time.sleep(seconds)
 

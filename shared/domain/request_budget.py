@@ -20,6 +20,7 @@ from enum import Enum
 
 __all__ = [
     "ARM_LIMITS",
+    "MAX_THROTTLED_ANSWERS",
     "BucketLimit",
     "BudgetEstimate",
     "Knowledge",
@@ -41,6 +42,9 @@ ARM_LIMITS = {
     "writes": BucketLimit(200, 10.0),
     "deletes": BucketLimit(200, 10.0),
 }
+# 429s one call waits out at most, whatever its deadline: a bound even where waiting takes no
+# time (a test's pinned clock, a Retry-After of 0)
+MAX_THROTTLED_ANSWERS = 30
 # Key Vault's throttling guidance: on a 429, wait 1, 2, 4, 8, 16 seconds (when no Retry-After)
 _KEYVAULT_BACKOFF = (1.0, 2.0, 4.0, 8.0, 16.0)
 

@@ -12,7 +12,8 @@ wait). It reads only the public `PipelineRequest`/`PipelineResponse` API:
 - a 429 from ARM or Key Vault holds that bucket for `Retry-After` (Key Vault's guidance back-off
   when it sends none) and the request is sent again, as often as the budget allows;
 - no wait runs past the invocation's deadline (`shared.wait_deadline`), or `CALL_BUDGET` from the
-  call's start outside one: instead `ThrottleBudgetError` is raised and nothing more is sent.
+  call's start outside one, and one call waits out at most `MAX_THROTTLED_ANSWERS` 429s: instead
+  `ThrottleBudgetError` is raised and nothing more is sent.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from urllib.parse import urlsplit
 
 from shared.domain.request_budget import (
     ARM_LIMITS,
+    MAX_THROTTLED_ANSWERS,
     BucketLimit,
     BudgetEstimate,
     Knowledge,
@@ -147,6 +149,10 @@ class RequestPacer:
                 finally:
                     self._changed.acquire()
                 self.waited_seconds += wait
+                # the wait is over, even on a clock that did not move (a test's, pinned)
+                paused = bucket.estimate.paused_until
+                if paused is not None and paused <= until:
+                    bucket.estimate.paused_until = None
 
     def answered(self, bucket: _Bucket, headers: Any | None) -> None:
         """An attempt came back (headers None: it failed without an answer)."""
@@ -163,6 +169,10 @@ class RequestPacer:
         with self._changed:
             self.throttled_answers += 1
             until = bucket.estimate.throttled(self._time.now(), seconds)
+        if attempt + 1 >= MAX_THROTTLED_ANSWERS:
+            raise ThrottleBudgetError(
+                f"{bucket.name} answered 429 {attempt + 1} times to one call", retry_after=seconds
+            )
         if until > deadline:
             raise ThrottleBudgetError(
                 f"{bucket.name} is throttled for {seconds:.0f} s (Retry-After), past the time "
