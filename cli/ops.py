@@ -116,6 +116,8 @@ def _audit(args: argparse.Namespace, err: TextIO) -> tuple[dict[str, Any], int]:
     total = 1 if args.registry else len(ctx.settings.managed_registries)
     report = audit_now(ctx, registry=args.registry, reconcile=args.reconcile,
                        progress=_progress(err, total))  # fmt: skip
+    if report.partial:
+        err.write(f"partial audit: {report.partial}\n")
     return report.to_dict(), CLEAN if report.clean else FINDINGS
 
 

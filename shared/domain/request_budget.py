@@ -132,6 +132,11 @@ class BudgetEstimate:
             self.tokens = reported
             self.knowledge = Knowledge.TRACKED
 
+    def failed(self, now: datetime) -> None:
+        """It failed without an answer (a timeout, a refused write fence): nothing learnt."""
+        self.in_flight = max(0, self.in_flight - 1)
+        self._refill(now)
+
     def throttled(self, now: datetime, retry_after: float) -> datetime:
         """A 429: hold every request of the bucket for `retry_after` seconds; returns until when."""
         until = now + timedelta(seconds=max(retry_after, 0.0))

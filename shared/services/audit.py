@@ -56,8 +56,10 @@ class AuditReport:
 
     @property
     def clean(self) -> bool:
-        """No finding worse than info."""
-        return not any(f.severity is not Severity.INFO for f in self.findings)
+        """The whole fleet was audited and no finding is worse than info."""
+        return self.partial is None and not any(
+            f.severity is not Severity.INFO for f in self.findings
+        )
 
     def to_dict(self) -> dict[str, Any]:
         return {

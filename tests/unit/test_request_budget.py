@@ -64,6 +64,14 @@ def test_until_the_first_answer_one_request_is_in_flight() -> None:
     assert estimate.knowledge is Knowledge.TRACKED and estimate.tokens == 120
 
 
+def test_a_request_that_got_no_answer_teaches_nothing() -> None:
+    estimate = BudgetEstimate(READS, 50)
+    estimate.sent(T0)
+    estimate.failed(T0)
+    assert estimate.knowledge is Knowledge.UNKNOWN and estimate.in_flight == 0
+    assert estimate.wait_before_send(T0) == 0.0
+
+
 def test_answers_without_the_header_leave_the_bucket_unpaced() -> None:
     estimate = BudgetEstimate(READS, 50)
     estimate.sent(T0)

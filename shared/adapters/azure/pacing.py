@@ -156,9 +156,12 @@ class RequestPacer:
 
     def answered(self, bucket: _Bucket, headers: Any | None) -> None:
         """An attempt came back (headers None: it failed without an answer)."""
-        remaining = _int_header(headers, bucket.header) if headers is not None else None
         with self._changed:
-            bucket.estimate.answered(self._time.now(), remaining)
+            if headers is None:
+                bucket.estimate.failed(self._time.now())
+            else:
+                remaining = _int_header(headers, bucket.header)
+                bucket.estimate.answered(self._time.now(), remaining)
             self._changed.notify_all()
 
     def throttled(self, bucket: _Bucket, headers: Any, attempt: int, deadline: datetime) -> None:
