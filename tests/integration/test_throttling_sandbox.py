@@ -18,7 +18,7 @@ import pytest
 from bench import scenarios as sc
 from bench.wiring import bench_settings
 from sandbox import RequestRecord, Sandbox, wiring
-from shared.adapters.memory import MemoryJournal, MemoryPolicyStore
+from shared.adapters.memory import MemoryJournal, MemoryPolicyStore, MemoryReportStore
 from shared.domain.ids import ResourceId
 from shared.domain.policies import Policy
 from shared.domain.time_budgets import AUDIT_WAIT_BUDGET
@@ -155,11 +155,12 @@ def test_when_a_phase_after_the_registries_runs_out_of_time_the_whole_report_is_
     names = sc.registry_names(10)
     sb = throttling_sandbox(fleet(6, 4, vaults_in=SUB_A), arm_read_refill=0.05)
     sb.throttle.spend(SUB_A, 250, principal=PRINCIPAL, now=sb.clock.now())
-    ctx = context(sb, names)
-    report = run_audit(ctx, reconcile=False)
+    reports = MemoryReportStore()
+    report = run_audit(replace(context(sb, names), reports=reports), reconcile=False)
     assert report.partial is not None and "no time to finish" in report.partial
     assert report.findings == () and report.plan.actions == () and not report.clean
-    assert ctx.reports is None or ctx.reports.latest_report() is not None
+    kept = reports.latest_report()
+    assert kept is not None and kept["partial"] is True and kept["id"] == report.id
 
 
 @pytest.mark.parametrize("retry_after", [None, 3])
