@@ -98,6 +98,16 @@ class Sandbox(SandboxControls, PullControls):
             self._source = source
         return self.scenario
 
+    def set_throttling(self, fields: dict[str, Any]) -> None:
+        """Set the request limits from a scenario's `throttling:` fields (`enabled`,
+        `armReadBucket`, ...: sandbox/env.py THROTTLING_FIELDS); ValueError naming a bad one."""
+        if not isinstance(fields, dict):
+            raise ValueError("throttling is a mapping (enabled, armReadBucket, ...)")
+        values = throttling_options(fields)
+        with self._lock:
+            for name, value in values.items():
+                setattr(self.options, name, value)
+
     def reset(self) -> None:
         """Back to the last loaded scenario: fresh state, empty log, no faults, real time."""
         self.clock.use_real_time()

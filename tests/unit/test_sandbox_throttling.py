@@ -120,3 +120,15 @@ def test_a_scenario_sets_the_limits_and_refuses_nonsense() -> None:
     ):
         with pytest.raises(ScenarioError):
             Sandbox({"throttling": bad})
+
+
+def test_the_control_surface_turns_throttling_on() -> None:
+    from sandbox.control import handle_control
+
+    sb = Sandbox({})
+    body = b'{"throttling": {"enabled": true, "armReadBucket": 1}}'
+    status, _, _ = handle_control(sb, "POST", "/_sandbox/options", {}, body)
+    assert status == 200 and sb.options.throttling and sb.options.arm_read_bucket == 1
+    assert [send(sb, REGISTRIES).status for _ in range(2)] == [200, 429]
+    bad, _, _ = handle_control(sb, "POST", "/_sandbox/options", {}, b'{"throttling": {"x": 1}}')
+    assert bad == 400
