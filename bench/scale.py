@@ -12,8 +12,13 @@ interpreter runs only the product and the emulator's CPU runs in the server's. T
 injected server-side, per call, so the client measures it. `--in-process` runs the emulator in
 the audit's interpreter instead (`Sandbox.transport()`), for profiling.
 
-The wall time is not compared with a budget: against an emulator that never throttles, it says
-how fast one process can drive the SDK, not how the audit behaves against ARM.
+The emulator throttles as ARM and Key Vault do (option `throttling`, docs/fidelity.md): one
+subscription's 250-read burst, refilled at 25 per second of real time, so the audit's reads are
+paced and its wall time is bound by the throttle, not by this process. The result says how many
+ARM reads it made, how many 429s it drew (the pacing should draw none), the fewest reads its
+bucket held (never below `ARM_READ_RESERVE`) and the throttle-bound minimum
+(reads - (250 - reserve)) / 25 s. `--no-throttling` runs it against an emulator that never
+throttles, as this figure used to. The wall time is not compared with a budget.
 """
 
 from __future__ import annotations
@@ -149,11 +154,12 @@ class _Remote:
         self._dir.cleanup()
 
 
-def measure(*, in_process: bool = False) -> dict[str, Any]:
+def measure(*, in_process: bool = False, throttling: bool = True) -> dict[str, Any]:
     """Run the audit once and measure it (called in a fresh process)."""
     from shared.services.audit import run_audit
 
     doc = sc.fleet(registries=REGISTRIES, sets=SETS, rules=RULES)
+    doc["throttling"] = {"enabled": throttling}
     settings = bench_settings(sc.registry_names(REGISTRIES), sc.VAULTS)
     azure = _InProcess(doc, settings) if in_process else _Remote(doc, settings)
     del doc
@@ -177,8 +183,17 @@ def measure(*, in_process: bool = False) -> dict[str, Any]:
         server_rss = azure.peak_rss_mb()
     finally:
         azure.close()
+    reads = [r for r in records if r.plane == "arm" and r.method == "GET"]
+    left = [r.extra["remaining"] for r in reads if "remaining" in r.extra]
+    reserve = settings.arm_read_reserve
     return {
         "emulator": azure.where,
+        "throttling": throttling,
+        "arm_reads": len(reads),
+        "throttled": sum(1 for r in records if r.status == 429),
+        "lowest_remaining_reads": min(left) if left else None,
+        "throttle_bound_s": max(0.0, (len(reads) - (250 - reserve)) / 25) if throttling else 0.0,
+        "partial": report.partial,
         "wall": wall,
         "cpu": cpu,
         "calls": len(records),
@@ -227,12 +242,24 @@ def scale() -> list[Row]:
     return [
         Row("5", name, float(result["calls"]), None, "calls", "reference", None,
             f"{kinds}; wall {result['wall']:.2f} s and {result['cpu']:.1f} s of CPU in the audit's "
-            f"process, for information; emulated Azure {result['emulator']}", result),
+            f"process, for information; emulated Azure {result['emulator']}; {_throttling(result)}",
+            result),
         Row("5", "full audit: peak RSS / budget", peak, RSS_BUDGET_MB, "MB",
             "< 300 MB", peak < RSS_BUDGET_MB,
             f"the audit's process ({result['rss_before_audit_mb']:.0f} MB before the audit); "
             f"the emulator's process peaked at {result.get('emulator_peak_rss_mb') or 0:.0f} MB"),
     ]  # fmt: skip
+
+
+def _throttling(result: dict[str, Any]) -> str:
+    if not result.get("throttling"):
+        return "no throttling"
+    return (
+        f"throttled as ARM: {result['arm_reads']} reads, {result['throttled']} answered 429, "
+        f"the bucket never below {result['lowest_remaining_reads']} reads, throttle-bound "
+        f"minimum {result['throttle_bound_s']:.1f} s"
+        + (f", partial: {result['partial']}" if result.get("partial") else "")
+    )
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -241,8 +268,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--in-process", action="store_true", help="run the emulator in this interpreter"
     )
+    parser.add_argument(
+        "--no-throttling", action="store_true", help="an emulator that never throttles"
+    )
     args = parser.parse_args(argv)
-    print(json.dumps(measure(in_process=args.in_process)))
+    print(json.dumps(measure(in_process=args.in_process, throttling=not args.no_throttling)))
 
 
 if __name__ == "__main__":

@@ -7,7 +7,14 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sandbox import ForwardingTransport, Sandbox, StaticTokenCredential
-from shared.adapters.azure import AzureAccess, AzureClients, AzureRegistry, KeyVaultSecrets
+from shared.adapters.azure import (
+    AzureAccess,
+    AzureClients,
+    AzureRegistry,
+    KeyVaultSecrets,
+    RequestPacer,
+)
+from shared.adapters.azure.pacing import DEFAULT_READ_RESERVE
 from shared.adapters.memory import MemoryJournal, MemoryPolicyStore
 from shared.adapters.system_clock import SystemClock
 from shared.domain.policies import Policy
@@ -56,15 +63,19 @@ def remote_context(
     clients talk HTTP to it (`remote_clients`), as they would talk to ARM and Key Vault, and the
     emulator's own CPU stays out of this interpreter. Real time (the server's clock is
     not pinned either)."""
-    return _context(
-        remote_clients(base_url), settings, [Policy.from_dict(p) for p in policies], SystemClock()
-    )
+    clients = remote_clients(base_url, read_reserve=settings.arm_read_reserve)
+    return _context(clients, settings, [Policy.from_dict(p) for p in policies], SystemClock())
 
 
-def remote_clients(base_url: str) -> AzureClients:
+def remote_clients(base_url: str, *, read_reserve: int = DEFAULT_READ_RESERVE) -> AzureClients:
     """SDK clients that reach `python -m sandbox` at `base_url` over HTTP, through azure-core's
-    own `requests` transport (`ForwardingTransport` only rewrites each URL to the server)."""
-    return AzureClients(StaticTokenCredential(), transport=ForwardingTransport(base_url))
+    own `requests` transport (`ForwardingTransport` only rewrites each URL to the server); their
+    request pacing waits in real time, as the server's clock runs."""
+    return AzureClients(
+        StaticTokenCredential(),
+        transport=ForwardingTransport(base_url),
+        pacer=RequestPacer(read_reserve=read_reserve),
+    )
 
 
 def _context(

@@ -149,6 +149,9 @@ def _serious(findings: Any) -> bool:
 
 def _audit(args: argparse.Namespace, err: TextIO) -> tuple[dict[str, Any], int]:
     report = backend_for(args).audit(args.registry, args.reconcile, _progress(err))
+    if report.get("partial"):
+        err.write(f"partial audit: {report.get('partialReason')}\n")
+        return report, FINDINGS  # a partial audit is never clean
     return report, FINDINGS if _serious(report.get("findings")) else CLEAN
 
 

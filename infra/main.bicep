@@ -91,6 +91,11 @@ param maxRulesPerRegistryHour int = 50
 @description('Let the audit apply the safe fixes it finds.')
 param autoReconcile bool = false
 
+@minValue(0)
+@maxValue(200)
+@description('Reads of each subscription\'s ARM budget the app\'s pacing leaves for the identity\'s other tools.')
+param armReadReserve int = 50
+
 @description('In fix mode, pin a versionless secret reference whose latest version is disabled to the newest valid version.')
 param pinOnDisabledLatest bool = false
 
@@ -313,6 +318,10 @@ module api 'app/api.bicep' = {
       {
         name: 'MAX_RULES_PER_REGISTRY_HOUR'
         value: string(maxRulesPerRegistryHour)
+      }
+      {
+        name: 'ARM_READ_RESERVE'
+        value: string(armReadReserve)
       }
       {
         name: 'AUDIT_SCHEDULE'

@@ -42,6 +42,13 @@ class Clock:
             base = self._pinned if self._pinned is not None else datetime.now(UTC)
             self._pinned = base + timedelta(seconds=seconds, days=days)
 
+    def advance_to(self, when: datetime) -> None:
+        """Pin the clock at `when` unless it is already later: threads that wait for the same
+        moment move it once, not once each."""
+        with self._lock:
+            base = self._pinned if self._pinned is not None else datetime.now(UTC)
+            self._pinned = max(base, parse_time(when))
+
     def use_real_time(self) -> None:
         """Unpin: follow the real UTC clock again."""
         with self._lock:

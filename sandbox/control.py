@@ -82,10 +82,12 @@ def _clock(sb: Sandbox, p: dict[str, str], q: dict[str, str], body: bytes) -> tu
 
 def _options(sb: Sandbox, p: dict[str, str], q: dict[str, str], body: bytes) -> tuple[int, Any]:
     data = _json(body)
+    throttling = data.pop("throttling", None)  # the scenario's `throttling:` fields
     unknown = sorted(set(data) - set(TIMING_FIELDS))
     if unknown:
         raise ControlError(400, f"unknown option(s): {', '.join(unknown)}")
     try:
+        sb.set_throttling(throttling or {})
         return 200, sb.set_timing(**timing_options(data, TIMING_FIELDS))
     except ValueError as err:
         raise ControlError(400, str(err)) from err

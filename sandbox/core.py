@@ -11,7 +11,14 @@ from sandbox.acr_data import handle_acr_data, registry_for_host
 from sandbox.arm import handle_arm
 from sandbox.clock import Clock
 from sandbox.controls import SandboxControls
-from sandbox.env import ARM_HOST, KEYVAULT_SUFFIX, TIMING_FIELDS, SandboxOptions, timing_options
+from sandbox.env import (
+    ARM_HOST,
+    KEYVAULT_SUFFIX,
+    TIMING_FIELDS,
+    SandboxOptions,
+    throttling_options,
+    timing_options,
+)
 from sandbox.errors import HostNotFoundError, ServiceError, SimulatedTimeoutError
 from sandbox.faults import FaultDecision, Faults
 from sandbox.graph import GRAPH_HOST, handle_graph
@@ -19,6 +26,7 @@ from sandbox.kv_data import handle_keyvault
 from sandbox.pull_controls import PullControls
 from sandbox.requestlog import WRITE_METHODS, RequestLog, RequestRecord
 from sandbox.scenario import Scenario, ScenarioError, build_state, read_document
+from sandbox.throttling import Admission, Throttle
 from sandbox.wire import Request, Response, error_response
 
 if TYPE_CHECKING:
@@ -51,6 +59,7 @@ class Sandbox(SandboxControls, PullControls):
         self.clock = Clock()
         self.faults = Faults(seed)
         self.log = RequestLog()
+        self.throttle = Throttle(lambda: self.options)
         self._lock = threading.RLock()
         self._served = 0
         self._source: str | Path | bytes | dict[str, Any] | None = None
@@ -64,31 +73,47 @@ class Sandbox(SandboxControls, PullControls):
     # -- lifecycle -------------------------------------------------------------------------------
     def load_scenario(self, source: str | Path | bytes | dict[str, Any]) -> Scenario:
         """Replace the state with the scenario's (log, faults and clock are kept); its `timing:`
-        (healthRefreshSeconds, rbacDelaySeconds) sets those options."""
+        (healthRefreshSeconds, rbacDelaySeconds) and `throttling:` (sandbox/env.py
+        THROTTLING_FIELDS) set those options."""
         doc, origin = read_document(source)
         timing = doc.get("timing") or {}
+        throttling = doc.get("throttling") or {}
         if not isinstance(timing, dict):
             raise ScenarioError("timing: is a mapping of healthRefreshSeconds, rbacDelaySeconds")
+        if not isinstance(throttling, dict):
+            raise ScenarioError("throttling: is a mapping (enabled, armReadBucket, ...)")
         unknown = sorted(set(timing) - set(TIMING_FIELDS))
         if unknown:
             raise ScenarioError(f"unknown timing field(s): {', '.join(unknown)}")
         try:
             seconds = timing_options(timing, TIMING_FIELDS)
+            limits = throttling_options(throttling)
         except ValueError as err:
             raise ScenarioError(str(err)) from err
         with self._lock:
-            for name, value in seconds.items():
+            for name, value in (seconds | limits).items():
                 setattr(self.options, name, value)
             self.state = build_state(doc, self.clock.now())
             self.scenario = Scenario(doc, origin, list(self.state.policies))
             self._source = source
         return self.scenario
 
+    def set_throttling(self, fields: dict[str, Any]) -> None:
+        """Set the request limits from a scenario's `throttling:` fields (`enabled`,
+        `armReadBucket`, ...: sandbox/env.py THROTTLING_FIELDS); ValueError naming a bad one."""
+        if not isinstance(fields, dict):
+            raise ValueError("throttling is a mapping (enabled, armReadBucket, ...)")
+        values = throttling_options(fields)
+        with self._lock:
+            for name, value in values.items():
+                setattr(self.options, name, value)
+
     def reset(self) -> None:
         """Back to the last loaded scenario: fresh state, empty log, no faults, real time."""
         self.clock.use_real_time()
         self.faults.clear()
         self.log.clear()
+        self.throttle.clear()
         with self._lock:
             self._served = 0
             self.state = build_state(self.scenario.raw, self.clock.now())
@@ -108,10 +133,14 @@ class Sandbox(SandboxControls, PullControls):
             self._record(request, plane, response.status, fault=decision.kind)
             return response
         with self._lock:
+            admission = self._admit(request, plane)
             try:
+                if admission.refusal is not None:
+                    raise admission.refusal
                 response = self._route(request, plane)
             except ServiceError as err:
                 response = error_response(err)
+            response.headers.update(admission.headers)
             if response.secret_value_served:
                 self._served += 1
             self._record(
@@ -120,8 +149,22 @@ class Sandbox(SandboxControls, PullControls):
                 response.status,
                 challenge=plane in ("keyvault", "acr") and response.status == 401,
                 served=response.secret_value_served,
+                fault="throttled" if admission.refusal is not None else None,
+                remaining=admission.remaining,
             )
         return response
+
+    def _admit(self, request: Request, plane: str) -> Admission:
+        """The request limits' verdict (option `throttling`); only authenticated ARM and Key
+        Vault requests are metered."""
+        signed = request.headers.get("authorization", "").lower().startswith("bearer ")
+        if not self.options.throttling or not signed:
+            return Admission({})
+        if plane == "arm":
+            return self.throttle.admit_arm(request, self.clock.now())
+        if plane == "keyvault":
+            return self.throttle.admit_keyvault(request, self.clock.now())
+        return Admission({})
 
     def _plane(self, host: str) -> str:
         if host == ARM_HOST:
@@ -169,6 +212,7 @@ class Sandbox(SandboxControls, PullControls):
         fault: str | None = None,
         challenge: bool = False,
         served: bool = False,
+        remaining: int | None = None,
     ) -> None:
         self.log.append(
             method=request.method,
@@ -183,7 +227,18 @@ class Sandbox(SandboxControls, PullControls):
             fault=fault,
             challenge=challenge,
             secret_value_served=served,
+            extra=self._throttle_extra(remaining),
         )
+
+    def _throttle_extra(self, remaining: int | None) -> dict[str, Any]:
+        """With throttling on, when (sandbox clock) the request was answered and the tokens its
+        bucket had left after it (ARM)."""
+        if not self.options.throttling:
+            return {}
+        extra: dict[str, Any] = {"at": self.clock.now().timestamp()}
+        if remaining is not None:
+            extra["remaining"] = remaining
+        return extra
 
     # -- observation ----------------------------------------------------------------------------
     @property

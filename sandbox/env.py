@@ -49,12 +49,41 @@ class SandboxOptions:
     # Microsoft Graph: may the app read service principals (an Application.Read.All grant)?
     # Off: 403 Authorization_RequestDenied (sandbox/graph.py)
     directory_readable: bool = True
+    # Request limits (sandbox/throttling.py): off unless a test, a scenario's `throttling:` or
+    # SANDBOX_THROTTLING turns them on. ARM: token buckets per subscription, principal and
+    # operation type (size, refill per second of the sandbox clock), as documented since 2024
+    throttling: bool = False
+    arm_read_bucket: int = 250
+    arm_read_refill: float = 25.0
+    arm_write_bucket: int = 200
+    arm_write_refill: float = 10.0
+    arm_delete_bucket: int = 200
+    arm_delete_refill: float = 10.0
+    # Key Vault: transactions per vault in any 10 seconds (creating a secret: the smaller limit)
+    kv_transactions_per_10s: int = 4000
+    kv_create_secrets_per_10s: int = 300
+    # whether Key Vault's 429 carries Retry-After (None: no header, as a field report shows;
+    # a number: the seconds until the window has room, at least that many); not documented
+    kv_throttle_retry_after: int | None = None
 
 
 # Scenario `timing:` keys and `/_sandbox/options` fields -> option names
 TIMING_FIELDS = {
     "healthRefreshSeconds": "health_refresh_seconds",
     "rbacDelaySeconds": "rbac_delay_seconds",
+}
+# Scenario `throttling:` keys and `/_sandbox/options` fields -> option names
+THROTTLING_FIELDS = {
+    "enabled": "throttling",
+    "armReadBucket": "arm_read_bucket",
+    "armReadRefill": "arm_read_refill",
+    "armWriteBucket": "arm_write_bucket",
+    "armWriteRefill": "arm_write_refill",
+    "armDeleteBucket": "arm_delete_bucket",
+    "armDeleteRefill": "arm_delete_refill",
+    "kvTransactionsPer10s": "kv_transactions_per_10s",
+    "kvCreateSecretsPer10s": "kv_create_secrets_per_10s",
+    "kvThrottleRetryAfter": "kv_throttle_retry_after",
 }
 # Environment variables the process-wide sandbox (local host, `python -m sandbox`) reads
 TIMING_ENV = {
@@ -78,6 +107,30 @@ def timing_options(values: Mapping[str, Any], names: Mapping[str, str]) -> dict[
         if isinstance(raw, bool) or not 0 <= seconds <= 86_400:
             raise ValueError(f"{key} must be a number of seconds from 0 to 86400, not {raw!r}")
         found[option] = seconds
+    return found
+
+
+def throttling_options(values: Mapping[str, Any]) -> dict[str, Any]:
+    """The throttling options named in `values` (keys of THROTTLING_FIELDS), checked; ValueError
+    naming the field when one is wrong."""
+    found: dict[str, Any] = {}
+    for key, value in values.items():
+        option = THROTTLING_FIELDS.get(key)
+        if option is None:
+            raise ValueError(
+                f"unknown throttling field {key!r}; expected {sorted(THROTTLING_FIELDS)}"
+            )
+        if option == "throttling":
+            if not isinstance(value, bool):
+                raise ValueError(f"throttling.enabled must be true or false, not {value!r}")
+            found[option] = value
+            continue
+        if option == "kv_throttle_retry_after" and value is None:
+            found[option] = None
+            continue
+        if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value <= 1e6:
+            raise ValueError(f"throttling.{key} must be a positive number, not {value!r}")
+        found[option] = value if option.endswith("_refill") or value is None else int(value)
     return found
 
 

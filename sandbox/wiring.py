@@ -9,6 +9,8 @@ builds one for sandbox mode).
 from __future__ import annotations
 
 import logging
+import time
+from datetime import datetime
 
 from sandbox.core import Sandbox
 from sandbox.embedded import get_sandbox
@@ -20,13 +22,14 @@ from shared.adapters.azure import (
     AzureRegistry,
     GraphDirectory,
     KeyVaultSecrets,
+    RequestPacer,
 )
 from shared.domain.policies import Policy
 from shared.ports import Journal, PolicyStore, ReportStore
 from shared.services.context import Context
 from shared.settings import Settings
 
-__all__ = ["sandbox_context", "sandbox_mode_context", "wire_sandbox_mode"]
+__all__ = ["SandboxTime", "sandbox_context", "sandbox_mode_context", "wire_sandbox_mode"]
 
 log = logging.getLogger(__name__)
 
@@ -41,10 +44,14 @@ def sandbox_context(
     sleep_scale: float = 1.0,
 ) -> Context:
     """The product's Context over `sandbox`, with these stores (`sleep_scale` scales the SDK's
-    retry back-off and LRO polling: 0 makes them instant)."""
+    retry back-off and LRO polling: 0 makes them instant). The request pacing waits on the
+    sandbox clock when the sandbox throttles (`SandboxTime`), where its buckets refill."""
     clients = AzureClients(
         sandbox.credential(),
         transport=sandbox.transport(sleep_scale=sleep_scale),
+        pacer=RequestPacer(
+            waiting=SandboxTime(sandbox, sleep_scale), read_reserve=settings.arm_read_reserve
+        ),
     )
     return Context(
         settings=settings,
@@ -58,6 +65,29 @@ def sandbox_context(
         monitor=AzureMonitor(clients),
         directory=GraphDirectory(clients) if settings.directory_lookup else None,
     )
+
+
+class SandboxTime:
+    """The pacing's time in the sandbox: its clock. While the sandbox throttles (option
+    `throttling`) on a pinned clock, waiting moves the clock to the moment waited for, where its
+    buckets have refilled (no wall-clock wait in tests); otherwise a wait is a real sleep scaled
+    like the SDK's own retries (`sleep_scale`: 0 makes waits for injected 429s instant)."""
+
+    def __init__(self, sandbox: Sandbox, sleep_scale: float = 1.0) -> None:
+        self._sandbox = sandbox
+        self._scale = sleep_scale
+
+    def now(self) -> datetime:
+        return self._sandbox.clock.now()
+
+    def wait_until(self, when: datetime) -> None:
+        clock = self._sandbox.clock
+        if self._sandbox.options.throttling and clock.pinned:
+            clock.advance_to(when)
+            return
+        seconds = (when - clock.now()).total_seconds() * self._scale
+        if seconds > 0:
+            time.sleep(seconds)
 
 
 def sandbox_mode_context(settings: Settings, sandbox: Sandbox | None = None) -> Context:

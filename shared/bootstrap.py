@@ -86,12 +86,16 @@ def _build(current: Settings) -> Context:
         AzureRegistry,
         GraphDirectory,
         KeyVaultSecrets,
+        RequestPacer,
     )
     from shared.adapters.azure.clients import default_credential
     from shared.adapters.system_clock import SystemClock
     from shared.services.context import Context
 
-    clients = AzureClients(default_credential(current.managed_identity_client_id))
+    clients = AzureClients(
+        default_credential(current.managed_identity_client_id),
+        pacer=RequestPacer(read_reserve=current.arm_read_reserve),
+    )
     policies, journal, reports = stores(current)
     return Context(
         settings=current,

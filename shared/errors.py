@@ -27,6 +27,7 @@ Event Grid redelivers the event.
     │   └── ConflictError                 the resource exists or conflicts with another
     └── TransientError                    retrying later can succeed
         ├── ThrottledError                429; .retry_after seconds when the service said
+        │   └── ThrottleBudgetError       waiting the throttling out would pass the time budget
         ├── UpstreamUnavailableError      5xx from ARM or Key Vault
         ├── UpstreamTimeoutError          no answer in time
         └── ConcurrencyError              someone else changed the record first (ETag mismatch)
@@ -55,6 +56,7 @@ __all__ = [
     "PermanentError",
     "PolicyViolationError",
     "RoleDeniedError",
+    "ThrottleBudgetError",
     "ThrottledError",
     "TransientError",
     "UnsupportedDocumentVersionError",
@@ -217,6 +219,13 @@ class ThrottledError(TransientError):
     def __init__(self, message: str, *, retry_after: float | None = None) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+
+
+class ThrottleBudgetError(ThrottledError):
+    """Waiting out Azure's throttling would run past the time budget of the call or of the
+    invocation (shared/wait_deadline.py): nothing more is sent."""
+
+    code = "ThrottleBudgetExceeded"
 
 
 class UpstreamUnavailableError(TransientError):

@@ -58,6 +58,9 @@ class Settings:
     directory_lookup: bool = False  # DIRECTORY_LOOKUP: read Graph for pull rows by name prefix
     max_rules_per_signal: int = 10  # MAX_RULES_PER_SIGNAL: cache rules one signal may create
     max_rules_per_registry_hour: int = 50  # MAX_RULES_PER_REGISTRY_HOUR, for all signals together
+    # ARM_READ_RESERVE: reads of each subscription's ARM budget (250, refilled at 25/s) the
+    # app's pacing leaves for the principal's other tools (shared/adapters/azure/pacing.py)
+    arm_read_reserve: int = 50
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Settings:
@@ -88,6 +91,7 @@ class Settings:
             max_rules_per_registry_hour=_int(
                 env, "MAX_RULES_PER_REGISTRY_HOUR", 50, low=1, high=1000
             ),
+            arm_read_reserve=_int(env, "ARM_READ_RESERVE", 50, low=0, high=200),
         )
 
     @property

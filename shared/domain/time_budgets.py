@@ -13,6 +13,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 __all__ = [
+    "AUDIT_WAIT_BUDGET",
     "BACKOFF_FACTOR",
     "BACKOFF_MAX",
     "CALL_BUDGET",
@@ -45,3 +46,6 @@ CALL_BUDGET = timedelta(
 LEASE_TTL = timedelta(minutes=5)  # more than twice CALL_BUDGET: a renewed lease covers a write
 RUN_TIMEOUT = timedelta(minutes=5)  # host.json functionTimeout; the CLI's deadline
 SIGNAL_CLAIM_TTL = timedelta(minutes=10)  # a signal's in-progress claim outlives any run
+# How long an audit may wait out ARM's throttling from its start: a call still waiting then may
+# take its whole CALL_BUDGET, and the audit still records its (partial) report within RUN_TIMEOUT
+AUDIT_WAIT_BUDGET = RUN_TIMEOUT - CALL_BUDGET

@@ -6,6 +6,11 @@ identities that cannot read their secrets (diagnosis planner), dangling and unus
 sets, the rule-count limit. With `reconcile` (AUTO_RECONCILE) the safe fixes are applied through
 the same code as the reactions: rotations, access repairs in `fix` mode, missing wildcard rules.
 
+The audit may wait out ARM's throttling until `AUDIT_WAIT_BUDGET` after it started
+(shared/domain/time_budgets.py); a registry it could not read by then is named in a
+`registry-not-audited` finding and the report is partial with the reason, never failed. When a
+later phase runs out of that time, the whole report is partial.
+
 Three phases, one after the other: **read** everything once (`audit_observation`, a bounded
 fan-out), **judge** it purely (`audit_judgement`, the domain's judgements), then **diagnose**
 each credential set's access from what was read (the diagnosis planner; only role definitions
@@ -22,15 +27,19 @@ from typing import Any
 
 from shared.domain.ids import ResourceId
 from shared.domain.plans import Finding, Outcome, Plan, Severity
+from shared.domain.time_budgets import AUDIT_WAIT_BUDGET
+from shared.errors import ThrottleBudgetError
 from shared.services.appliers import apply_actions
 from shared.services.audit_judgement import audit_plan, judge
 from shared.services.audit_observation import Observation, ObservedRegistry, observe
 from shared.services.context import Context, fan_out
 from shared.services.diagnosis import diagnose_credential_set
+from shared.wait_deadline import waits_until
 
 __all__ = ["AuditReport", "apply_plan", "observe_and_plan", "run_audit"]
 
 MAX_REPORTED_FINDINGS = 5000
+NOT_AUDITED = "registry-not-audited"
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,11 +52,14 @@ class AuditReport:
     plan: Plan
     outcomes: tuple[Outcome, ...] = ()
     counts: dict[str, int] = field(default_factory=dict)
+    partial: str | None = None  # why part of the fleet was not audited (None: all of it was)
 
     @property
     def clean(self) -> bool:
-        """No finding worse than info."""
-        return not any(f.severity is not Severity.INFO for f in self.findings)
+        """The whole fleet was audited and no finding is worse than info."""
+        return self.partial is None and not any(
+            f.severity is not Severity.INFO for f in self.findings
+        )
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -56,6 +68,8 @@ class AuditReport:
             "finishedAt": self.finished_at.isoformat(),
             "registries": list(self.registries),
             "counts": dict(self.counts),
+            "partial": self.partial is not None,
+            "partialReason": self.partial,
             "findings": [f.to_dict() for f in self.findings[:MAX_REPORTED_FINDINGS]],
             "findingsTruncated": len(self.findings) > MAX_REPORTED_FINDINGS,
             "plan": self.plan.to_dict() | {"id": self.plan.id},
@@ -64,12 +78,18 @@ class AuditReport:
 
 
 def observe_and_plan(
-    ctx: Context, registries: Sequence[ResourceId], *, progress: Callable[[str], None] | None = None
+    ctx: Context,
+    registries: Sequence[ResourceId],
+    *,
+    progress: Callable[[str], None] | None = None,
+    partial: bool = False,
 ) -> tuple[list[Finding], Plan, list[ObservedRegistry]]:
     """Observe the registries and judge them; returns findings, the plan of safe fixes and what
-    was read of each registry. `progress` hears each registry's name once it is judged."""
+    was read of each registry. `progress` hears each registry's name once it is judged;
+    `partial` judges the registries that could be read in time and names the others in a
+    `registry-not-audited` finding each."""
     policies = [p.policy for p in ctx.policies.list_policies()]
-    observation = observe(ctx, registries)
+    observation = observe(ctx, registries, partial=partial)
     horizon = timedelta(days=ctx.settings.expiry_horizon_days)
     judgement = judge(
         observation, policies, now=ctx.clock.now(), horizon=horizon,
@@ -77,6 +97,17 @@ def observe_and_plan(
     )  # fmt: skip
     diagnoses = _diagnose(ctx, observation, fix=ctx.settings.remediation_mode == "fix")
     findings, plan = audit_plan(registries, observation, judgement, diagnoses)
+    findings += (
+        Finding(
+            NOT_AUDITED,
+            Severity.WARNING,
+            str(registry),
+            f"{registry.name} was not audited: {why}",
+            "the next audit reads it again; a larger ARM_READ_RESERVE leaves more of the budget "
+            "to other tools, a smaller one lets the audit read faster",
+        )
+        for registry, why in observation.skipped.items()
+    )
     return findings, plan, observation.registries
 
 
@@ -108,7 +139,16 @@ def run_audit(
     started = ctx.clock.now()
     audit_id = f"audit-{started.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:8]}"
     targets = list(registries or ctx.settings.managed_registries)
-    findings, plan, _ = observe_and_plan(ctx, targets, progress=progress)
+    partial: str | None = None
+    with waits_until(started + AUDIT_WAIT_BUDGET):
+        try:
+            findings, plan, _ = observe_and_plan(ctx, targets, progress=progress, partial=True)
+        except ThrottleBudgetError as error:  # a phase after the registries' reads ran out
+            findings, plan = [], Plan("audit:" + ",".join(sorted(r.name.lower() for r in targets)))
+            partial = f"ARM's throttling left no time to finish the audit: {error}"
+    skipped = [f for f in findings if f.kind == NOT_AUDITED]
+    if skipped and partial is None:
+        partial = f"{len(skipped)} of {len(targets)} registries not audited: {skipped[0].message}"
     outcomes: tuple[Outcome, ...] = ()
     if ctx.settings.auto_reconcile if reconcile is None else reconcile:
         outcomes = apply_plan(ctx, plan, signal_id=audit_id)
@@ -126,6 +166,7 @@ def run_audit(
         plan,
         outcomes,
         counts,
+        partial,
     )
     if ctx.reports is not None:
         ctx.reports.save_report(report.to_dict())

@@ -9,13 +9,18 @@
    identity's access checks in that vault. A vault that no credential set reads cannot fail the
    audit; a failure to read one that is read is raised.
 
+With `partial=True` (the audit), a registry whose reads would have to wait out ARM's throttling
+past the invocation's deadline (`ThrottleBudgetError`) is left out and named in `skipped` with the
+reason; the other registries are still judged. Without it (plans) the error is raised: a plan is
+never made from part of its scope.
+
 Nothing here judges: `audit_judgement` does, from what this returns.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from shared.domain.ids import ResourceId
@@ -25,7 +30,7 @@ from shared.domain.puller_audit import ObservedPullers
 from shared.domain.refusals import CreateGuard
 from shared.domain.repositories import TargetPath
 from shared.domain.secrets import SecretRef
-from shared.errors import CachekeeperError, PermanentError
+from shared.errors import CachekeeperError, PermanentError, ThrottleBudgetError
 from shared.services.access_checks import RoleAssignmentLists
 from shared.services.context import Context, fan_out
 from shared.services.diagnosis import vault_id_for
@@ -62,6 +67,7 @@ class Observation:
     lists: RoleAssignmentLists  # every RBAC vault's list of everyone's assignments, loaded
     last_refresh: dict[ResourceId, datetime]  # from the journal, for the rotation planner
     announced: dict[SecretRef, dict[str, datetime]]  # versions rotation events named, and when
+    skipped: dict[ResourceId, str] = field(default_factory=dict)  # not read (partial), and why
 
     @property
     def credential_sets(self) -> list[CredentialSet]:
@@ -69,9 +75,17 @@ class Observation:
         return [c for r in self.registries for c in r.sets]
 
 
-def observe(ctx: Context, registries: Sequence[ResourceId]) -> Observation:
-    """Read everything the audit of `registries` judges."""
-    observed = fan_out(lambda registry: _read_registry(ctx, registry), registries)
+def observe(
+    ctx: Context, registries: Sequence[ResourceId], *, partial: bool = False
+) -> Observation:
+    """Read everything the audit of `registries` judges (`partial`: see the module docstring)."""
+    outcomes = fan_out(lambda registry: _read_registry_or_why(ctx, registry, partial), registries)
+    observed = [r for r in outcomes if isinstance(r, ObservedRegistry)]
+    skipped = {
+        registry: str(why)
+        for registry, why in zip(registries, outcomes, strict=True)
+        if isinstance(why, ThrottleBudgetError)
+    }
     sets = [c for r in observed for c in r.sets]
     secrets = [secret for c in sets for secret in c.secrets()]
     versions, missing = observe_versions(ctx, secrets)  # a missing secret is a finding
@@ -88,8 +102,19 @@ def observe(ctx: Context, registries: Sequence[ResourceId]) -> Observation:
         vaults[vault] = access
     announced = announced_versions(ctx, list(versions))
     return Observation(
-        observed, versions, missing, vaults, lists, last_refreshes(ctx, sets), announced
+        observed, versions, missing, vaults, lists, last_refreshes(ctx, sets), announced, skipped
     )
+
+
+def _read_registry_or_why(
+    ctx: Context, registry: ResourceId, partial: bool
+) -> ObservedRegistry | ThrottleBudgetError:
+    try:
+        return _read_registry(ctx, registry)
+    except ThrottleBudgetError as error:
+        if not partial:
+            raise
+        return error
 
 
 def _read_registry(ctx: Context, registry: ResourceId) -> ObservedRegistry:

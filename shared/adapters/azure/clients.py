@@ -3,7 +3,8 @@
 In Azure the credential is `DefaultAzureCredential` (managed identity, with an optional client id)
 and the SDKs' default transport (azure-core over `requests`); in the sandbox it is the sandbox's
 static credential plus its in-process transport. Either way the same SDK clients run: only the
-credential and the transport differ.
+credential and the transport differ. Every ARM, Key Vault and ACR client shares the worker's
+`RequestPacer` (`pacing.py`): ARM requests are paced per subscription and 429s waited out.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, cast
 
 from shared.adapters.azure.fencing import check_fence
+from shared.adapters.azure.pacing import RequestPacer
 from shared.domain.time_budgets import (
     BACKOFF_FACTOR,
     BACKOFF_MAX,
@@ -62,15 +64,24 @@ def default_credential(client_id: str | None) -> TokenCredential:
 class AzureClients:
     """Caches one client per (kind, subscription or vault) for the life of the worker."""
 
-    def __init__(self, credential: TokenCredential, *, transport: Any | None = None) -> None:
-        """`transport`: an azure-core transport shared by every client (default: the SDK's own)."""
+    def __init__(
+        self,
+        credential: TokenCredential,
+        *,
+        transport: Any | None = None,
+        pacer: RequestPacer | None = None,
+    ) -> None:
+        """`transport`: an azure-core transport shared by every client (default: the SDK's own);
+        `pacer`: the worker's request pacing (default: on the real time, the default reserve)."""
         self._credential = credential
         self._transport = transport
+        self.pacer = pacer or RequestPacer()
         self._lock = threading.Lock()
         self._cache: dict[tuple[str, str], Any] = {}
 
     def _options(self) -> dict[str, Any]:
         options: dict[str, Any] = dict(_OPTIONS)
+        options["per_retry_policies"] = [self.pacer.policy()]  # one instance per pipeline
         if self._transport is not None:
             options["transport"] = self._transport
         return options
@@ -148,7 +159,13 @@ class AzureClients:
             pipeline = [
                 policies.HeadersPolicy(),
                 policies.UserAgentPolicy(sdk_moniker="cachekeeper-graph"),
-                policies.RetryPolicy(**{k: v for k, v in options.items() if k != "transport"}),
+                policies.RetryPolicy(
+                    **{
+                        k: v
+                        for k, v in options.items()
+                        if k not in ("transport", "per_retry_policies")
+                    }
+                ),
                 policies.BearerTokenCredentialPolicy(self._credential, GRAPH_SCOPE),
                 policies.HttpLoggingPolicy(),
             ]
