@@ -31,7 +31,7 @@ def test_a_run_has_one_work_item_per_managed_registry() -> None:
 
 
 def test_the_last_result_assembles_one_complete_report() -> None:
-    world, store, reports = fanned_out()
+    world, _store, reports = fanned_out()
     first, second = start_run(world.ctx)
     assert audit_work_item(world.ctx, first) is None  # one registry still to come
     assert reports.latest_report() is None
@@ -45,7 +45,7 @@ def test_the_last_result_assembles_one_complete_report() -> None:
 
 
 def test_a_poisoned_work_item_makes_the_report_partial_and_is_a_finding() -> None:
-    world, store, reports = fanned_out()
+    world, _store, _reports = fanned_out()
     first, second = start_run(world.ctx)
     audit_work_item(world.ctx, first)
     report = record_poisoned(world.ctx, second, attempts=5)
@@ -59,7 +59,7 @@ def test_a_poisoned_work_item_makes_the_report_partial_and_is_a_finding() -> Non
 
 
 def test_a_run_left_open_is_assembled_as_partial_when_the_next_starts() -> None:
-    world, store, reports = fanned_out()
+    world, _store, reports = fanned_out()
     first, _ = start_run(world.ctx)
     audit_work_item(world.ctx, first)
     start_run(world.ctx)
