@@ -180,6 +180,9 @@ var identityName = '${abbrs.managedIdentityUserAssignedIdentities}${resourceToke
 var storageName = '${abbrs.storageStorageAccounts}${resourceToken}'
 var policyTable = 'cachekeeperpolicy'
 var journalTable = 'cachekeeperjournal'
+// The fanned-out audit's work queue (shared/domain/fanout.py); the host moves failed messages to
+// '<queue>-poison'.
+var auditQueue = 'cachekeeper-audit'
 var deploymentContainer = 'app-package-${take(resourceToken, 7)}'
 var customTopicName = '${abbrs.eventGridTopics}${resourceToken}'
 var workspaceName = '${abbrs.operationalInsightsWorkspaces}${resourceToken}'
@@ -233,6 +236,10 @@ module storage 'app/storage.bicep' = {
       policyTable
       journalTable
     ]
+    queues: [
+      auditQueue
+      '${auditQueue}-poison'
+    ]
   }
 }
 
@@ -244,6 +251,7 @@ module network 'app/network.bicep' = if (vnetEnabled) {
     tags: tags
     name: '${abbrs.networkVirtualNetworks}${resourceToken}'
     storageName: storage.outputs.name
+    auditQueue: auditQueue
   }
 }
 
