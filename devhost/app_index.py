@@ -23,6 +23,8 @@ from typing import Any, Literal
 import azure.functions as func
 from azure.functions.decorators.core import BindingDirection
 
+from devhost.queue_outputs import OutValue, QueueOutput, write_outputs
+
 __all__ = [
     "AppLoadError",
     "FunctionSpec",
@@ -66,28 +68,6 @@ class FunctionSpec:
     queue_name: str | None = None  # queue triggers
     connection: str | None = None
     queue_outputs: tuple[QueueOutput, ...] = ()
-
-
-@dataclass(frozen=True, slots=True)
-class QueueOutput:
-    """A queue output binding: the argument the function sets, and where its messages go."""
-
-    arg_name: str
-    queue_name: str
-    connection: str
-
-
-class OutValue:
-    """What the worker passes for an output binding (`func.Out`): the value the function sets."""
-
-    def __init__(self) -> None:
-        self.value: Any = None
-
-    def set(self, val: Any) -> None:
-        self.value = val
-
-    def get(self) -> Any:
-        return self.value
 
 
 def load_app(reference: str, *, search_path: Path) -> func.FunctionApp:
@@ -141,8 +121,6 @@ def invoke(spec: FunctionSpec, value: Any) -> Any:
     if inspect.isawaitable(result):
         result = asyncio.run(_await(result))
     if spec.queue_outputs:
-        from devhost.queues import write_outputs
-
         write_outputs(spec.queue_outputs, {name: out.value for name, out in outputs.items()})
     return result
 

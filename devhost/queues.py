@@ -16,68 +16,33 @@ from __future__ import annotations
 import base64
 import binascii
 import logging
-import os
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from datetime import timedelta
-from typing import Any
 
 from azure.functions.queue import QueueMessage
 
-from devhost.app_index import FunctionSpec, QueueOutput, run_logged
-from devhost.queue_service import QueueError, QueueMessageRecord, QueueService
-from shared.hosting.queues import Backoff, QueueOptions, host_queue_options
+from devhost.app_index import FunctionSpec, run_logged
+from devhost.queue_outputs import queue_options, queue_service
+from devhost.queue_service import QueueError, QueueMessageRecord
+from shared.hosting.queues import Backoff, QueueOptions
 
-__all__ = ["QueueListeners", "poison_queue_name", "write_outputs"]
+__all__ = ["QueueListeners", "poison_queue_name"]
 
 log = logging.getLogger("devhost")
 _LEASE = timedelta(minutes=10)  # QueueListener's _visibilityTimeout for messages in flight
-_DEV_STORAGE = "usedevelopmentstorage=true"
 
 
 def poison_queue_name(queue: str) -> str:
     return f"{queue}-poison"
 
 
-def _service(connection: str, environ: Mapping[str, str] | None = None) -> QueueService:
-    env = os.environ if environ is None else environ
-    text = env.get(connection, "")
-    if not text or text.replace(" ", "").lower() == _DEV_STORAGE:
-        raise QueueError(0, "NoConnection", f"app setting {connection} names no queue service")
-    return QueueService.from_connection_string(text)
-
-
-def _options() -> QueueOptions:
-    return host_queue_options()
-
-
-def _encode(text: str, options: QueueOptions) -> str:
-    if options.message_encoding == "none":
-        return text
-    return base64.b64encode(text.encode()).decode()
-
-
-def write_outputs(outputs: Sequence[QueueOutput], values: Mapping[str, Any]) -> None:
-    """Put what the function set on each queue output binding (a string or a list of them),
-    creating the queue when it does not exist, as the extension's output binding does."""
-    options = _options()
-    for output in outputs:
-        value = values.get(output.arg_name)
-        if value is None:
-            continue
-        messages = value if isinstance(value, list) else [value]
-        service = _service(output.connection)
-        service.create_queue(output.queue_name)
-        for message in messages:
-            service.put(output.queue_name, _encode(str(message), options))
-
-
 class _Listener:
     def __init__(self, spec: FunctionSpec, options: QueueOptions, stopping: threading.Event):
         self.spec, self.options, self._stopping = spec, options, stopping
         self.queue = str(spec.queue_name)
-        self._service = _service(str(spec.connection))
+        self._service = queue_service(str(spec.connection))
         self._backoff = Backoff(options.max_polling_interval)
         self._pool = ThreadPoolExecutor(
             max_workers=options.batch_size + options.new_batch_threshold,
@@ -175,7 +140,7 @@ class QueueListeners:
         self._threads: list[threading.Thread] = []
 
     def start(self) -> None:
-        options = _options()
+        options = queue_options()
         for spec in self._specs:
             listener = _Listener(spec, options, self._stopping)
             thread = threading.Thread(target=listener.run, name=f"queue-{spec.name}", daemon=True)

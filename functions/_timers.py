@@ -12,6 +12,7 @@ when it fails).
 
 from __future__ import annotations
 
+import typing
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -36,7 +37,9 @@ def scheduled(
                 handler(timer)
 
         def enqueuing(
-            timer: func.TimerRequest, context: func.Context, work: func.Out[list[str]]
+            timer: func.TimerRequest,
+            context: func.Context,
+            work: func.Out[typing.List[str]],  # noqa: UP006 - the worker accepts typing.List only
         ) -> None:
             with function_invocation(context):
                 messages = handler(timer)
