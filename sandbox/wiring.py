@@ -20,6 +20,7 @@ from shared.adapters.azure import (
     AzureRegistry,
     GraphDirectory,
     KeyVaultSecrets,
+    ResourceGraphDiscovery,
 )
 from shared.domain.policies import Policy
 from shared.ports import Journal, PolicyStore, ReportStore
@@ -58,6 +59,7 @@ def sandbox_context(
         clock=sandbox.clock,
         reports=reports,
         fanout=fanout,
+        discovery=ResourceGraphDiscovery(clients) if settings.registry_scope else None,
         monitor=AzureMonitor(clients),
         directory=GraphDirectory(clients) if settings.directory_lookup else None,
     )

@@ -87,6 +87,7 @@ def _build(current: Settings) -> Context:
         AzureRegistry,
         GraphDirectory,
         KeyVaultSecrets,
+        ResourceGraphDiscovery,
     )
     from shared.adapters.azure.clients import default_credential
     from shared.adapters.system_clock import SystemClock
@@ -106,6 +107,7 @@ def _build(current: Settings) -> Context:
         monitor=AzureMonitor(clients),
         directory=GraphDirectory(clients) if current.directory_lookup else None,
         fanout=fanout_store(current),
+        discovery=ResourceGraphDiscovery(clients) if current.registry_scope else None,
     )
 
 

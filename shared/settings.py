@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 
+from shared.domain.discovery import RegistryScope, parse_scope
 from shared.domain.ids import ResourceId
 from shared.errors import ConfigurationError, InvalidInputError
 from shared.hosting.ncrontab import parse_ncrontab
@@ -56,6 +57,8 @@ class Settings:
     # APP_PRINCIPAL_ID: the app identity's object id; the product never grants a role to it
     app_principal_id: str | None = None
     directory_lookup: bool = False  # DIRECTORY_LOOKUP: read Graph for pull rows by name prefix
+    # REGISTRY_SCOPE + REGISTRY_TAG_FILTER: the audit also covers the registries found there
+    registry_scope: RegistryScope | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Settings:
@@ -82,6 +85,7 @@ class Settings:
                 env, "APP_PRINCIPAL_ID", "set the app identity's object (principal) id"
             ),
             directory_lookup=_bool(env, "DIRECTORY_LOOKUP", default=False),
+            registry_scope=_registry_scope(env),
         )
 
     @property
@@ -204,6 +208,21 @@ def _registries(env: Mapping[str, str]) -> tuple[ResourceId, ...]:
             f"set it to a comma-separated list of registry resource ids ({_REGISTRY_EXAMPLE})",
         )
     return ids
+
+
+def _registry_scope(env: Mapping[str, str]) -> RegistryScope | None:
+    scopes, tags = _text(env, "REGISTRY_SCOPE"), _text(env, "REGISTRY_TAG_FILTER") or ""
+    if scopes is None:
+        if tags:
+            raise ConfigurationError(
+                "REGISTRY_TAG_FILTER", "it filters no scope", "set REGISTRY_SCOPE"
+            )
+        return None
+    try:
+        return parse_scope(scopes, tags)
+    except InvalidInputError as exc:
+        name = "REGISTRY_TAG_FILTER" if str(exc).startswith("tag") else "REGISTRY_SCOPE"
+        raise ConfigurationError(name, str(exc), "see the README's configuration table") from None
 
 
 def _vaults(env: Mapping[str, str]) -> tuple[ResourceId, ...]:

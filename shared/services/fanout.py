@@ -26,6 +26,7 @@ from shared.domain.fanout import (
     missing_finding,
     parse_work_item,
 )
+from shared.domain.ids import ResourceId
 from shared.errors import ConfigurationError, InvalidInputError, NotFoundError
 from shared.observability import METRICS, log_fields
 from shared.ports_fanout import FanoutStore
@@ -33,7 +34,13 @@ from shared.services.audit import apply_plan, observe_and_plan
 from shared.services.context import Context
 from shared.services.verification import recheck_due
 
-__all__ = ["assemble_if_done", "audit_work_item", "record_poisoned", "start_run"]
+__all__ = [
+    "assemble_if_done",
+    "audit_work_item",
+    "audited_registries",
+    "record_poisoned",
+    "start_run",
+]
 
 log = logging.getLogger(__name__)
 
@@ -54,10 +61,23 @@ def start_run(ctx: Context) -> list[str]:
         assemble_if_done(ctx, stale.run_id, force=True)
     started = ctx.clock.now()
     run_id = f"audit-{started.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:8]}"
-    run = Run(run_id, started, tuple(ctx.settings.managed_registries))
+    run = Run(run_id, started, audited_registries(ctx))
     store.save_run(run)
     log_fields(log, "audit run started", audit_id=run_id, registries=len(run.registries))
     return [item.to_message() for item in run.work_items()]
+
+
+def audited_registries(ctx: Context) -> tuple[ResourceId, ...]:
+    """MANAGED_REGISTRIES, then the registries REGISTRY_SCOPE finds (each once). A failed
+    look-up fails the tick: nothing is enqueued and the next tick tries again."""
+    listed = list(ctx.settings.managed_registries)
+    scope = ctx.settings.registry_scope
+    if scope is not None and ctx.discovery is not None:
+        known = {str(r).lower() for r in listed}
+        found = [r for r in ctx.discovery.registries(scope) if str(r).lower() not in known]
+        log_fields(log, "registries discovered", found=len(found), listed=len(listed))
+        listed += found
+    return tuple(listed)
 
 
 def _work_item(ctx: Context, body: bytes | str) -> tuple[WorkItem, Run] | None:

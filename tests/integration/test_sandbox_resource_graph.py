@@ -4,12 +4,18 @@ the real ACR management client's pipeline by the product's discovery adapter."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
+import pytest
 from azure.core.rest import HttpRequest
 
-from sandbox import Sandbox
+from sandbox import Sandbox, wiring
 from shared.adapters.azure import AzureClients, ResourceGraphDiscovery
+from shared.adapters.memory import MemoryFanoutStore, MemoryJournal, MemoryPolicyStore
 from shared.domain.discovery import parse_scope
+from shared.errors import ConfigurationError
+from shared.services.fanout import start_run
+from shared.settings import Settings
 
 SUB = "00000000-0000-0000-0000-000000000001"
 OTHER = "00000000-0000-0000-0000-000000000002"
@@ -66,3 +72,31 @@ def test_pages_follow_the_skip_token_and_a_query_outside_the_grammar_is_refused(
     refused = client.send_request(HttpRequest("POST", path, params=params, json=body))
     assert refused.status_code == 400
     assert json.loads(refused.text())["error"]["details"][0]["code"] == "InvalidQuery"
+
+
+def test_the_audit_run_covers_the_listed_and_the_discovered_registries_once() -> None:
+    sandbox = fleet()
+    listed = f"/subscriptions/{SUB}/resourceGroups/rg-b/providers/Microsoft.ContainerRegistry/registries/reg02"
+    settings = Settings.from_env({
+        "CACHEKEEPER_MODE": "sandbox", "MANAGED_REGISTRIES": listed,
+        "REGISTRY_SCOPE": f"/subscriptions/{SUB}/resourceGroups/rg-b", "REGISTRY_TAG_FILTER": "env=prod",
+    })  # fmt: skip
+    ctx = replace(
+        wiring.sandbox_context(
+            sandbox, settings, policies=MemoryPolicyStore(), journal=MemoryJournal()
+        ),
+        fanout=MemoryFanoutStore(),
+    )
+    messages = start_run(ctx)
+    assert [json.loads(m)["registry"].rsplit("/", 1)[-1] for m in messages] == ["reg02", "reg04"]
+
+
+def test_a_tag_filter_without_a_scope_and_a_bad_scope_stop_start_up() -> None:
+    base = {
+        "CACHEKEEPER_MODE": "sandbox",
+        "MANAGED_REGISTRIES": f"/subscriptions/{SUB}/resourceGroups/r/providers/Microsoft.ContainerRegistry/registries/a",
+    }
+    with pytest.raises(ConfigurationError, match="REGISTRY_TAG_FILTER"):
+        Settings.from_env(base | {"REGISTRY_TAG_FILTER": "env=prod"})
+    with pytest.raises(ConfigurationError, match="REGISTRY_SCOPE"):
+        Settings.from_env(base | {"REGISTRY_SCOPE": "/subscriptions/nope"})
