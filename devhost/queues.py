@@ -142,7 +142,11 @@ class QueueListeners:
     def start(self) -> None:
         options = queue_options()
         for spec in self._specs:
-            listener = _Listener(spec, options, self._stopping)
+            try:
+                listener = _Listener(spec, options, self._stopping)
+            except QueueError as exc:
+                log.warning("queue trigger %s does not run: %s", spec.name, exc)
+                continue
             thread = threading.Thread(target=listener.run, name=f"queue-{spec.name}", daemon=True)
             thread.start()
             self._threads.append(thread)
