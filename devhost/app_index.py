@@ -21,16 +21,29 @@ from pathlib import Path
 from typing import Any, Literal
 
 import azure.functions as func
+from azure.functions.decorators.core import BindingDirection
 
-__all__ = ["AppLoadError", "FunctionSpec", "index_app", "invoke", "load_app", "run_logged"]
+from devhost.queue_outputs import OutValue, QueueOutput, write_outputs
+
+__all__ = [
+    "AppLoadError",
+    "FunctionSpec",
+    "OutValue",
+    "QueueOutput",
+    "index_app",
+    "invoke",
+    "load_app",
+    "run_logged",
+]
 
 log = logging.getLogger("devhost")
 
-Kind = Literal["http", "eventGrid", "timer", "other"]
+Kind = Literal["http", "eventGrid", "timer", "queue", "other"]
 _KINDS: dict[str, Kind] = {
     "httpTrigger": "http",
     "eventGridTrigger": "eventGrid",
     "timerTrigger": "timer",
+    "queueTrigger": "queue",
 }
 
 
@@ -52,6 +65,9 @@ class FunctionSpec:
     auth_level: str | None = None
     schedule: str | None = None
     run_on_startup: bool = False
+    queue_name: str | None = None  # queue triggers
+    connection: str | None = None
+    queue_outputs: tuple[QueueOutput, ...] = ()
 
 
 def load_app(reference: str, *, search_path: Path) -> func.FunctionApp:
@@ -90,8 +106,11 @@ class InvocationContext:
 
 
 def invoke(spec: FunctionSpec, value: Any) -> Any:
-    """Call the user function with the trigger value; run coroutines to completion."""
+    """Call the user function with the trigger value; run coroutines to completion. Queue
+    output bindings are written once the function has returned (`devhost.queues`)."""
     arguments: dict[str, Any] = {spec.arg_name: value}
+    outputs = {output.arg_name: OutValue() for output in spec.queue_outputs}
+    arguments.update(outputs)
     if "context" in inspect.signature(spec.user_function).parameters:
         arguments["context"] = InvocationContext(
             function_name=spec.name,
@@ -100,7 +119,9 @@ def invoke(spec: FunctionSpec, value: Any) -> Any:
         )
     result = spec.user_function(**arguments)
     if inspect.isawaitable(result):
-        return asyncio.run(_await(result))
+        result = asyncio.run(_await(result))
+    if spec.queue_outputs:
+        write_outputs(spec.queue_outputs, {name: out.value for name, out in outputs.items()})
     return result
 
 
@@ -143,11 +164,23 @@ def _spec(function: Any) -> FunctionSpec:
             methods=None if not methods else tuple(_text(m).upper() for m in methods),
             auth_level=_text(trigger.auth_level) if trigger.auth_level is not None else None,
         )
+    common["queue_outputs"] = tuple(
+        QueueOutput(b.name, str(b.queue_name), str(b.connection or "AzureWebJobsStorage"))
+        for b in function.get_bindings()
+        if str(b.type) == "queue"
+        and b.direction in (BindingDirection.OUT, BindingDirection.OUT.value)
+    )
     if kind == "timer":
         return FunctionSpec(
             **common,
             schedule=str(trigger.schedule),
             run_on_startup=bool(trigger.run_on_startup),
+        )
+    if kind == "queue":
+        return FunctionSpec(
+            **common,
+            queue_name=str(trigger.queue_name),
+            connection=str(trigger.connection or "AzureWebJobsStorage"),
         )
     return FunctionSpec(**common)
 

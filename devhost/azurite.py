@@ -1,4 +1,4 @@
-"""Start Azurite's table service for the test session and the local run.
+"""Start Azurite's table or queue service for the test session and the local run.
 
 The account is Azurite's well-known development account (`devstoreaccount1`); its key is public,
 documented by Microsoft and only ever accepted by the emulator.
@@ -17,7 +17,14 @@ import time
 from pathlib import Path
 from types import TracebackType
 
-__all__ = ["ACCOUNT_KEY", "ACCOUNT_NAME", "Azurite", "AzuriteError", "start_azurite"]
+__all__ = [
+    "ACCOUNT_KEY",
+    "ACCOUNT_NAME",
+    "AZURITE_QUEUE",
+    "Azurite",
+    "AzuriteError",
+    "start_azurite",
+]
 
 ACCOUNT_NAME = "devstoreaccount1"
 ACCOUNT_KEY = (
@@ -25,6 +32,7 @@ ACCOUNT_KEY = (
 )
 REPO_ROOT = Path(__file__).resolve().parent.parent
 AZURITE_TABLE = REPO_ROOT / "node_modules" / ".bin" / "azurite-table"
+AZURITE_QUEUE = REPO_ROOT / "node_modules" / ".bin" / "azurite-queue"
 _START_TIMEOUT_SECONDS = 30.0
 _STOP_TIMEOUT_SECONDS = 5.0
 
@@ -36,7 +44,15 @@ class AzuriteError(RuntimeError):
 class Azurite:
     """A running Azurite table service; stop it with `.stop()` or by leaving the `with` block."""
 
-    def __init__(self, process: subprocess.Popen[bytes], port: int, workdir: Path, own: bool):
+    def __init__(
+        self,
+        process: subprocess.Popen[bytes],
+        port: int,
+        workdir: Path,
+        own: bool,
+        service: str = "table",
+    ):
+        self.service = service
         self._process = process
         self.port = port
         self._workdir = workdir
@@ -49,10 +65,12 @@ class Azurite:
 
     @property
     def connection_string(self) -> str:
-        """A connection string for the development account with an explicit TableEndpoint."""
+        """A connection string for the development account with an explicit TableEndpoint (or
+        QueueEndpoint, for the queue service)."""
+        endpoint = "QueueEndpoint" if self.service == "queue" else "TableEndpoint"
         return (
             f"DefaultEndpointsProtocol=http;AccountName={ACCOUNT_NAME};AccountKey={ACCOUNT_KEY};"
-            f"TableEndpoint={self.table_endpoint};"
+            f"{endpoint}={self.table_endpoint};"
         )
 
     @property
@@ -89,9 +107,16 @@ class Azurite:
 
 
 def start_azurite(
-    *, port: int = 0, workdir: Path | None = None, executable: Path = AZURITE_TABLE
+    *,
+    port: int = 0,
+    workdir: Path | None = None,
+    executable: Path | None = None,
+    service: str = "table",
 ) -> Azurite:
-    """Start Azurite's table service on 127.0.0.1 (port 0: a free port) and wait until it listens."""
+    """Start Azurite's table (or queue) service on 127.0.0.1 (port 0: a free port) and wait
+    until it listens."""
+    if executable is None:
+        executable = AZURITE_QUEUE if service == "queue" else AZURITE_TABLE
     if not os.access(executable, os.X_OK):
         raise AzuriteError(
             f"Azurite is not installed ({executable} is missing or not executable): "
@@ -108,8 +133,8 @@ def start_azurite(
         process = subprocess.Popen(  # noqa: S603 - a fixed argv naming our own node_modules binary
             [
                 str(executable),
-                "--tableHost", "127.0.0.1",
-                "--tablePort", str(chosen),
+                f"--{service}Host", "127.0.0.1",
+                f"--{service}Port", str(chosen),
                 "--inMemoryPersistence",
                 "--disableTelemetry",
                 "--skipApiVersionCheck",
@@ -123,7 +148,7 @@ def start_azurite(
             # Its own process group, so stop() also reaches node started by the npm shim.
             start_new_session=True,
         )  # fmt: skip
-    azurite = Azurite(process, chosen, where, own)
+    azurite = Azurite(process, chosen, where, own, service)
     try:
         _wait_until_listening(azurite, log_path)
     except BaseException:

@@ -19,6 +19,7 @@ from types import FrameType
 
 from devhost.app_index import AppLoadError, FunctionSpec, index_app, load_app
 from devhost.azurite import AzuriteError, start_azurite
+from devhost.queues import QueueListeners
 from devhost.routing import Router, RouteTemplateError, refuse_overlaps
 from devhost.server import HostState, make_server
 from devhost.settings_file import (
@@ -31,6 +32,8 @@ from devhost.timers import ScheduleError, Timers, plan_timers
 from shared.errors import CachekeeperError, ConfigurationError
 
 __all__ = ["main"]
+
+_HOST_STORAGE = "AzureWebJobsStorage"  # the app setting of the host's storage account
 
 log = logging.getLogger("devhost")
 CONFIG_ERROR = 2
@@ -75,6 +78,14 @@ def _run(args: argparse.Namespace, workdir: Path, cleanup: ExitStack) -> None:
         os.environ["STORAGE_CONNECTION"] = azurite.connection_string
         log.info("Azurite table service started on port %d", azurite.port)
     specs = _index(args.app, workdir)
+    uses_queues = any(s.kind == "queue" or s.queue_outputs for s in specs)
+    if uses_queues and _development_storage(os.environ.get(_HOST_STORAGE)):
+        try:
+            queues = cleanup.enter_context(start_azurite(service="queue"))
+        except AzuriteError as exc:
+            raise _StartupError(str(exc), START_ERROR) from None
+        os.environ[_HOST_STORAGE] = queues.connection_string
+        log.info("Azurite queue service started on port %d", queues.port)
     if sandbox:
         _wire_sandbox()
     try:
@@ -98,6 +109,9 @@ def _run(args: argparse.Namespace, workdir: Path, cleanup: ExitStack) -> None:
     timers = Timers(plans)
     cleanup.callback(timers.stop)
     timers.start()
+    listeners = QueueListeners(specs)
+    cleanup.callback(listeners.stop)
+    listeners.start()
     server.serve_forever(poll_interval=0.2)
 
 
@@ -202,3 +216,13 @@ def _banner(specs: list[FunctionSpec], base: str, prefix: str, *, timers: bool) 
 
 def _on_sigterm(signum: int, frame: FrameType | None) -> None:
     raise _Terminated
+
+
+def _development_storage(value: str | None) -> bool:
+    """Whether AzureWebJobsStorage is unset or `UseDevelopmentStorage=true` (Azurite's defaults,
+    which the local host replaces with the queue service it starts)."""
+    return (
+        value is None
+        or not value.strip()
+        or value.replace(" ", "").lower() == "usedevelopmentstorage=true"
+    )

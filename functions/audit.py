@@ -1,6 +1,8 @@
 """Audits and what the app keeps about the fleet: reports, the journal, registry status, metrics.
 
-timer  audit_timer on %AUDIT_SCHEDULE%           audit every managed registry (AUTO_RECONCILE applies)
+timer  audit_timer on %AUDIT_SCHEDULE%           start an audit run: one work item per managed registry
+queue  audit_registry on cachekeeper-audit       audit one registry of a run (AUTO_RECONCILE applies)
+queue  audit_poisoned on cachekeeper-audit-poison  a work item the host gave up on: the registry is missing
 timer  verification_timer every minute           re-check the changes pending verification that are due,
                                                  and the pull failures left pending
 POST   /api/audit[?dry_run=true]                 audit now; body {} or {"registry": name}; the report
@@ -19,9 +21,11 @@ from typing import TYPE_CHECKING, Any
 import azure.functions as func
 
 from functions._http import flag, read_object
+from functions._queues import HOST_STORAGE, queue_consumer
 from functions._routes import Op, admin_route
 from functions._schemas import DRY_RUN, REGISTRY, path_param
 from functions._timers import scheduled
+from shared.domain.fanout import AUDIT_QUEUE, POISON_QUEUE
 from shared.domain.verification import RECHECK_SCHEDULE
 from shared.errors import InvalidInputError
 
@@ -41,14 +45,43 @@ _LIMIT = {
 }
 
 
-@scheduled(bp, "audit_timer", schedule="%AUDIT_SCHEDULE%")
-def audit_timer(timer: func.TimerRequest) -> None:
+@scheduled(
+    bp, "audit_timer", schedule="%AUDIT_SCHEDULE%",
+    enqueue=(AUDIT_QUEUE, HOST_STORAGE),
+)  # fmt: skip
+def audit_timer(timer: func.TimerRequest) -> list[str]:
+    """Start an audit run: its work items, one per managed registry, go to the audit queue (the
+    queue output binding). Without a fan-out store, every registry is audited here."""
     from shared.bootstrap import context
+    from shared.services.fanout import start_run
     from shared.services.reports import audit_now
 
     if timer.past_due:
         log.warning("the audit timer is past due; auditing now")
-    audit_now(context())
+    ctx = context()
+    if ctx.fanout is None:
+        audit_now(ctx)
+        return []
+    return start_run(ctx)
+
+
+@queue_consumer(bp, "audit_registry", queue=AUDIT_QUEUE)
+def audit_registry(message: func.QueueMessage) -> None:
+    """Audit the work item's registry; a failure is retried by the host (maxDequeueCount)."""
+    from shared.bootstrap import context
+    from shared.services.fanout import audit_work_item
+
+    audit_work_item(context(), message.get_body())
+
+
+@queue_consumer(bp, "audit_poisoned", queue=POISON_QUEUE)
+def audit_poisoned(message: func.QueueMessage) -> None:
+    """A work item the host moved to the poison queue: its registry is reported as missing."""
+    from shared.bootstrap import context
+    from shared.hosting.queues import host_queue_options
+    from shared.services.fanout import record_poisoned
+
+    record_poisoned(context(), message.get_body(), attempts=host_queue_options().max_dequeue_count)
 
 
 @scheduled(bp, "verification_timer", schedule=RECHECK_SCHEDULE)

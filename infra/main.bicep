@@ -102,6 +102,12 @@ param pinOnDisabledLatest bool = false
 @description('Read the puller\'s service principal from Microsoft Graph for pull rows by name prefix (needs the Graph app role Application.Read.All, granted by an operator).')
 param directoryLookup bool = false
 
+@description('Scopes whose registries the scheduled audit also covers, found through Azure Resource Graph (/subscriptions/<id>, /subscriptions/<id>/resourceGroups/<name>, /providers/Microsoft.Management/managementGroups/<name>, comma-separated); empty: MANAGED_REGISTRIES only. The identity needs read access there, which this template does not grant.')
+param registryScope string = ''
+
+@description('With registryScope: tags the found registries must carry, key=value,key=value.')
+param registryTagFilter string = ''
+
 @description('App role an Entra ID caller needs for admin writes when App Service authentication fronts the app.')
 param adminAppRole string = 'Cachekeeper.Admin'
 
@@ -195,6 +201,9 @@ var identityName = '${abbrs.managedIdentityUserAssignedIdentities}${resourceToke
 var storageName = '${abbrs.storageStorageAccounts}${resourceToken}'
 var policyTable = 'cachekeeperpolicy'
 var journalTable = 'cachekeeperjournal'
+// The fanned-out audit's work queue (shared/domain/fanout.py); the host moves failed messages to
+// '<queue>-poison'.
+var auditQueue = 'cachekeeper-audit'
 var deploymentContainer = 'app-package-${take(resourceToken, 7)}'
 var customTopicName = '${abbrs.eventGridTopics}${resourceToken}'
 var workspaceName = '${abbrs.operationalInsightsWorkspaces}${resourceToken}'
@@ -248,6 +257,10 @@ module storage 'app/storage.bicep' = {
       policyTable
       journalTable
     ]
+    queues: [
+      auditQueue
+      '${auditQueue}-poison'
+    ]
   }
 }
 
@@ -259,6 +272,7 @@ module network 'app/network.bicep' = if (vnetEnabled) {
     tags: tags
     name: '${abbrs.networkVirtualNetworks}${resourceToken}'
     storageName: storage.outputs.name
+    auditQueue: auditQueue
   }
 }
 
@@ -338,6 +352,14 @@ module api 'app/api.bicep' = {
       {
         name: 'DIRECTORY_LOOKUP'
         value: directoryLookup ? 'true' : 'false'
+      }
+      {
+        name: 'REGISTRY_SCOPE'
+        value: registryScope
+      }
+      {
+        name: 'REGISTRY_TAG_FILTER'
+        value: registryTagFilter
       }
       {
         // the role means something only when App Service authentication injects the principal

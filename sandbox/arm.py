@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from sandbox import arm_acr, arm_acr_auth, arm_auth, arm_insights, arm_kv
+from sandbox import arm_acr, arm_acr_auth, arm_auth, arm_graph, arm_insights, arm_kv
 from sandbox.arm_acr import Handler
 from sandbox.env import Env
 from sandbox.errors import ServiceError, bad_request, not_found
@@ -29,6 +29,7 @@ _TABLES: list[tuple[str, list[tuple[set[str], re.Pattern[str], Handler]]]] = [
     ("containerregistry", arm_acr_auth.ROUTES),  # before arm_acr: the registry PUT/PATCH
     ("containerregistry", arm_acr.ROUTES),
     ("insights", arm_insights.ROUTES),
+    ("resourcegraph", arm_graph.ROUTES),
     ("keyvault", arm_kv.ROUTES),
 ]
 
@@ -46,6 +47,8 @@ def _check_api_version(provider: str, req: Request) -> None:
         supported = AUTH_API_VERSIONS
     elif provider == "insights":
         supported = arm_insights.API_VERSIONS
+    elif provider == "resourcegraph":
+        supported = arm_graph.API_VERSIONS
     else:
         supported = None  # Key Vault management: any well-formed version is accepted
     if (supported is not None and version not in supported) or not _DATE_VERSION.match(version):

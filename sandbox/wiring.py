@@ -23,9 +23,11 @@ from shared.adapters.azure import (
     GraphDirectory,
     KeyVaultSecrets,
     RequestPacer,
+    ResourceGraphDiscovery,
 )
 from shared.domain.policies import Policy
 from shared.ports import Journal, PolicyStore, ReportStore
+from shared.ports_fanout import FanoutStore
 from shared.services.context import Context
 from shared.settings import Settings
 
@@ -41,6 +43,7 @@ def sandbox_context(
     policies: PolicyStore,
     journal: Journal,
     reports: ReportStore | None = None,
+    fanout: FanoutStore | None = None,
     sleep_scale: float = 1.0,
 ) -> Context:
     """The product's Context over `sandbox`, with these stores (`sleep_scale` scales the SDK's
@@ -62,6 +65,8 @@ def sandbox_context(
         journal=journal,
         clock=sandbox.clock,
         reports=reports,
+        fanout=fanout,
+        discovery=ResourceGraphDiscovery(clients) if settings.registry_scope else None,
         monitor=AzureMonitor(clients),
         directory=GraphDirectory(clients) if settings.directory_lookup else None,
     )
@@ -97,7 +102,10 @@ def sandbox_mode_context(settings: Settings, sandbox: Sandbox | None = None) -> 
     sandbox = sandbox or get_sandbox()
     policies, journal, reports = bootstrap.stores(settings)
     _seed_policies(policies, sandbox.scenario.policies)
-    return sandbox_context(sandbox, settings, policies=policies, journal=journal, reports=reports)
+    return sandbox_context(
+        sandbox, settings, policies=policies, journal=journal, reports=reports,
+        fanout=bootstrap.fanout_store(settings),
+    )  # fmt: skip
 
 
 def wire_sandbox_mode() -> None:

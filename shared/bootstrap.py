@@ -18,9 +18,10 @@ from shared.settings import Settings, configuration_warnings, load_settings
 
 if TYPE_CHECKING:
     from shared.ports import Journal, PolicyStore, ReportStore
+    from shared.ports_fanout import FanoutStore
     from shared.services.context import Context
 
-__all__ = ["configure", "context", "has_context", "reset", "settings", "stores"]
+__all__ = ["configure", "context", "fanout_store", "has_context", "reset", "settings", "stores"]
 
 log = logging.getLogger(__name__)
 _lock = threading.RLock()
@@ -87,6 +88,7 @@ def _build(current: Settings) -> Context:
         GraphDirectory,
         KeyVaultSecrets,
         RequestPacer,
+        ResourceGraphDiscovery,
     )
     from shared.adapters.azure.clients import default_credential
     from shared.adapters.system_clock import SystemClock
@@ -108,6 +110,8 @@ def _build(current: Settings) -> Context:
         reports=reports,
         monitor=AzureMonitor(clients),
         directory=GraphDirectory(clients) if current.directory_lookup else None,
+        fanout=fanout_store(current),
+        discovery=ResourceGraphDiscovery(clients) if current.registry_scope else None,
     )
 
 
@@ -137,3 +141,21 @@ def stores(current: Settings) -> tuple[PolicyStore, Journal, ReportStore]:
         TableJournal(service, current.journal_table),
         TableReportStore(service, current.journal_table + "reports"),
     )
+
+
+def fanout_store(current: Settings) -> FanoutStore:
+    """Where the fanned-out audit keeps its runs and results: the `<JOURNAL_TABLE>fanout` table
+    (in memory without STORAGE_CONNECTION, which only sandbox mode allows)."""
+    if current.storage_connection is None:
+        from shared.adapters.memory import MemoryFanoutStore
+
+        return MemoryFanoutStore()
+    from shared.adapters.tables import TableFanoutStore, tables_service
+
+    credential = None
+    if "=" not in current.storage_connection:
+        from shared.adapters.azure.clients import default_credential
+
+        credential = default_credential(current.managed_identity_client_id)
+    service = tables_service(current.storage_connection, credential=credential)
+    return TableFanoutStore(service, current.journal_table + "fanout")

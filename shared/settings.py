@@ -12,9 +12,18 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 
+from shared.domain.discovery import RegistryScope, parse_scope
 from shared.domain.ids import ResourceId
 from shared.errors import ConfigurationError, InvalidInputError
 from shared.hosting.ncrontab import parse_ncrontab
+from shared.setting_values import (
+    bool_setting,
+    choice_setting,
+    guid_setting,
+    int_setting,
+    split_list,
+    text_setting,
+)
 
 __all__ = ["Mode", "RemediationMode", "Settings", "configuration_warnings", "load_settings"]
 
@@ -22,9 +31,6 @@ Mode = Literal["azure", "sandbox"]
 RemediationMode = Literal["report", "fix"]
 
 _TABLE_NAME = re.compile(r"[A-Za-z][A-Za-z0-9]{2,62}", re.ASCII)
-_GUID = re.compile(r"[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}", re.ASCII)
-_TRUE = {"true", "1", "yes", "on"}
-_FALSE = {"false", "0", "no", "off", ""}
 
 DEFAULT_AUDIT_SCHEDULE = "0 0 * * * *"
 
@@ -61,37 +67,42 @@ class Settings:
     # ARM_READ_RESERVE: reads of each subscription's ARM budget (250, refilled at 25/s) the
     # app's pacing leaves for the principal's other tools (shared/adapters/azure/pacing.py)
     arm_read_reserve: int = 50
+    # REGISTRY_SCOPE + REGISTRY_TAG_FILTER: the audit also covers the registries found there
+    registry_scope: RegistryScope | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Settings:
         """Parse and validate settings; raise ConfigurationError naming the first bad one."""
-        mode = _choice(env, "CACHEKEEPER_MODE", ("azure", "sandbox"), "azure")
+        mode = choice_setting(env, "CACHEKEEPER_MODE", ("azure", "sandbox"), "azure")
         return cls(
             mode=mode,  # type: ignore[arg-type]
             managed_registries=_registries(env),
             vault_allowlist=_vaults(env),
             policy_table=_table(env, "POLICY_TABLE", "cachekeeperpolicy"),
             journal_table=_table(env, "JOURNAL_TABLE", "cachekeeperjournal"),
-            remediation_mode=_choice(env, "REMEDIATION_MODE", ("report", "fix"), "report"),  # type: ignore[arg-type]
-            expiry_horizon_days=_int(env, "EXPIRY_HORIZON_DAYS", 30, low=1, high=365),
+            remediation_mode=choice_setting(env, "REMEDIATION_MODE", ("report", "fix"), "report"),  # type: ignore[arg-type]
+            expiry_horizon_days=int_setting(env, "EXPIRY_HORIZON_DAYS", 30, low=1, high=365),
             audit_schedule=_schedule(env),
-            auto_reconcile=_bool(env, "AUTO_RECONCILE", default=False),
+            auto_reconcile=bool_setting(env, "AUTO_RECONCILE", default=False),
             storage_connection=_storage(env, mode),
             managed_identity_client_id=_client_id(env),
-            sandbox_scenario=_text(env, "SANDBOX_SCENARIO"),
+            sandbox_scenario=text_setting(env, "SANDBOX_SCENARIO"),
             admin_app_role=_app_role(env),
-            pin_on_disabled_latest=_bool(env, "PIN_ON_DISABLED_LATEST", default=False),
-            app_service_authentication=_bool(env, "APP_SERVICE_AUTHENTICATION", default=False),
-            admin_app_role_configured=_text(env, "ADMIN_APP_ROLE") is not None,
-            app_principal_id=_guid(
+            pin_on_disabled_latest=bool_setting(env, "PIN_ON_DISABLED_LATEST", default=False),
+            app_service_authentication=bool_setting(
+                env, "APP_SERVICE_AUTHENTICATION", default=False
+            ),
+            admin_app_role_configured=text_setting(env, "ADMIN_APP_ROLE") is not None,
+            app_principal_id=guid_setting(
                 env, "APP_PRINCIPAL_ID", "set the app identity's object (principal) id"
             ),
-            directory_lookup=_bool(env, "DIRECTORY_LOOKUP", default=False),
-            max_rules_per_signal=_int(env, "MAX_RULES_PER_SIGNAL", 10, low=1, high=1000),
-            max_rules_per_registry_hour=_int(
+            directory_lookup=bool_setting(env, "DIRECTORY_LOOKUP", default=False),
+            max_rules_per_signal=int_setting(env, "MAX_RULES_PER_SIGNAL", 10, low=1, high=1000),
+            max_rules_per_registry_hour=int_setting(
                 env, "MAX_RULES_PER_REGISTRY_HOUR", 50, low=1, high=1000
             ),
-            arm_read_reserve=_int(env, "ARM_READ_RESERVE", 50, low=0, high=200),
+            arm_read_reserve=int_setting(env, "ARM_READ_RESERVE", 50, low=0, high=200),
+            registry_scope=_registry_scope(env),
         )
 
     @property
@@ -128,58 +139,11 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     return Settings.from_env(os.environ if env is None else env)
 
 
-def _text(env: Mapping[str, str], name: str) -> str | None:
-    value = env.get(name, "").strip()
-    return value or None
-
-
-def _choice(env: Mapping[str, str], name: str, allowed: tuple[str, ...], default: str) -> str:
-    value = (_text(env, name) or default).lower()
-    if value not in allowed:
-        raise ConfigurationError(
-            name, f"{value!r} is not one of {', '.join(allowed)}", f"set {name} to one of them"
-        )
-    return value
-
-
-def _bool(env: Mapping[str, str], name: str, *, default: bool) -> bool:
-    raw = env.get(name)
-    if raw is None:
-        return default
-    value = raw.strip().lower()
-    if value in _TRUE:
-        return True
-    if value in _FALSE:
-        return False
-    raise ConfigurationError(name, f"{raw!r} is not a boolean", f"set {name} to true or false")
-
-
-def _int(env: Mapping[str, str], name: str, default: int, *, low: int, high: int) -> int:
-    raw = _text(env, name)
-    if raw is None:
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        value = low - 1
-    if not low <= value <= high:
-        raise ConfigurationError(
-            name,
-            f"{raw!r} is not a whole number from {low} to {high}",
-            f"set {name} to e.g. {default}",
-        )
-    return value
-
-
-def _split(raw: str) -> list[str]:
-    return [part for part in re.split(r"[\s,;]+", raw.strip(), flags=re.ASCII) if part]
-
-
 def _resource_ids(
     env: Mapping[str, str], name: str, kind: str, example: str
 ) -> tuple[ResourceId, ...]:
     ids: list[ResourceId] = []
-    for part in _split(env.get(name, "")):
+    for part in split_list(env.get(name, "")):
         try:
             rid = ResourceId.parse(part)
         except InvalidInputError as exc:
@@ -216,12 +180,30 @@ def _registries(env: Mapping[str, str]) -> tuple[ResourceId, ...]:
     return ids
 
 
+def _registry_scope(env: Mapping[str, str]) -> RegistryScope | None:
+    scopes, tags = (
+        text_setting(env, "REGISTRY_SCOPE"),
+        text_setting(env, "REGISTRY_TAG_FILTER") or "",
+    )
+    if scopes is None:
+        if tags:
+            raise ConfigurationError(
+                "REGISTRY_TAG_FILTER", "it filters no scope", "set REGISTRY_SCOPE"
+            )
+        return None
+    try:
+        return parse_scope(scopes, tags)
+    except InvalidInputError as exc:
+        name = "REGISTRY_TAG_FILTER" if str(exc).startswith("tag") else "REGISTRY_SCOPE"
+        raise ConfigurationError(name, str(exc), "see the README's configuration table") from None
+
+
 def _vaults(env: Mapping[str, str]) -> tuple[ResourceId, ...]:
     return _resource_ids(env, "VAULT_ALLOWLIST", "Microsoft.KeyVault/vaults", _VAULT_EXAMPLE)
 
 
 def _table(env: Mapping[str, str], name: str, default: str) -> str:
-    value = _text(env, name) or default
+    value = text_setting(env, name) or default
     if not _TABLE_NAME.fullmatch(value):
         raise ConfigurationError(
             name,
@@ -248,7 +230,7 @@ def _schedule(env: Mapping[str, str]) -> str:
 
 
 def _storage(env: Mapping[str, str], mode: str) -> str | None:
-    value = _text(env, "STORAGE_CONNECTION")
+    value = text_setting(env, "STORAGE_CONNECTION")
     if value is None and mode == "azure":
         raise ConfigurationError(
             "STORAGE_CONNECTION",
@@ -266,21 +248,14 @@ def _storage(env: Mapping[str, str], mode: str) -> str | None:
 
 
 def _client_id(env: Mapping[str, str]) -> str | None:
-    return _guid(env, "AZURE_CLIENT_ID", "set the user-assigned identity's client id")
-
-
-def _guid(env: Mapping[str, str], name: str, fix: str) -> str | None:
-    value = _text(env, name)
-    if value is not None and not _GUID.fullmatch(value):
-        raise ConfigurationError(name, f"{value!r} is not a GUID", fix)
-    return value
+    return guid_setting(env, "AZURE_CLIENT_ID", "set the user-assigned identity's client id")
 
 
 _APP_ROLE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,119}", re.ASCII)
 
 
 def _app_role(env: Mapping[str, str]) -> str:
-    value = _text(env, "ADMIN_APP_ROLE") or "Cachekeeper.Admin"
+    value = text_setting(env, "ADMIN_APP_ROLE") or "Cachekeeper.Admin"
     if not _APP_ROLE.fullmatch(value):
         raise ConfigurationError(
             "ADMIN_APP_ROLE",

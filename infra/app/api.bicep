@@ -7,6 +7,8 @@ param name string
 param planName string
 param identityName string
 param storageName string
+@description('The audit work queue (its poison queue is <name>-poison); both exist in the storage account.')
+param auditQueue string
 param deploymentContainer string
 param appInsightsName string
 param pythonVersion string
@@ -45,7 +47,7 @@ resource identity 'Microsoft.ManagedIdentity/userAssignedIdentities@2023-01-31' 
   tags: tags
 }
 
-// Host state and the deployment package (blob), host queues, and cachekeeper's tables.
+// Host state and the deployment package (blob), and cachekeeper's tables.
 resource blobDataOwner 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   name: guid(storage.id, identity.id, roles.storageBlobDataOwner)
   scope: storage
@@ -56,11 +58,81 @@ resource blobDataOwner 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   }
 }
 
-resource queueDataContributor 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
-  name: guid(storage.id, identity.id, roles.storageQueueDataContributor)
-  scope: storage
+// The audit queues, and only the queue data roles their bindings need (no right on other queues,
+// none to create or delete queues): the queue triggers read (Reader: the listener's existence
+// check) and process (Message Processor: receive, delete, make visible again) both queues; the
+// timer's output binding and the host's move of a failed message to the poison queue send
+// (Message Sender). The host itself keeps no queues of its own here (no blob trigger).
+resource queueService 'Microsoft.Storage/storageAccounts/queueServices@2023-05-01' existing = {
+  parent: storage
+  name: 'default'
+}
+
+resource workQueue 'Microsoft.Storage/storageAccounts/queueServices/queues@2023-05-01' existing = {
+  parent: queueService
+  name: auditQueue
+}
+
+resource poisonQueue 'Microsoft.Storage/storageAccounts/queueServices/queues@2023-05-01' existing = {
+  parent: queueService
+  name: '${auditQueue}-poison'
+}
+
+resource workQueueReader 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(workQueue.id, identity.id, roles.storageQueueDataReader)
+  scope: workQueue
   properties: {
-    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.storageQueueDataContributor)
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.storageQueueDataReader)
+    principalId: identity.properties.principalId
+    principalType: 'ServicePrincipal'
+  }
+}
+
+resource workQueueProcessor 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(workQueue.id, identity.id, roles.storageQueueDataMessageProcessor)
+  scope: workQueue
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.storageQueueDataMessageProcessor)
+    principalId: identity.properties.principalId
+    principalType: 'ServicePrincipal'
+  }
+}
+
+resource workQueueSender 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(workQueue.id, identity.id, roles.storageQueueDataMessageSender)
+  scope: workQueue
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.storageQueueDataMessageSender)
+    principalId: identity.properties.principalId
+    principalType: 'ServicePrincipal'
+  }
+}
+
+resource poisonQueueReader 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(poisonQueue.id, identity.id, roles.storageQueueDataReader)
+  scope: poisonQueue
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.storageQueueDataReader)
+    principalId: identity.properties.principalId
+    principalType: 'ServicePrincipal'
+  }
+}
+
+resource poisonQueueProcessor 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(poisonQueue.id, identity.id, roles.storageQueueDataMessageProcessor)
+  scope: poisonQueue
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.storageQueueDataMessageProcessor)
+    principalId: identity.properties.principalId
+    principalType: 'ServicePrincipal'
+  }
+}
+
+resource poisonQueueSender 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(poisonQueue.id, identity.id, roles.storageQueueDataMessageSender)
+  scope: poisonQueue
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.storageQueueDataMessageSender)
     principalId: identity.properties.principalId
     principalType: 'ServicePrincipal'
   }
@@ -246,7 +318,12 @@ resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
   }
   dependsOn: [
     blobDataOwner
-    queueDataContributor
+    workQueueReader
+    workQueueProcessor
+    workQueueSender
+    poisonQueueReader
+    poisonQueueProcessor
+    poisonQueueSender
     tableDataContributor
     metricsPublisher
   ]

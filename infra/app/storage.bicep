@@ -1,11 +1,13 @@
 // The app's own storage: Functions host state, the deployment package, the policy and journal
-// tables, and the Event Grid dead-letter container. Entra ID only: shared keys are disabled.
+// tables, the audit queues, and the Event Grid dead-letter container. Entra ID only: shared keys are disabled.
 param location string
 param tags object
 param name string
 param deploymentContainer string
 param deadLetterContainer string
 param tables array
+@description('Queues of the app: the audit work queue and its poison queue (created here so the app needs no right to create queues).')
+param queues array = []
 @description('The app reaches this account through private endpoints (main.bicep vnetEnabled): deny every other network except trusted Azure services.')
 param denyPublicNetworks bool = false
 
@@ -98,6 +100,16 @@ resource tableService 'Microsoft.Storage/storageAccounts/tableServices@2023-05-0
 resource appTables 'Microsoft.Storage/storageAccounts/tableServices/tables@2023-05-01' = [for table in tables: {
   parent: tableService
   name: table
+}]
+
+resource queueService 'Microsoft.Storage/storageAccounts/queueServices@2023-05-01' = {
+  parent: storage
+  name: 'default'
+}
+
+resource appQueues 'Microsoft.Storage/storageAccounts/queueServices/queues@2023-05-01' = [for queue in queues: {
+  parent: queueService
+  name: queue
 }]
 
 output name string = storage.name

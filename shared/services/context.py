@@ -23,6 +23,8 @@ from shared.ports import (
     Secrets,
 )
 from shared.ports_directory import Directory
+from shared.ports_discovery import RegistryDiscovery
+from shared.ports_fanout import FanoutStore
 from shared.settings import Settings
 
 __all__ = ["Context", "fan_out"]
@@ -49,6 +51,8 @@ class Context:
     reports: ReportStore | None = None
     monitor: Monitor | None = None  # None: the registries' log routing is not checked
     directory: Directory | None = None  # None: DIRECTORY_LOOKUP is off, no principal is looked up
+    fanout: FanoutStore | None = None  # None: the audit timer audits every registry in one call
+    discovery: RegistryDiscovery | None = None  # None: no REGISTRY_SCOPE, only MANAGED_REGISTRIES
 
     def managed_registry(self, name: str) -> ResourceId:
         """The managed registry with this name; NotFoundError when it is not managed."""

@@ -33,6 +33,8 @@ EXPECTED = {
     "on_registry_event": ("eventGridTrigger", None, None),
     "audit_timer": ("timerTrigger", None, None),
     "verification_timer": ("timerTrigger", None, None),
+    "audit_registry": ("queueTrigger", None, None),
+    "audit_poisoned": ("queueTrigger", None, None),
     "run_audit": ("httpTrigger", "audit", {"POST"}),
     "latest_audit": ("httpTrigger", "audit/latest", {"GET"}),
     "audit_report": ("httpTrigger", "audit/reports/{id}", {"GET"}),

@@ -40,6 +40,10 @@ STORAGE_ACCOUNT_CONTRIBUTOR = "17d1049b-9a84-46fb-8f53-869881c3d3ab"
 STORAGE_BLOB_DATA_OWNER = "b7e6dc6d-f1e8-4753-8033-0f276bb0955b"
 STORAGE_BLOB_DATA_CONTRIBUTOR = "ba92f5b4-2d11-453d-a403-e96b0029c9fe"
 STORAGE_QUEUE_DATA_CONTRIBUTOR = "974c5e8b-45b9-4653-ba55-5f855dd0fb88"
+STORAGE_QUEUE_DATA_READER = "19e7f393-937e-4f77-808e-94535e297925"
+STORAGE_QUEUE_DATA_MESSAGE_PROCESSOR = "8a0f0c08-91a1-4084-bc3d-661d67233fed"
+STORAGE_QUEUE_DATA_MESSAGE_SENDER = "c6a89b2d-59bc-44d0-9896-0f6e12d7b80a"
+AUDIT_QUEUES = {"cachekeeper-audit", "cachekeeper-audit-poison"}
 STORAGE_TABLE_DATA_CONTRIBUTOR = "0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3"
 MONITORING_METRICS_PUBLISHER = "3913510d-42f4-4e42-8a64-420c390055eb"
 EVENTGRID_DATA_SENDER = "d5a91429-5739-47e2-a06b-3470a27159e7"
@@ -62,7 +66,13 @@ REPOSITORY_READER = "b93aa761-3e63-49ed-ac28-beffa264f7ac"
 REPOSITORY_WRITER = "2a1e307c-b015-4ebd-883e-5b7698a07328"
 ALLOWED_SCOPES = {
     STORAGE_BLOB_DATA_OWNER: {"Microsoft.Storage/storageAccounts"},
-    STORAGE_QUEUE_DATA_CONTRIBUTOR: {"Microsoft.Storage/storageAccounts"},
+    STORAGE_QUEUE_DATA_CONTRIBUTOR: {"Microsoft.Storage/storageAccounts"},  # the developer only
+    # the audit queues' triggers and output bindings, each role on each queue
+    STORAGE_QUEUE_DATA_READER: {"Microsoft.Storage/storageAccounts/queueServices/queues"},
+    STORAGE_QUEUE_DATA_MESSAGE_PROCESSOR: {
+        "Microsoft.Storage/storageAccounts/queueServices/queues"
+    },
+    STORAGE_QUEUE_DATA_MESSAGE_SENDER: {"Microsoft.Storage/storageAccounts/queueServices/queues"},
     STORAGE_TABLE_DATA_CONTRIBUTOR: {"Microsoft.Storage/storageAccounts"},
     MONITORING_METRICS_PUBLISHER: {"Microsoft.Insights/components"},
     READER: {"Microsoft.KeyVault/vaults"},
@@ -191,6 +201,29 @@ def test_each_role_is_assigned_only_at_the_narrowest_scope_it_needs() -> None:
         assert a.scope_type in ALLOWED_SCOPES[a.role], f"{a.where}:{a.symbol} at {a.scope_type}"
         used.add(a.role)
     assert used == set(ALLOWED_SCOPES)
+
+
+def test_the_app_holds_queue_data_roles_only_on_the_audit_queues() -> None:
+    app_queue_roles = [
+        a for a in role_assignments()
+        if "queues" in str(a.scope_type).lower() or a.role == STORAGE_QUEUE_DATA_CONTRIBUTOR
+    ]  # fmt: skip
+    for a in app_queue_roles:
+        if a.role == STORAGE_QUEUE_DATA_CONTRIBUTOR:
+            assert _is_developer_grant(a), f"{a.symbol}: the app needs no account-wide queue role"
+    roles_per_queue = {
+        (a.symbol.startswith("poison"), a.role)
+        for a in app_queue_roles
+        if not _is_developer_grant(a)
+    }
+    expected = {
+        STORAGE_QUEUE_DATA_READER,
+        STORAGE_QUEUE_DATA_MESSAGE_PROCESSOR,
+        STORAGE_QUEUE_DATA_MESSAGE_SENDER,
+    }
+    assert roles_per_queue == {(poison, role) for poison in (False, True) for role in expected}
+    storage = (INFRA / "main.bicep").read_text()
+    assert "var auditQueue = 'cachekeeper-audit'" in storage and "'${auditQueue}-poison'" in storage
 
 
 def test_managed_identities_are_assigned_as_service_principals() -> None:

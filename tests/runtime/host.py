@@ -10,8 +10,8 @@ binding data is what the host sends a Python worker that announced RawHttpBodyBy
 RpcHttpBodyOnly and RpcHttpTriggerMetadataRemoved (the runtime announces all three): HTTP as
 `TypedData.http` with the body as bytes and the route values in `params`; an Event Grid event
 (Event Grid schema or CloudEvents 1.0) as `TypedData.json`, one invocation per event; a timer
-tick as the TimerInfo JSON (`Schedule`, `ScheduleStatus`, `IsPastDue`). Every invocation also
-carries the `sys` trigger metadata and a W3C trace context.
+tick as the TimerInfo JSON (`Schedule`, `ScheduleStatus`, `IsPastDue`); a queue message as
+`host_queues.py` sends it. Every invocation carries the `sys` trigger metadata and a trace context.
 
 What the .NET host does around the worker is ours here: routing (literal segments beat `{param}`
 segments), function keys (`x-functions-key` header or `code` query for non-anonymous routes),
@@ -142,8 +142,9 @@ class FunctionsHost:
 
     # ---- invocations -----------------------------------------------------------------------
 
-    def invoke(self, name: str, data: Any) -> Any:
-        """One InvocationRequest with `data` (a TypedData) on the trigger; the response."""
+    def invoke(self, name: str, data: Any, metadata: Mapping[str, Any] | None = None) -> Any:
+        """One InvocationRequest with `data` (a TypedData) on the trigger (and the trigger's own
+        metadata, TypedData by name); the response."""
         function = self.functions[name]
         invocation_id = str(uuid.uuid4())
         now = datetime.now(UTC).isoformat()
@@ -153,7 +154,10 @@ class FunctionsHost:
             invocation_id=invocation_id,
             function_id=function.metadata.function_id,
             input_data=[protos.ParameterBinding(name=function.trigger["name"], data=data)],
-            trigger_metadata={"sys": protos.TypedData(json=json.dumps(sys_metadata))},
+            trigger_metadata={
+                "sys": protos.TypedData(json=json.dumps(sys_metadata)),
+                **(metadata or {}),
+            },
             trace_context=protos.RpcTraceContext(trace_parent=trace_parent),
         )
         self.invocations.append((name, invocation_id))

@@ -8,6 +8,7 @@ from typing import Any
 
 from sandbox.core import Sandbox
 from tests.runtime.host import REPO_ROOT, FunctionsHost, Reply, succeeded
+from tests.runtime.host_queues import deliver, output_messages
 
 SUB = "00000000-0000-0000-0000-000000000001"
 REGISTRIES = (
@@ -150,9 +151,18 @@ def test_registry_events_in_both_schemas_are_handled(host: FunctionsHost) -> Non
         assert succeeded(host.event_grid("on_registry_event", event)), name
 
 
-def test_the_audit_timer_writes_a_report_the_admin_routes_serve(host: FunctionsHost) -> None:
-    assert succeeded(host.timer("audit_timer"))
+def test_the_audit_timer_fans_out_and_the_queue_audits_assemble_a_report(
+    host: FunctionsHost,
+) -> None:
+    tick = host.timer("audit_timer")
+    assert succeeded(tick)
+    work = output_messages(tick, "work")  # the queue output binding: one item per registry
+    assert [json.loads(m)["registry"].rsplit("/", 1)[-1] for m in work] == [
+        "contosocache", "fabrikamcache",
+    ]  # fmt: skip
     assert succeeded(host.timer("verification_timer", past_due=True))
+    for message in work:
+        assert succeeded(deliver(host, "audit_registry", message))
     latest = host.http("GET", "/api/audit/latest")
     assert latest.status == 200, latest.body
     report = latest.json()
@@ -160,6 +170,19 @@ def test_the_audit_timer_writes_a_report_the_admin_routes_serve(host: FunctionsH
     assert by_id.status == 200, by_id.body
     assert by_id.json()["id"] == report["id"]
     assert_problem(host.http("GET", "/api/audit/reports/no-such-report"), 404)
+    assert report["complete"] is True and report["registries"] == ["contosocache", "fabrikamcache"]
+
+
+def test_a_poisoned_work_item_is_reported_missing_through_the_runtime(host: FunctionsHost) -> None:
+    work = output_messages(host.timer("audit_timer"), "work")
+    assert succeeded(deliver(host, "audit_registry", work[0]))
+    # the host moved the second item to the poison queue after maxDequeueCount failures
+    assert succeeded(deliver(host, "audit_poisoned", work[1], dequeue_count=1))
+    report = host.http("GET", "/api/audit/latest").json()
+    assert report["complete"] is False
+    assert [m["status"] for m in report["missing"]] == ["poisoned"]
+    # a work item nobody can read is acknowledged (the host deletes it), not retried
+    assert succeeded(deliver(host, "audit_registry", "not a work item", dequeue_count=1))
 
 
 def test_the_admin_routes_answer_through_the_runtime(host: FunctionsHost) -> None:

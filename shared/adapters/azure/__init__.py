@@ -3,6 +3,7 @@
 from shared.adapters.azure.access import AzureAccess
 from shared.adapters.azure.clients import AzureClients
 from shared.adapters.azure.directory import GraphDirectory
+from shared.adapters.azure.discovery import ResourceGraphDiscovery
 from shared.adapters.azure.monitor import AzureMonitor
 from shared.adapters.azure.pacing import RealTime, RequestPacer
 from shared.adapters.azure.registry import AzureRegistry
@@ -17,4 +18,5 @@ __all__ = [
     "KeyVaultSecrets",
     "RealTime",
     "RequestPacer",
+    "ResourceGraphDiscovery",
 ]

@@ -6,6 +6,7 @@ Used by unit tests (hand-written fakes that record end state, not mocks of our o
 from shared.adapters.memory.access import MemoryAccess
 from shared.adapters.memory.clock import FixedClock
 from shared.adapters.memory.directory import MemoryDirectory
+from shared.adapters.memory.fanout import MemoryFanoutStore
 from shared.adapters.memory.monitor import MemoryMonitor
 from shared.adapters.memory.registry import MemoryRegistry
 from shared.adapters.memory.secrets import MemorySecrets
@@ -15,6 +16,7 @@ __all__ = [
     "FixedClock",
     "MemoryAccess",
     "MemoryDirectory",
+    "MemoryFanoutStore",
     "MemoryJournal",
     "MemoryMonitor",
     "MemoryPolicyStore",

@@ -8,8 +8,15 @@ Importing this package loads no Azure SDK; the SDK is imported on first use.
 """
 
 from shared.adapters.tables._client import tables_service
+from shared.adapters.tables.fanout import TableFanoutStore
 from shared.adapters.tables.journal import TableJournal
 from shared.adapters.tables.policies import TablePolicyStore
 from shared.adapters.tables.reports import TableReportStore
 
-__all__ = ["TableJournal", "TablePolicyStore", "TableReportStore", "tables_service"]
+__all__ = [
+    "TableFanoutStore",
+    "TableJournal",
+    "TablePolicyStore",
+    "TableReportStore",
+    "tables_service",
+]
