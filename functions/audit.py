@@ -2,6 +2,7 @@
 
 timer  audit_timer on %AUDIT_SCHEDULE%           audit every managed registry (AUTO_RECONCILE applies)
 timer  verification_timer every minute           re-check the changes pending verification that are due
+timer  event_outbox_timer every minute, at :30    publish the events left in the outbox
 POST   /api/audit[?dry_run=true]                 audit now; body {} or {"registry": name}; the report
 GET    /api/audit/latest                         the latest report
 GET    /api/audit/reports/{id}                   one kept report
@@ -21,6 +22,7 @@ from functions._http import flag, read_object
 from functions._routes import Op, admin_route
 from functions._schemas import DRY_RUN, REGISTRY, path_param
 from functions._timers import scheduled
+from shared.domain.product_events import OUTBOX_SCHEDULE
 from shared.domain.verification import RECHECK_SCHEDULE
 from shared.errors import InvalidInputError
 
@@ -43,11 +45,16 @@ _LIMIT = {
 @scheduled(bp, "audit_timer", schedule="%AUDIT_SCHEDULE%")
 def audit_timer(timer: func.TimerRequest) -> None:
     from shared.bootstrap import context
+    from shared.services.event_publisher import publish_pending
     from shared.services.reports import audit_now
 
     if timer.past_due:
         log.warning("the audit timer is past due; auditing now")
-    audit_now(context())
+    ctx = context()
+    try:
+        audit_now(ctx)
+    finally:
+        publish_pending(ctx)
 
 
 @scheduled(bp, "verification_timer", schedule=RECHECK_SCHEDULE)
@@ -56,9 +63,24 @@ def verification_timer(timer: func.TimerRequest) -> None:
     the journal; a run with nothing due is one table query)."""
     from shared.bootstrap import context
     from shared.observability import METRICS
+    from shared.services.event_publisher import publish_pending
     from shared.services.verification import recheck_due
 
-    METRICS.count_outcomes(recheck_due(context()))
+    ctx = context()
+    try:
+        METRICS.count_outcomes(recheck_due(ctx))
+    finally:
+        publish_pending(ctx)
+
+
+@scheduled(bp, "event_outbox_timer", schedule=OUTBOX_SCHEDULE)
+def event_outbox_timer(timer: func.TimerRequest) -> None:
+    """Publish the events still in the outbox: a publish that failed after its reaction, or a
+    worker that stopped before publishing (with publishing off, nothing at all is read)."""
+    from shared.bootstrap import context
+    from shared.services.event_publisher import publish_pending
+
+    publish_pending(context())
 
 
 @admin_route(

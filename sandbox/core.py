@@ -13,6 +13,7 @@ from sandbox.clock import Clock
 from sandbox.controls import SandboxControls
 from sandbox.env import ARM_HOST, KEYVAULT_SUFFIX, TIMING_FIELDS, SandboxOptions, timing_options
 from sandbox.errors import HostNotFoundError, ServiceError, SimulatedTimeoutError
+from sandbox.eventgrid import TOPIC_HOST, TopicLog, handle_eventgrid
 from sandbox.faults import FaultDecision, Faults
 from sandbox.graph import GRAPH_HOST, handle_graph
 from sandbox.kv_data import handle_keyvault
@@ -51,6 +52,7 @@ class Sandbox(SandboxControls, PullControls):
         self.clock = Clock()
         self.faults = Faults(seed)
         self.log = RequestLog()
+        self.topics = TopicLog()  # what Event Grid custom topics accepted (sandbox/eventgrid.py)
         self._lock = threading.RLock()
         self._served = 0
         self._source: str | Path | bytes | dict[str, Any] | None = None
@@ -89,6 +91,7 @@ class Sandbox(SandboxControls, PullControls):
         self.clock.use_real_time()
         self.faults.clear()
         self.log.clear()
+        self.topics.clear()
         with self._lock:
             self._served = 0
             self.state = build_state(self.scenario.raw, self.clock.now())
@@ -128,6 +131,8 @@ class Sandbox(SandboxControls, PullControls):
             return "arm"
         if host == GRAPH_HOST:
             return "graph"
+        if TOPIC_HOST.match(host):
+            return "eventgrid"
         if host.endswith(KEYVAULT_SUFFIX) and self.state.vault(host[: -len(KEYVAULT_SUFFIX)]):
             return "keyvault"
         if registry_for_host(self.state.registries.values(), host) is not None:
@@ -140,6 +145,10 @@ class Sandbox(SandboxControls, PullControls):
             return handle_arm(env, request)
         if plane == "graph":
             return handle_graph(env, request)
+        if plane == "eventgrid":
+            return handle_eventgrid(
+                self.topics, request, local_auth=self.options.eventgrid_local_auth
+            )
         if plane == "acr":
             registry = registry_for_host(self.state.registries.values(), request.host)
             if registry is None:

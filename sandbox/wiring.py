@@ -18,6 +18,7 @@ from shared.adapters.azure import (
     AzureClients,
     AzureMonitor,
     AzureRegistry,
+    EventGridTopic,
     GraphDirectory,
     KeyVaultSecrets,
 )
@@ -57,6 +58,9 @@ def sandbox_context(
         reports=reports,
         monitor=AzureMonitor(clients),
         directory=GraphDirectory(clients) if settings.directory_lookup else None,
+        events=EventGridTopic(clients, topic)
+        if (topic := settings.events_topic_endpoint)
+        else None,
     )
 
 

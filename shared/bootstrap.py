@@ -84,6 +84,7 @@ def _build(current: Settings) -> Context:
         AzureClients,
         AzureMonitor,
         AzureRegistry,
+        EventGridTopic,
         GraphDirectory,
         KeyVaultSecrets,
     )
@@ -104,6 +105,7 @@ def _build(current: Settings) -> Context:
         reports=reports,
         monitor=AzureMonitor(clients),
         directory=GraphDirectory(clients) if current.directory_lookup else None,
+        events=EventGridTopic(clients, topic) if (topic := current.events_topic_endpoint) else None,
     )
 
 

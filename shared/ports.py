@@ -32,6 +32,7 @@ from shared.domain.refusals import RuleRefusal
 from shared.domain.repositories import TargetPath
 from shared.domain.secrets import SecretRef
 from shared.domain.verification import PendingVerification
+from shared.ports_events import EventOutbox
 
 __all__ = [
     "Access",
@@ -213,8 +214,9 @@ class PolicyStore(Protocol):
         """Delete a pull row; NotFoundError when absent."""
 
 
-class Journal(LeaseJournal, Protocol):
-    """Outcomes, findings, idempotency records and leases (`LeaseJournal`)."""
+class Journal(LeaseJournal, EventOutbox, Protocol):
+    """Outcomes, findings, idempotency records, leases (`LeaseJournal`), the outbox of events
+    to publish (`EventOutbox`)."""
 
     def record_outcome(self, outcome: Outcome) -> None:
         """Record an outcome once per `Outcome.identity()`: a repeat keeps the first one."""

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 
+from shared.domain.event_topics import parse_topic_endpoint
 from shared.domain.ids import ResourceId
 from shared.errors import ConfigurationError, InvalidInputError
 from shared.hosting.ncrontab import parse_ncrontab
@@ -56,6 +57,7 @@ class Settings:
     # APP_PRINCIPAL_ID: the app identity's object id; the product never grants a role to it
     app_principal_id: str | None = None
     directory_lookup: bool = False  # DIRECTORY_LOOKUP: read Graph for pull rows by name prefix
+    events_topic_endpoint: str | None = None  # EVENTS_TOPIC_ENDPOINT: None, publishing is off
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Settings:
@@ -82,6 +84,7 @@ class Settings:
                 env, "APP_PRINCIPAL_ID", "set the app identity's object (principal) id"
             ),
             directory_lookup=_bool(env, "DIRECTORY_LOOKUP", default=False),
+            events_topic_endpoint=_topic(env),
         )
 
     @property
@@ -253,6 +256,15 @@ def _storage(env: Mapping[str, str], mode: str) -> str | None:
             "set it to https://<account>.table.core.windows.net or a connection string",
         )
     return value
+
+
+def _topic(env: Mapping[str, str]) -> str | None:
+    value = _text(env, "EVENTS_TOPIC_ENDPOINT")
+    try:
+        return None if value is None else parse_topic_endpoint(value)
+    except InvalidInputError as exc:
+        raise ConfigurationError("EVENTS_TOPIC_ENDPOINT", str(exc), "set it to the topic's endpoint "
+                                 "(az eventgrid topic show --query endpoint), or unset it") from exc  # fmt: skip
 
 
 def _client_id(env: Mapping[str, str]) -> str | None:

@@ -23,6 +23,7 @@ from shared.ports import (
     Secrets,
 )
 from shared.ports_directory import Directory
+from shared.ports_events import EventTopic
 from shared.settings import Settings
 
 __all__ = ["Context", "fan_out"]
@@ -49,6 +50,7 @@ class Context:
     reports: ReportStore | None = None
     monitor: Monitor | None = None  # None: the registries' log routing is not checked
     directory: Directory | None = None  # None: DIRECTORY_LOOKUP is off, no principal is looked up
+    events: EventTopic | None = None  # None: EVENTS_TOPIC_ENDPOINT is unset, nothing is published
 
     def managed_registry(self, name: str) -> ResourceId:
         """The managed registry with this name; NotFoundError when it is not managed."""

@@ -3,6 +3,7 @@
 from shared.adapters.azure.access import AzureAccess
 from shared.adapters.azure.clients import AzureClients
 from shared.adapters.azure.directory import GraphDirectory
+from shared.adapters.azure.events import EventGridTopic
 from shared.adapters.azure.monitor import AzureMonitor
 from shared.adapters.azure.registry import AzureRegistry
 from shared.adapters.azure.secrets import KeyVaultSecrets
@@ -12,6 +13,7 @@ __all__ = [
     "AzureClients",
     "AzureMonitor",
     "AzureRegistry",
+    "EventGridTopic",
     "GraphDirectory",
     "KeyVaultSecrets",
 ]

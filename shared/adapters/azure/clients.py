@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from azure.containerregistry import ContainerRegistryClient
     from azure.core import PipelineClient
     from azure.core.credentials import TokenCredential
+    from azure.eventgrid import EventGridPublisherClient
     from azure.keyvault.secrets import SecretClient
     from azure.mgmt.authorization import AuthorizationManagementClient
     from azure.mgmt.containerregistry import ContainerRegistryManagementClient
@@ -136,6 +137,16 @@ class AzureClients:
             return SecretClient(vault_url, self._credential, **self._options())
 
         return cast("SecretClient", self._get("secrets", vault_url.lower(), build))
+
+    def event_topic(self, endpoint: str) -> EventGridPublisherClient:
+        """The publisher client of one Event Grid custom topic (an Entra token for
+        https://eventgrid.azure.net, the SDK's default scope; the topic takes no keys)."""
+        from azure.eventgrid import EventGridPublisherClient
+
+        def build() -> EventGridPublisherClient:
+            return EventGridPublisherClient(endpoint, self._credential, **self._options())
+
+        return cast("EventGridPublisherClient", self._get("eventgrid", endpoint.lower(), build))
 
     def graph(self) -> PipelineClient[Any, Any]:
         """A Microsoft Graph client: azure-core's own pipeline (retries, the bearer token for

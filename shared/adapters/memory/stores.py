@@ -17,6 +17,7 @@ from shared.domain.plans import (
     OutcomeStatus,
 )
 from shared.domain.policies import Policy
+from shared.domain.product_events import ProductEvent
 from shared.domain.pull_policies import PullPolicy
 from shared.domain.refusals import RuleRefusal
 from shared.domain.secrets import SecretRef
@@ -92,6 +93,8 @@ class MemoryJournal:
         self.announced: dict[str, dict[str, datetime]] = {}
         self.verifications: dict[str, PendingVerification] = {}
         self.leases: dict[str, Lease] = {}
+        self.outbox: dict[str, ProductEvent] = {}  # insertion order: oldest first
+        self.sent: set[str] = set()  # ids the topic accepted
 
     def record_announcement(self, secret: SecretRef, *, at: datetime) -> None:
         if secret.version is None:
@@ -205,6 +208,20 @@ class MemoryJournal:
     def end_verification(self, key: str) -> None:
         with self._lock:
             self.verifications.pop(key, None)
+
+    def enqueue_event(self, event: ProductEvent) -> None:
+        with self._lock:
+            if event.id not in self.sent:
+                self.outbox.setdefault(event.id, event)  # the first one is kept
+
+    def queued_events(self, *, limit: int = 100) -> list[ProductEvent]:
+        with self._lock:
+            return list(self.outbox.values())[: max(limit, 0)]
+
+    def dequeue_event(self, event_id: str) -> None:
+        with self._lock:
+            self.sent.add(event_id)
+            self.outbox.pop(event_id, None)
 
 
 class MemoryReportStore:
