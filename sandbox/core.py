@@ -23,7 +23,7 @@ from sandbox.scenario import Scenario, ScenarioError, build_state, read_document
 from sandbox.wire import Request, Response, error_response
 
 if TYPE_CHECKING:
-    from sandbox.transport import SandboxTransport, StaticTokenCredential
+    from sandbox.transport import AsyncSandboxTransport, SandboxTransport, StaticTokenCredential
 
 _FAULT_ERRORS = {
     "403": ("AuthorizationFailed", "The client is not authorized (injected by the sandbox)."),
@@ -219,6 +219,12 @@ class Sandbox(SandboxControls, PullControls):
         from sandbox.transport import SandboxTransport
 
         return SandboxTransport(self, **kwargs)
+
+    def async_transport(self, **kwargs: Any) -> AsyncSandboxTransport:
+        """A new async azure-core transport into this sandbox (for the SDKs' aio clients)."""
+        from sandbox.transport import AsyncSandboxTransport
+
+        return AsyncSandboxTransport(self, **kwargs)
 
     @staticmethod
     def credential() -> StaticTokenCredential:

@@ -74,7 +74,9 @@ def _events_of(request: Request) -> list[dict[str, Any]]:
     elif media == "application/cloudevents+json" and isinstance(body, dict):
         events = [body]
     else:
-        raise ServiceError(400, "BadRequest", f"Unsupported content for a CloudEvents topic: {media!r}.")
+        raise ServiceError(
+            400, "BadRequest", f"Unsupported content for a CloudEvents topic: {media!r}."
+        )
     if not events:
         raise ServiceError(400, "BadRequest", "The batch holds no event.")
     for event in events:

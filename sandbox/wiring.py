@@ -46,6 +46,7 @@ def sandbox_context(
     clients = AzureClients(
         sandbox.credential(),
         transport=sandbox.transport(sleep_scale=sleep_scale),
+        async_transport=lambda: sandbox.async_transport(sleep_scale=sleep_scale),
     )
     return Context(
         settings=settings,

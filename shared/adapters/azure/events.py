@@ -1,14 +1,22 @@
 """The EventTopic port over `azure-eventgrid`'s EventGridPublisherClient: cachekeeper's own
-CloudEvents to its Event Grid custom topic, as one CloudEvents 1.0 JSON batch per call."""
+CloudEvents to its Event Grid custom topic, as one CloudEvents 1.0 JSON batch per call.
+
+The SDK's async client is used (`AzureClients.event_publisher` says why), on an event loop of
+its own per publish: publishing is rare (after a reaction that recorded something, and by the
+outbox timer) and runs on the worker's sync threads, which have no loop running."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from shared.adapters.azure.clients import AzureClients
 from shared.adapters.azure.errors import translate_errors
 from shared.domain.product_events import ProductEvent
+
+if TYPE_CHECKING:
+    from azure.core.messaging import CloudEvent
 
 __all__ = ["EventGridTopic"]
 
@@ -32,4 +40,8 @@ class EventGridTopic:
             CloudEvent.from_dict(event.to_cloudevent()) for event in events
         ]
         with translate_errors(f"publish {len(batch)} event(s) to the event topic"):
-            self._clients.event_topic(self._endpoint).send(batch)
+            asyncio.run(self._send(batch))
+
+    async def _send(self, batch: list[CloudEvent[Any]]) -> None:
+        async with self._clients.event_publisher(self._endpoint) as client:
+            await client.send(batch)
