@@ -93,7 +93,7 @@ class MemoryJournal:
         self.announced: dict[str, dict[str, datetime]] = {}
         self.verifications: dict[str, PendingVerification] = {}
         self.leases: dict[str, Lease] = {}
-        self.outbox: dict[str, ProductEvent] = {}  # insertion order: oldest first
+        self.outbox: dict[str, ProductEvent] = {}  # by id
         self.sent: set[str] = set()  # ids the topic accepted
 
     def record_announcement(self, secret: SecretRef, *, at: datetime) -> None:
@@ -216,7 +216,8 @@ class MemoryJournal:
 
     def queued_events(self, *, limit: int = 100) -> list[ProductEvent]:
         with self._lock:
-            return list(self.outbox.values())[: max(limit, 0)]
+            found = sorted(self.outbox.values(), key=lambda e: (e.time, e.id))
+        return found[: max(limit, 0)]
 
     def dequeue_event(self, event_id: str) -> None:
         with self._lock:
