@@ -33,6 +33,7 @@ EXPECTED = {
     "on_registry_event": ("eventGridTrigger", None, None),
     "audit_timer": ("timerTrigger", None, None),
     "verification_timer": ("timerTrigger", None, None),
+    "event_outbox_timer": ("timerTrigger", None, None),
     "run_audit": ("httpTrigger", "audit", {"POST"}),
     "latest_audit": ("httpTrigger", "audit/latest", {"GET"}),
     "audit_report": ("httpTrigger", "audit/reports/{id}", {"GET"}),

@@ -153,6 +153,7 @@ def test_registry_events_in_both_schemas_are_handled(host: FunctionsHost) -> Non
 def test_the_audit_timer_writes_a_report_the_admin_routes_serve(host: FunctionsHost) -> None:
     assert succeeded(host.timer("audit_timer"))
     assert succeeded(host.timer("verification_timer", past_due=True))
+    assert succeeded(host.timer("event_outbox_timer"))
     latest = host.http("GET", "/api/audit/latest")
     assert latest.status == 200, latest.body
     report = latest.json()
