@@ -3,7 +3,7 @@
 `POST https://<topic>.<region>-1.eventgrid.azure.net/api/events?api-version=2018-01-01` with a
 CloudEvents 1.0 JSON batch (`application/cloudevents-batch+json`) or one structured CloudEvent
 (`application/cloudevents+json`). Rules enforced, each with its source in docs/fidelity.md
-(*Event Grid publishing*): an Entra bearer token (the topic's local auth is disabled, so an
+(the Event Grid publishing rows): an Entra bearer token (the topic's local auth is disabled, so an
 `aeg-sas-key` is refused 401, unless the option `eventgrid_local_auth` is on); a body of at most
 1 MB (413); every event carries `specversion` 1.0, `id`, `source` and `type` (400). Any host of
 that shape is a topic: the sandbox has no topic provisioning (the Bicep creates the real one).

@@ -2,7 +2,7 @@
 
 Azure gives a topic the endpoint `https://<topic>.<region>-1.eventgrid.azure.net/api/events`
 (`az eventgrid topic show --query endpoint`); publishers POST CloudEvents batches there
-(docs/fidelity.md, *Event Grid publishing*).
+(docs/fidelity.md, the Event Grid publishing rows).
 """
 
 from __future__ import annotations

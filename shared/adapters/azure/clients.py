@@ -175,7 +175,7 @@ class AzureClients:
 
         The async client, because azure-eventgrid 4.22's sync `EventGridPublisherClient` drops
         its keyword arguments for a basic (custom) topic: neither the time budgets nor a
-        transport would reach it (docs/fidelity.md, *Event Grid publishing*)."""
+        transport would reach it (docs/fidelity.md, the Event Grid publishing rows)."""
         from azure.core.pipeline.transport import AsyncioRequestsTransport
         from azure.eventgrid.aio import EventGridPublisherClient
 
