@@ -10,7 +10,8 @@ The trigger is the function `name` on `route` for the methods given (get=, post=
 with a function key (AuthLevel.FUNCTION) unless `anonymous`. Every call runs in the invocation's
 log scope (its invocation id and the platform's request id, `shared.log_context`), first passes the App-role
 check on writes, then runs the handler: with `(req)` alone, or `(req, ctx)` and the context is
-built then, on first use. A handler returns an HttpResponse or a JSON-able body (200); whatever
+built then, on first use; after a handler with the context that is not a GET, the events it
+queued are published (`shared/services/event_publisher.py`). A handler returns an HttpResponse or a JSON-able body (200); whatever
 it raises is answered through the error table of `functions/_problems.py` (`errors` adds this
 route's own entries).
 """
@@ -104,8 +105,14 @@ def _serve(
         require_app_role(req)
         if takes_context:
             from shared.bootstrap import context
+            from shared.services.event_publisher import publish_pending
 
-            result = handler(req, context())
+            ctx = context()
+            try:
+                result = handler(req, ctx)
+            finally:
+                if req.method != "GET":  # a write may have queued events; never raises
+                    publish_pending(ctx)
         else:
             result = handler(req)
     except Exception as error:

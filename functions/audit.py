@@ -5,6 +5,7 @@ queue  audit_registry on cachekeeper-audit       audit one registry of a run (AU
 queue  audit_poisoned on cachekeeper-audit-poison  a work item the host gave up on: the registry is missing
 timer  verification_timer every minute           re-check the changes pending verification that are due,
                                                  and the pull failures left pending
+timer  event_outbox_timer every minute, at :30    publish the events left in the outbox
 POST   /api/audit[?dry_run=true]                 audit now; body {} or {"registry": name}; the report
 GET    /api/audit/latest                         the latest report
 GET    /api/audit/reports/{id}                   one kept report
@@ -26,6 +27,7 @@ from functions._routes import Op, admin_route
 from functions._schemas import DRY_RUN, REGISTRY, path_param
 from functions._timers import scheduled
 from shared.domain.fanout import AUDIT_QUEUE, POISON_QUEUE
+from shared.domain.product_events import OUTBOX_SCHEDULE
 from shared.domain.verification import RECHECK_SCHEDULE
 from shared.errors import InvalidInputError
 
@@ -53,6 +55,7 @@ def audit_timer(timer: func.TimerRequest) -> list[str]:
     """Start an audit run: its work items, one per managed registry, go to the audit queue (the
     queue output binding). Without a fan-out store, every registry is audited here."""
     from shared.bootstrap import context
+    from shared.services.event_publisher import publish_pending
     from shared.services.fanout import start_run
     from shared.services.reports import audit_now
 
@@ -60,7 +63,10 @@ def audit_timer(timer: func.TimerRequest) -> list[str]:
         log.warning("the audit timer is past due; auditing now")
     ctx = context()
     if ctx.fanout is None:
-        audit_now(ctx)
+        try:
+            audit_now(ctx)
+        finally:
+            publish_pending(ctx)
         return []
     return start_run(ctx)
 
@@ -69,9 +75,14 @@ def audit_timer(timer: func.TimerRequest) -> list[str]:
 def audit_registry(message: func.QueueMessage) -> None:
     """Audit the work item's registry; a failure is retried by the host (maxDequeueCount)."""
     from shared.bootstrap import context
+    from shared.services.event_publisher import publish_pending
     from shared.services.fanout import audit_work_item
 
-    audit_work_item(context(), message.get_body())
+    ctx = context()
+    try:
+        audit_work_item(ctx, message.get_body())
+    finally:
+        publish_pending(ctx)
 
 
 @queue_consumer(bp, "audit_poisoned", queue=POISON_QUEUE)
@@ -79,9 +90,14 @@ def audit_poisoned(message: func.QueueMessage) -> None:
     """A work item the host moved to the poison queue: its registry is reported as missing."""
     from shared.bootstrap import context
     from shared.hosting.queues import host_queue_options
+    from shared.services.event_publisher import publish_pending
     from shared.services.fanout import record_poisoned
 
-    record_poisoned(context(), message.get_body(), attempts=host_queue_options().max_dequeue_count)
+    ctx = context()
+    try:
+        record_poisoned(ctx, message.get_body(), attempts=host_queue_options().max_dequeue_count)
+    finally:
+        publish_pending(ctx)
 
 
 @scheduled(bp, "verification_timer", schedule=RECHECK_SCHEDULE)
@@ -91,13 +107,27 @@ def verification_timer(timer: func.TimerRequest) -> None:
     run with nothing due is two table queries)."""
     from shared.bootstrap import context
     from shared.observability import METRICS
+    from shared.services.event_publisher import publish_pending
     from shared.services.pull_failures import sweep_pending
     from shared.services.verification import recheck_due
 
     ctx = context()
-    METRICS.count_outcomes(recheck_due(ctx))
-    for reaction in sweep_pending(ctx):
-        METRICS.count_outcomes(reaction.outcomes)
+    try:
+        METRICS.count_outcomes(recheck_due(ctx))
+        for reaction in sweep_pending(ctx):
+            METRICS.count_outcomes(reaction.outcomes)
+    finally:
+        publish_pending(ctx)
+
+
+@scheduled(bp, "event_outbox_timer", schedule=OUTBOX_SCHEDULE)
+def event_outbox_timer(timer: func.TimerRequest) -> None:
+    """Publish the events still in the outbox: a publish that failed after its reaction, or a
+    worker that stopped before publishing (with publishing off, nothing at all is read)."""
+    from shared.bootstrap import context
+    from shared.services.event_publisher import publish_pending
+
+    publish_pending(context())
 
 
 @admin_route(

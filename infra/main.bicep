@@ -176,6 +176,9 @@ param pullFailureSeverity int = 2
 @description('Principals (object ids, comma-separated) allowed to publish cachekeeper.* events to the custom topic.')
 param eventPublisherPrincipalIds string = ''
 
+@description('Publish cachekeeper\'s own events (cachekeeper.ActionApplied, FindingRaised, FindingResolved, VerificationFailed) to a custom topic of their own; the app gets EventGrid Data Sender on that topic only.')
+param publishEvents bool = true
+
 @minValue(30)
 @maxValue(730)
 @description('Log Analytics retention, in days.')
@@ -206,6 +209,9 @@ var journalTable = 'cachekeeperjournal'
 var auditQueue = 'cachekeeper-audit'
 var deploymentContainer = 'app-package-${take(resourceToken, 7)}'
 var customTopicName = '${abbrs.eventGridTopics}${resourceToken}'
+var eventsTopicName = '${abbrs.eventGridTopics}events-${resourceToken}'
+// the endpoint Azure gives a custom topic: https://<topic>.<region>-1.eventgrid.azure.net/api/events
+var eventsTopicEndpoint = publishEvents ? 'https://${eventsTopicName}.${location}-1.eventgrid.azure.net/api/events' : ''
 var workspaceName = '${abbrs.operationalInsightsWorkspaces}${resourceToken}'
 // System topics live beside their source (same resource group and region); one per source.
 var registryTopics = [for id in registryIds: {
@@ -264,6 +270,17 @@ module storage 'app/storage.bicep' = {
   }
 }
 
+module eventsTopic 'app/events-topic.bicep' = if (publishEvents) {
+  name: 'events-topic'
+  scope: rg
+  params: {
+    location: location
+    tags: tags
+    name: eventsTopicName
+    privateNetwork: vnetEnabled
+  }
+}
+
 module network 'app/network.bicep' = if (vnetEnabled) {
   name: 'network'
   scope: rg
@@ -273,6 +290,7 @@ module network 'app/network.bicep' = if (vnetEnabled) {
     name: '${abbrs.networkVirtualNetworks}${resourceToken}'
     storageName: storage.outputs.name
     auditQueue: auditQueue
+    eventsTopicName: publishEvents ? eventsTopic.outputs.name : ''
   }
 }
 
@@ -370,6 +388,10 @@ module api 'app/api.bicep' = {
         name: 'APP_SERVICE_AUTHENTICATION'
         value: enableAppServiceAuthentication ? 'true' : 'false'
       }
+      {
+        name: 'EVENTS_TOPIC_ENDPOINT'
+        value: eventsTopicEndpoint
+      }
     ]
   }
 }
@@ -441,6 +463,15 @@ module customTopic 'app/custom-topic.bicep' = {
   }
 }
 
+module eventsTopicSender 'app/events-topic-sender.bicep' = if (publishEvents) {
+  name: 'events-topic-sender'
+  scope: rg
+  params: {
+    topicName: publishEvents ? eventsTopic.outputs.name : ''
+    principalId: api.outputs.identityPrincipalId
+  }
+}
+
 // Each topic dead-letters with its own identity: Storage Blob Data Contributor on the container only.
 module registryTopicDeadLetter 'app/dead-letter-access.bicep' = [for (id, i) in registryIds: {
   name: 'dead-letter-registry-${i}-${uniqueString(id)}'
@@ -481,6 +512,8 @@ output AZURE_RESOURCE_GROUP string = rg.name
 output AZURE_FUNCTION_APP_NAME string = api.outputs.name
 // The app identity's object id, for grants made by hand (access-policy vaults, see docs/deploy.md).
 output CACHEKEEPER_IDENTITY_PRINCIPAL_ID string = api.outputs.identityPrincipalId
+// Where cachekeeper publishes its own events (empty when publishEvents is off): subscribe here.
+output CACHEKEEPER_EVENTS_TOPIC string = publishEvents ? eventsTopicName : ''
 // The functions the wiring points at; the postdeploy hook waits until the host lists them all.
 output CACHEKEEPER_WIRED_FUNCTIONS string = join(union(keyVaultFunctions, registryFunctions, customTopicFunctions, [events.alertWebhookFunction]), ' ')
 // The parameters of wiring.bicep, in deployment-parameters shape; the postdeploy hook passes them on.

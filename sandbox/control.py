@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from sandbox.control_pull import PULL_ROUTES
 from sandbox.control_reset import RESET_ROUTES
+from sandbox.control_topics import TOPIC_ROUTES
 from sandbox.env import TIMING_FIELDS, timing_options
 from sandbox.faults import FaultRule
 from sandbox.scenario import ScenarioError
@@ -263,6 +264,7 @@ ROUTES: list[tuple[str, re.Pattern[str], _Route]] = [
     ("PUT", re.compile(_DIAG), _diagnostic_setting),
     ("DELETE", re.compile(_DIAG), _remove_diagnostic_setting),
     *PULL_ROUTES,
+    *TOPIC_ROUTES,
 ]
 
 

@@ -20,6 +20,7 @@ from sandbox.env import (
     timing_options,
 )
 from sandbox.errors import HostNotFoundError, ServiceError, SimulatedTimeoutError
+from sandbox.eventgrid import TOPIC_HOST, TopicLog, handle_eventgrid
 from sandbox.faults import FaultDecision, Faults
 from sandbox.graph import GRAPH_HOST, handle_graph
 from sandbox.kv_data import handle_keyvault
@@ -30,7 +31,7 @@ from sandbox.throttling import Admission, Throttle
 from sandbox.wire import Request, Response, error_response
 
 if TYPE_CHECKING:
-    from sandbox.transport import SandboxTransport, StaticTokenCredential
+    from sandbox.transport import AsyncSandboxTransport, SandboxTransport, StaticTokenCredential
 
 _FAULT_ERRORS = {
     "403": ("AuthorizationFailed", "The client is not authorized (injected by the sandbox)."),
@@ -60,6 +61,7 @@ class Sandbox(SandboxControls, PullControls):
         self.faults = Faults(seed)
         self.log = RequestLog()
         self.throttle = Throttle(lambda: self.options)
+        self.topics = TopicLog()  # what Event Grid custom topics accepted (sandbox/eventgrid.py)
         self._lock = threading.RLock()
         self._served = 0
         self._source: str | Path | bytes | dict[str, Any] | None = None
@@ -114,6 +116,7 @@ class Sandbox(SandboxControls, PullControls):
         self.faults.clear()
         self.log.clear()
         self.throttle.clear()
+        self.topics.clear()
         with self._lock:
             self._served = 0
             self.state = build_state(self.scenario.raw, self.clock.now())
@@ -171,6 +174,8 @@ class Sandbox(SandboxControls, PullControls):
             return "arm"
         if host == GRAPH_HOST:
             return "graph"
+        if TOPIC_HOST.match(host):
+            return "eventgrid"
         if host.endswith(KEYVAULT_SUFFIX) and self.state.vault(host[: -len(KEYVAULT_SUFFIX)]):
             return "keyvault"
         if registry_for_host(self.state.registries.values(), host) is not None:
@@ -183,6 +188,10 @@ class Sandbox(SandboxControls, PullControls):
             return handle_arm(env, request)
         if plane == "graph":
             return handle_graph(env, request)
+        if plane == "eventgrid":
+            return handle_eventgrid(
+                self.topics, request, local_auth=self.options.eventgrid_local_auth
+            )
         if plane == "acr":
             registry = registry_for_host(self.state.registries.values(), request.host)
             if registry is None:
@@ -265,6 +274,12 @@ class Sandbox(SandboxControls, PullControls):
         from sandbox.transport import SandboxTransport
 
         return SandboxTransport(self, **kwargs)
+
+    def async_transport(self, **kwargs: Any) -> AsyncSandboxTransport:
+        """A new async azure-core transport into this sandbox (for the SDKs' aio clients)."""
+        from sandbox.transport import AsyncSandboxTransport
+
+        return AsyncSandboxTransport(self, **kwargs)
 
     @staticmethod
     def credential() -> StaticTokenCredential:

@@ -46,6 +46,9 @@ class SandboxOptions:
     token_denied_status: int = (
         403  # scope-map tokens ("requested access to the resource is denied")
     )
+    # Event Grid topics: accept `aeg-sas-key` / `aeg-sas-token` (a topic with local auth on); off as
+    # cachekeeper's Bicep deploys its topics (disableLocalAuth), so only an Entra token is taken
+    eventgrid_local_auth: bool = False
     # Microsoft Graph: may the app read service principals (an Application.Read.All grant)?
     # Off: 403 Authorization_RequestDenied (sandbox/graph.py)
     directory_readable: bool = True

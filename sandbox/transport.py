@@ -11,6 +11,7 @@ imports nothing of `sandbox.core`: the core makes transports, never the other wa
 
 from __future__ import annotations
 
+import asyncio
 import io
 import time
 from collections.abc import Callable, Mapping
@@ -20,7 +21,7 @@ from urllib.parse import urlsplit
 
 import requests
 from azure.core.credentials import AccessToken, AccessTokenInfo
-from azure.core.pipeline.transport import RequestsTransport
+from azure.core.pipeline.transport import AsyncioRequestsTransport, RequestsTransport
 from requests.adapters import HTTPAdapter
 from urllib3 import HTTPResponse
 
@@ -160,6 +161,27 @@ class SandboxTransport(RequestsTransport):  # type: ignore[misc]
     def sleep(self, duration: float) -> None:
         """Sleep, scaled."""
         time.sleep(duration * self._sleep_scale)
+
+
+class AsyncSandboxTransport(AsyncioRequestsTransport):  # type: ignore[misc]
+    """The async twin of SandboxTransport: azure-core's `AsyncioRequestsTransport` (requests in
+    an executor) with the same in-process adapter, for the SDKs' async clients."""
+
+    def __init__(self, sandbox: Answers, *, sleep_scale: float = 1.0, **kwargs: Any) -> None:
+        kwargs.setdefault("use_env_settings", False)
+        super().__init__(**kwargs)
+        self._sandbox = sandbox
+        self._sleep_scale = sleep_scale
+
+    def _init_session(self, session: requests.Session) -> None:
+        session.trust_env = False
+        adapter = _InProcessAdapter(self._sandbox.handle)
+        for prefix in ("http://", "https://"):
+            session.mount(prefix, adapter)
+
+    async def sleep(self, duration: float) -> None:
+        """Sleep, scaled."""
+        await asyncio.sleep(duration * self._sleep_scale)
 
 
 class _ForwardingAdapter(HTTPAdapter):

@@ -20,6 +20,7 @@ from shared.adapters.azure import (
     AzureClients,
     AzureMonitor,
     AzureRegistry,
+    EventGridTopic,
     GraphDirectory,
     KeyVaultSecrets,
     RequestPacer,
@@ -55,6 +56,7 @@ def sandbox_context(
         pacer=RequestPacer(
             waiting=SandboxTime(sandbox, sleep_scale), read_reserve=settings.arm_read_reserve
         ),
+        async_transport=lambda: sandbox.async_transport(sleep_scale=sleep_scale),
     )
     return Context(
         settings=settings,
@@ -69,6 +71,9 @@ def sandbox_context(
         discovery=ResourceGraphDiscovery(clients) if settings.registry_scope else None,
         monitor=AzureMonitor(clients),
         directory=GraphDirectory(clients) if settings.directory_lookup else None,
+        events=EventGridTopic(clients, topic)
+        if (topic := settings.events_topic_endpoint)
+        else None,
     )
 
 

@@ -85,6 +85,7 @@ def _build(current: Settings) -> Context:
         AzureClients,
         AzureMonitor,
         AzureRegistry,
+        EventGridTopic,
         GraphDirectory,
         KeyVaultSecrets,
         RequestPacer,
@@ -112,6 +113,7 @@ def _build(current: Settings) -> Context:
         directory=GraphDirectory(clients) if current.directory_lookup else None,
         fanout=fanout_store(current),
         discovery=ResourceGraphDiscovery(clients) if current.registry_scope else None,
+        events=EventGridTopic(clients, topic) if (topic := current.events_topic_endpoint) else None,
     )
 
 

@@ -7,10 +7,10 @@ raises our own errors (NotFoundError, ConflictError, ThrottledError, ...), never
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Protocol
 
 from shared.backlog_port import BudgetJournal, PendingJournal, PendingSignal
 from shared.claim_port import Claim, ClaimStatus, Lease, LeaseJournal
@@ -33,6 +33,8 @@ from shared.domain.refusals import RuleRefusal
 from shared.domain.repositories import TargetPath
 from shared.domain.secrets import SecretRef
 from shared.domain.verification import PendingVerification
+from shared.ports_events import EventOutbox
+from shared.ports_reports import ReportStore
 
 __all__ = [
     "Access",
@@ -215,9 +217,9 @@ class PolicyStore(Protocol):
         """Delete a pull row; NotFoundError when absent."""
 
 
-class Journal(LeaseJournal, PendingJournal, BudgetJournal, Protocol):
+class Journal(LeaseJournal, PendingJournal, BudgetJournal, EventOutbox, Protocol):
     """Outcomes, findings, idempotency records, leases (`LeaseJournal`), pending signals and
-    budgets (`shared/backlog_port.py`)."""
+    budgets (`shared/backlog_port.py`), the outbox of events to publish (`EventOutbox`)."""
 
     def record_outcome(self, outcome: Outcome) -> None:
         """Record an outcome once per `Outcome.identity()`: a repeat keeps the first one."""
@@ -281,20 +283,4 @@ class Journal(LeaseJournal, PendingJournal, BudgetJournal, Protocol):
 
     def end_verification(self, key: str) -> None:
         """Drop a pending verification once it is concluded (a missing one is fine)."""
-        ...
-
-
-class ReportStore(Protocol):
-    """Audit reports: JSON documents kept by id, newest retrievable."""
-
-    def save_report(self, report: Mapping[str, Any]) -> None:
-        """Store a report; it must carry "id" and "finishedAt"."""
-        ...
-
-    def get_report(self, report_id: str) -> Mapping[str, Any]:
-        """One report; NotFoundError when absent."""
-        ...
-
-    def latest_report(self) -> Mapping[str, Any] | None:
-        """The most recently finished report, if any."""
         ...

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from shared.domain.discovery import RegistryScope, parse_scope
+from shared.domain.event_topics import parse_topic_endpoint
 from shared.domain.ids import ResourceId
 from shared.errors import ConfigurationError, InvalidInputError
 from shared.hosting.ncrontab import parse_ncrontab
@@ -69,6 +70,7 @@ class Settings:
     arm_read_reserve: int = 50
     # REGISTRY_SCOPE + REGISTRY_TAG_FILTER: the audit also covers the registries found there
     registry_scope: RegistryScope | None = None
+    events_topic_endpoint: str | None = None  # EVENTS_TOPIC_ENDPOINT: None, publishing is off
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Settings:
@@ -103,6 +105,7 @@ class Settings:
             ),
             arm_read_reserve=int_setting(env, "ARM_READ_RESERVE", 50, low=0, high=200),
             registry_scope=_registry_scope(env),
+            events_topic_endpoint=_topic(env),
         )
 
     @property
@@ -245,6 +248,15 @@ def _storage(env: Mapping[str, str], mode: str) -> str | None:
             "set it to https://<account>.table.core.windows.net or a connection string",
         )
     return value
+
+
+def _topic(env: Mapping[str, str]) -> str | None:
+    value = text_setting(env, "EVENTS_TOPIC_ENDPOINT")
+    try:
+        return None if value is None else parse_topic_endpoint(value)
+    except InvalidInputError as exc:
+        raise ConfigurationError("EVENTS_TOPIC_ENDPOINT", str(exc), "set it to the topic's endpoint "
+                                 "(az eventgrid topic show --query endpoint), or unset it") from exc  # fmt: skip
 
 
 def _client_id(env: Mapping[str, str]) -> str | None:

@@ -1,11 +1,14 @@
 // The optional virtual network (main.bicep `vnetEnabled`), as the official Flex Consumption azd
 // template has it: the function app's outbound traffic leaves through a subnet delegated to
 // Microsoft.App/environments, and the app's storage account is reached through private endpoints
-// (blob, table, queue) resolved by private DNS zones linked to the network.
+// (blob, table, queue) resolved by private DNS zones linked to the network; so is the topic the
+// app publishes its events to (privatelink.eventgrid.azure.net), when publishing is on.
 param location string
 param tags object
 param name string
 param storageName string
+@description('The events topic the app publishes to (app/events-topic.bicep), reached through a private endpoint; empty when publishing is off.')
+param eventsTopicName string = ''
 
 var appSubnetName = 'app'
 var privateEndpointSubnetName = 'private-endpoints'
@@ -129,5 +132,65 @@ resource endpointRecords 'Microsoft.Network/privateEndpoints/privateDnsZoneGroup
     ]
   }
 }]
+
+resource eventsTopic 'Microsoft.EventGrid/topics@2025-02-15' existing = if (!empty(eventsTopicName)) {
+  name: eventsTopicName
+}
+
+resource eventGridZone 'Microsoft.Network/privateDnsZones@2024-06-01' = if (!empty(eventsTopicName)) {
+  name: 'privatelink.eventgrid.azure.net'
+  location: 'global'
+  tags: tags
+}
+
+resource eventGridZoneLink 'Microsoft.Network/privateDnsZones/virtualNetworkLinks@2024-06-01' = if (!empty(eventsTopicName)) {
+  parent: eventGridZone
+  name: '${name}-link'
+  location: 'global'
+  tags: tags
+  properties: {
+    registrationEnabled: false
+    virtualNetwork: {
+      id: vnet.id
+    }
+  }
+}
+
+resource eventsTopicEndpoint 'Microsoft.Network/privateEndpoints@2024-05-01' = if (!empty(eventsTopicName)) {
+  name: '${eventsTopicName}-pe'
+  location: location
+  tags: tags
+  properties: {
+    subnet: {
+      id: '${vnet.id}/subnets/${privateEndpointSubnetName}'
+    }
+    privateLinkServiceConnections: [
+      {
+        name: 'topic-connection'
+        properties: {
+          privateLinkServiceId: eventsTopic.id
+          groupIds: [
+            'topic'
+          ]
+        }
+      }
+    ]
+  }
+}
+
+resource eventsTopicRecords 'Microsoft.Network/privateEndpoints/privateDnsZoneGroups@2024-05-01' = if (!empty(eventsTopicName)) {
+  parent: eventsTopicEndpoint
+  name: 'default'
+  properties: {
+    privateDnsZoneConfigs: [
+      {
+        name: 'eventgrid'
+        properties: {
+          privateDnsZoneId: eventGridZone.id
+        }
+      }
+    ]
+  }
+}
 
 output appSubnetId string = '${vnet.id}/subnets/${appSubnetName}'

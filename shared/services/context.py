@@ -24,6 +24,7 @@ from shared.ports import (
 )
 from shared.ports_directory import Directory
 from shared.ports_discovery import RegistryDiscovery
+from shared.ports_events import EventTopic
 from shared.ports_fanout import FanoutStore
 from shared.settings import Settings
 
@@ -53,6 +54,7 @@ class Context:
     directory: Directory | None = None  # None: DIRECTORY_LOOKUP is off, no principal is looked up
     fanout: FanoutStore | None = None  # None: the audit timer audits every registry in one call
     discovery: RegistryDiscovery | None = None  # None: no REGISTRY_SCOPE, only MANAGED_REGISTRIES
+    events: EventTopic | None = None  # None: EVENTS_TOPIC_ENDPOINT is unset, nothing is published
 
     def managed_registry(self, name: str) -> ResourceId:
         """The managed registry with this name; NotFoundError when it is not managed."""

@@ -32,6 +32,7 @@ from shared.observability import METRICS, log_fields
 from shared.ports_fanout import FanoutStore
 from shared.services.audit import apply_plan, observe_and_plan
 from shared.services.context import Context
+from shared.services.finding_events import announce_assembled_changes
 from shared.services.verification import recheck_due
 
 __all__ = [
@@ -156,7 +157,9 @@ def assemble_if_done(ctx: Context, run_id: str, *, force: bool = False) -> dict[
         return None
     report = assemble(run, results, finished_at=ctx.clock.now())
     if ctx.reports is not None:
+        previous = ctx.reports.latest_report() if ctx.events else None
         ctx.reports.save_report(report)
+        announce_assembled_changes(ctx, previous, report, at=ctx.clock.now())
     log_fields(
         log, "audit run assembled", audit_id=run_id, complete=report["complete"],
         missing=len(report["missing"]), findings=len(report["findings"]),

@@ -5,7 +5,9 @@ Services never build an `Outcome` themselves: an applied action's outcome comes 
 pending verification, which `record_verdict` concludes and `record_recheck` moves on), a
 signal's closing outcome from `record_terminal` (after actions) or `record_signal` (ignored,
 rejected, failed, nothing to change), and findings from `record_findings`. One place, so every
-record of one kind looks alike.
+record of one kind looks alike; it is also where the events that announce records are queued
+(`event_publisher.announce`, before the record): an applied action, a failed verification, a
+finding raised.
 """
 
 from __future__ import annotations
@@ -16,9 +18,11 @@ from datetime import datetime
 from typing import Any
 
 from shared.domain.plans import Action, Finding, Outcome, OutcomeStatus
+from shared.domain.product_events import action_applied, finding_raised, verification_failed
 from shared.domain.secrets import SecretRef
 from shared.domain.verification import ExpectedAssignment, PendingVerification
 from shared.services.context import Context
+from shared.services.event_publisher import announce
 from shared.services.results import ReactionStatus
 
 __all__ = [
@@ -56,6 +60,8 @@ def record_action(
         signal_id, resource or action.resource, status, text, ctx.clock.now(), action.kind,
         dict(before or {}), dict(after or {}), None if error is not None else health,
     )  # fmt: skip
+    # applied, or applied but its read-back disagrees (a failed verification); an error: neither
+    announce(ctx, [action_applied(outcome), None if error else verification_failed(outcome)])
     ctx.journal.record_outcome(outcome)
     log.info("%s %s: %s", action.kind.value, outcome.resource, status.value)
     return outcome
@@ -87,6 +93,7 @@ def record_pending(
         signal_id, action.resource, OutcomeStatus.PENDING_VERIFICATION, text, now, action.kind,
         dict(before or {}), dict(after or {}), health,
     )  # fmt: skip
+    announce(ctx, [action_applied(outcome)])  # the verdict announces nothing more unless it fails
     ctx.journal.record_outcome(outcome)
     log.info("%s %s: %s", action.kind.value, outcome.resource, outcome.status.value)
     return outcome
@@ -101,6 +108,7 @@ def record_verdict(
         pending.signal_id, pending.resource, status, f"{pending.reason}; {reason}",
         ctx.clock.now(), pending.action, health=health,
     )  # fmt: skip
+    announce(ctx, [verification_failed(outcome)])
     ctx.journal.record_outcome(outcome)
     ctx.journal.end_verification(pending.key)
     log.info("%s %s: %s (%s)", pending.action.value, pending.resource, status.value, reason)
@@ -126,6 +134,7 @@ def record_signal(
 def record_findings(ctx: Context, findings: Sequence[Finding], *, signal_id: str) -> None:
     """Write findings to the journal."""
     now = ctx.clock.now()
+    announce(ctx, [finding_raised(f, origin=signal_id, at=now) for f in findings])
     for finding in findings:
         ctx.journal.record_finding(finding, signal_id=signal_id, at=now)
 

@@ -14,6 +14,7 @@ from shared.observability import METRICS, log_fields
 from shared.ports import ReportStore
 from shared.services.audit import AuditReport, run_audit
 from shared.services.context import Context
+from shared.services.finding_events import announce_audit_changes
 from shared.services.pull_failures import sweep_pending
 from shared.services.verification import recheck_due
 
@@ -102,12 +103,15 @@ def audit_now(
 ) -> AuditReport:
     """Audit one managed registry (by name) or all of them; count and log what it found and did.
     The changes pending verification that are due, and the pull failures left pending, are
-    re-checked first (a later audit may finish what the verification timer did not)."""
+    re-checked first (a later audit may finish what the verification timer did not); the findings
+    raised and resolved since the previous report are queued as events (finding_events.py)."""
     targets = [ctx.managed_registry(registry)] if registry else None
     METRICS.count_outcomes(recheck_due(ctx))
     for pending in sweep_pending(ctx):
         METRICS.count_outcomes(pending.outcomes)
+    previous = ctx.reports.latest_report() if ctx.reports and ctx.events else None
     report = run_audit(ctx, registries=targets, reconcile=reconcile, progress=progress)
+    announce_audit_changes(ctx, previous, report)
     METRICS.count_outcomes(report.outcomes)
     if targets is None:
         METRICS.set_open_findings({s.value: report.counts.get(s.value, 0) for s in Severity})

@@ -35,6 +35,7 @@ EXPECTED = {
     "verification_timer": ("timerTrigger", None, None),
     "audit_registry": ("queueTrigger", None, None),
     "audit_poisoned": ("queueTrigger", None, None),
+    "event_outbox_timer": ("timerTrigger", None, None),
     "run_audit": ("httpTrigger", "audit", {"POST"}),
     "latest_audit": ("httpTrigger", "audit/latest", {"GET"}),
     "audit_report": ("httpTrigger", "audit/reports/{id}", {"GET"}),

@@ -68,20 +68,27 @@ def test_with_a_virtual_network_the_app_uses_its_delegated_subnet_and_storage_pr
     vnet_id = f"{network.evaluate('vnet', env)['id']}"
     assert _app_subnet(vnet=True) == f"{vnet_id}/subnets/app"
     storage_id = network.evaluate("storage", env)["id"]
+    topic_id = network.evaluate("eventsTopic", env)["id"]
     endpoints = _deployed(network, env, "Microsoft.Network/privateEndpoints")
     connections = [
         c["properties"] for e in endpoints for c in e["properties"]["privateLinkServiceConnections"]
     ]
-    assert sorted(g for c in connections for g in c["groupIds"]) == ["blob", "queue", "table"]
-    assert {c["privateLinkServiceId"] for c in connections} == {storage_id}
+    # the storage services, and the topic the app publishes its events to
+    found = sorted((c["privateLinkServiceId"], g) for c in connections for g in c["groupIds"])
+    assert found == sorted(
+        [*((storage_id, s) for s in ("blob", "queue", "table")), (topic_id, "topic")]
+    )
+    assert topic_id.endswith("/Microsoft.EventGrid/topics/" + env["eventsTopicName"])
     assert {e["properties"]["subnet"]["id"] for e in endpoints} == {
         f"{vnet_id}/subnets/private-endpoints"
     }
     zones = {z["name"] for z in _deployed(network, env, "Microsoft.Network/privateDnsZones")}
-    assert zones == {f"privatelink.{s}.core.windows.net" for s in ("blob", "queue", "table")}
+    assert zones == {f"privatelink.{s}.core.windows.net" for s in ("blob", "queue", "table")} | {
+        "privatelink.eventgrid.azure.net"
+    }
     links = _deployed(network, env, "Microsoft.Network/privateDnsZones/virtualNetworkLinks")
-    assert len(links) == 3
+    assert len(links) == 4
     assert {link["properties"]["virtualNetwork"]["id"] for link in links} == {vnet_id}
     records = _deployed(network, env, "Microsoft.Network/privateEndpoints/privateDnsZoneGroups")
-    assert len(records) == 3
+    assert len(records) == 4
     assert _storage_acls(vnet=True) == {"bypass": "AzureServices", "defaultAction": "Deny"}

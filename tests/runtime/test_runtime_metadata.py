@@ -57,7 +57,7 @@ def test_timer_schedules_are_what_the_docs_and_settings_say(host: FunctionsHost)
     timers = {
         n: f.trigger for n, f in host.functions.items() if f.trigger["type"] == "timerTrigger"
     }
-    assert set(timers) == {"audit_timer", "verification_timer"}
+    assert set(timers) == {"audit_timer", "verification_timer", "event_outbox_timer"}
     assert timers["audit_timer"]["schedule"] == SCHEDULES["audit_timer"]
     for name, trigger in timers.items():
         assert trigger["runOnStartup"] is False, name

@@ -163,6 +163,7 @@ def test_the_audit_timer_fans_out_and_the_queue_audits_assemble_a_report(
     assert succeeded(host.timer("verification_timer", past_due=True))
     for message in work:
         assert succeeded(deliver(host, "audit_registry", message))
+    assert succeeded(host.timer("event_outbox_timer"))
     latest = host.http("GET", "/api/audit/latest")
     assert latest.status == 200, latest.body
     report = latest.json()

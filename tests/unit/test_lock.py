@@ -3,8 +3,10 @@ requirements.txt, what the deployment installs, is exactly its runtime subset (`
 
 from __future__ import annotations
 
+import ast
 import importlib.util
 import re
+from importlib import metadata
 from pathlib import Path
 from types import ModuleType
 
@@ -74,9 +76,48 @@ def test_the_runtime_requirements_bound_every_package_to_a_major() -> None:
         )
 
 
-def test_packages_the_product_never_imports_are_not_runtime_dependencies() -> None:
-    names = {canonicalize_name(r.name) for r in _requirements(ROOT / "requirements.in")}
-    assert names.isdisjoint({"pydantic", "azure-eventgrid"})
+def _import_packages(distribution: str) -> set[str]:
+    """The packages a distribution installs, as imported: the shallowest directories holding an
+    `__init__.py` (so `azure-eventgrid` is `azure.eventgrid`, inside the `azure` namespace),
+    checked against `packages_distributions()` for their top-level name."""
+    files = [f for f in metadata.files(distribution) or [] if f.name == "__init__.py"]
+    depths = [len(f.parts) for f in files]
+    packages = {".".join(f.parts[:-1]) for f in files if len(f.parts) == min(depths, default=0)}
+    owners = metadata.packages_distributions()
+    for package in packages:
+        names = {canonicalize_name(d) for d in owners.get(package.split(".")[0], [])}
+        assert canonicalize_name(distribution) in names, (distribution, package)
+    return packages
+
+
+def _product_imports() -> set[str]:
+    """Every module the deployed product imports (lazy imports inside functions included)."""
+    sources = [ROOT / "function_app.py", *(ROOT / "functions").rglob("*.py"),
+               *(ROOT / "shared").rglob("*.py")]  # fmt: skip
+    found: set[str] = set()
+    for source in sources:
+        for node in ast.walk(ast.parse(source.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                found |= {alias.name for alias in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                found |= {node.module} | {f"{node.module}.{a.name}" for a in node.names}
+    return found
+
+
+def test_every_runtime_requirement_is_imported_by_the_product() -> None:
+    # what is deployed is what the product uses: a requirement nothing in function_app.py,
+    # functions/ or shared/ imports belongs in requirements-dev.txt (or nowhere)
+    imports = _product_imports()
+    environment = default_environment()
+    unused = []
+    for requirement in _requirements(ROOT / "requirements.in"):
+        if requirement.marker is not None and not requirement.marker.evaluate(environment):
+            continue
+        packages = _import_packages(requirement.name)
+        assert packages, f"{requirement.name} installs no package"
+        if not any(i == p or i.startswith(p + ".") for i in imports for p in packages):
+            unused.append(f"{requirement.name} ({', '.join(sorted(packages))})")
+    assert not unused, f"runtime requirements the product never imports: {unused}"
 
 
 def _direct(path: Path) -> set[tuple[str, str]]:

@@ -4,6 +4,7 @@ from shared.adapters.azure.access import AzureAccess
 from shared.adapters.azure.clients import AzureClients
 from shared.adapters.azure.directory import GraphDirectory
 from shared.adapters.azure.discovery import ResourceGraphDiscovery
+from shared.adapters.azure.events import EventGridTopic
 from shared.adapters.azure.monitor import AzureMonitor
 from shared.adapters.azure.pacing import RealTime, RequestPacer
 from shared.adapters.azure.registry import AzureRegistry
@@ -14,6 +15,7 @@ __all__ = [
     "AzureClients",
     "AzureMonitor",
     "AzureRegistry",
+    "EventGridTopic",
     "GraphDirectory",
     "KeyVaultSecrets",
     "RealTime",

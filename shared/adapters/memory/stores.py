@@ -18,6 +18,7 @@ from shared.domain.plans import (
     OutcomeStatus,
 )
 from shared.domain.policies import Policy
+from shared.domain.product_events import ProductEvent
 from shared.domain.pull_policies import PullPolicy
 from shared.domain.refusals import RuleRefusal
 from shared.domain.secrets import SecretRef
@@ -96,6 +97,8 @@ class MemoryJournal:
         self.leases: dict[str, Lease] = {}
         self.pending: dict[str, PendingSignal] = {}
         self.budgets: dict[str, tuple[int, datetime]] = {}  # key -> (spent, forgotten at)
+        self.outbox: dict[str, ProductEvent] = {}  # by id
+        self.sent: set[str] = set()  # ids the topic accepted
 
     def record_announcement(self, secret: SecretRef, *, at: datetime) -> None:
         if secret.version is None:
@@ -253,6 +256,21 @@ class MemoryJournal:
             spent, until = self.budgets.get(key, (0, now))
             if spent > 0 and until > now:
                 self.budgets[key] = (spent - 1, until)
+
+    def enqueue_event(self, event: ProductEvent) -> None:
+        with self._lock:
+            if event.id not in self.sent:
+                self.outbox.setdefault(event.id, event)  # the first one is kept
+
+    def queued_events(self, *, limit: int = 100) -> list[ProductEvent]:
+        with self._lock:
+            found = sorted(self.outbox.values(), key=lambda e: (e.time, e.id))
+        return found[: max(limit, 0)]
+
+    def dequeue_event(self, event_id: str) -> None:
+        with self._lock:
+            self.sent.add(event_id)
+            self.outbox.pop(event_id, None)
 
 
 class MemoryReportStore:

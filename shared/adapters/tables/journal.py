@@ -11,9 +11,10 @@ partition `lease` (`_leases`). Partition `last-success`
 holds one row per (action, resource) with the newest successful outcome's time, so
 `last_success` is one point read instead of a scan of the whole journal. Partition
 `outcome_identity` makes outcomes idempotent (`_outcomes`). Partitions `announced`
-(`_announcements`), `refusal` (`_refusals`) and `verification` (`_verifications`) hold the
-announced secret versions, ARM's refusals of cache rules, and changes pending verification;
-`pending` and `budget` (`_backlog`) the signals waiting on a claim and the rule budgets.
+(`_announcements`), `refusal` (`_refusals`), `verification` (`_verifications`) and `outbox`
+(`_outbox`) hold the announced secret versions, ARM's refusals of cache rules, changes pending
+verification, and cachekeeper's own events still to publish; `pending` and `budget` (`_backlog`)
+the signals waiting on a claim and the rule budgets.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from shared.adapters.tables._codec import (
     load_outcome,
 )
 from shared.adapters.tables._leases import acquire_lease, release_lease, renew_lease
+from shared.adapters.tables._outbox import dequeue, enqueue, queued
 from shared.adapters.tables._outcomes import day_partition, entry, inverted, record_once
 from shared.adapters.tables._refusals import load_refusals, save_refusal
 from shared.adapters.tables._rows import UNANSWERED, etag_of, read_row, replace_unless_changed
@@ -52,6 +54,7 @@ from shared.domain.plans import (
     Outcome,
     OutcomeStatus,
 )
+from shared.domain.product_events import ProductEvent
 from shared.domain.refusals import RuleRefusal
 from shared.domain.secrets import SecretRef
 from shared.domain.verification import PendingVerification
@@ -165,6 +168,18 @@ class TableJournal(TableBacklog):
     def end_verification(self, key: str) -> None:
         """Drop a concluded verification."""
         delete_verification(self._table, key)
+
+    def enqueue_event(self, event: ProductEvent) -> None:
+        """Queue an event to publish (partition `outbox`, `_outbox.py`)."""
+        enqueue(self._table, event)
+
+    def queued_events(self, *, limit: int = 100) -> list[ProductEvent]:
+        """Events still to publish, oldest first."""
+        return queued(self._table, limit)
+
+    def dequeue_event(self, event_id: str) -> None:
+        """Drop a published event."""
+        dequeue(self._table, event_id)
 
     def _mark_success(self, resource: str, action: ActionKind, at: datetime) -> None:
         moment = as_utc(at)
