@@ -27,7 +27,7 @@ BLUEPRINTS: dict[str, tuple[str, ...]] = {
     "health": ("health", "status"),  # the app itself: liveness anonymous, status keyed
     "openapi": ("openapi.json",),  # this API's description
     "dashboard": ("dashboard",),  # the cache-health page
-    "audit": ("audit", "journal", "metrics", "registries"),  # audit_timer (the audit schedule)
+    "audit": ("audit", "journal", "history", "metrics", "registries"),  # audit_timer (its schedule)
     "plans": ("plan", "apply"),
     "policies": ("policies", "export", "pull-policies"),  # not under policies/: never an id
     "credential_sets": ("credential-sets",),

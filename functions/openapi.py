@@ -8,6 +8,7 @@ from typing import Any
 
 import azure.functions as func
 
+from functions._responses import OPENAPI
 from functions._routes import Op, Operation, admin_route, operations
 from functions._schemas import SCHEMAS
 
@@ -22,7 +23,7 @@ def _responses(op: Op) -> dict[str, Any]:
         if status == "204":
             responses[status] = {"description": description}
         elif status.startswith("2"):
-            schema = {"type": "string"} if op.media == "text/html" else {}
+            schema = {"type": "string"} if op.media == "text/html" else dict(op.schema or {})
             responses[status] = {
                 "description": description,
                 "content": {op.media: {"schema": schema}},
@@ -96,6 +97,6 @@ def openapi_document() -> dict[str, Any]:
     }
 
 
-@admin_route(bp, "openapi.json", name="openapi", get=Op("This document"))
+@admin_route(bp, "openapi.json", name="openapi", get=Op("This document", schema=OPENAPI))
 def openapi(req: func.HttpRequest) -> dict[str, Any]:
     return openapi_document()

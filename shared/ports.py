@@ -33,6 +33,7 @@ from shared.domain.refusals import RuleRefusal
 from shared.domain.repositories import TargetPath
 from shared.domain.secrets import SecretRef
 from shared.domain.verification import PendingVerification
+from shared.history_port import HistoryJournal, ReportHistory
 
 __all__ = [
     "Access",
@@ -215,9 +216,9 @@ class PolicyStore(Protocol):
         """Delete a pull row; NotFoundError when absent."""
 
 
-class Journal(LeaseJournal, PendingJournal, BudgetJournal, Protocol):
+class Journal(LeaseJournal, PendingJournal, BudgetJournal, HistoryJournal, Protocol):
     """Outcomes, findings, idempotency records, leases (`LeaseJournal`), pending signals and
-    budgets (`shared/backlog_port.py`)."""
+    budgets (`shared/backlog_port.py`), history reads (`shared/history_port.py`)."""
 
     def record_outcome(self, outcome: Outcome) -> None:
         """Record an outcome once per `Outcome.identity()`: a repeat keeps the first one."""
@@ -281,7 +282,7 @@ class Journal(LeaseJournal, PendingJournal, BudgetJournal, Protocol):
         ...
 
 
-class ReportStore(Protocol):
+class ReportStore(ReportHistory, Protocol):
     """Audit reports: JSON documents kept by id, newest retrievable."""
 
     def save_report(self, report: Mapping[str, Any]) -> None:

@@ -37,6 +37,7 @@ EXPECTED = {
     "latest_audit": ("httpTrigger", "audit/latest", {"GET"}),
     "audit_report": ("httpTrigger", "audit/reports/{id}", {"GET"}),
     "journal": ("httpTrigger", "journal", {"GET"}),
+    "history": ("httpTrigger", "history", {"GET"}),
     "registry_status": ("httpTrigger", "registries/{registry}/status", {"GET"}),
     "plan": ("httpTrigger", "plan", {"POST"}),
     "apply": ("httpTrigger", "apply", {"POST"}),

@@ -9,6 +9,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
+from shared.domain.history import RecordedFinding
 from shared.domain.plans import (
     ActionKind,
     Finding,
@@ -22,7 +23,8 @@ from shared.domain.pull_policies import PullPolicy
 from shared.domain.refusals import RuleRefusal
 from shared.domain.secrets import SecretRef
 from shared.domain.verification import PendingVerification
-from shared.errors import ConcurrencyError, NotFoundError
+from shared.errors import ConcurrencyError, InvalidInputError, NotFoundError
+from shared.history_port import OutcomePage
 from shared.ports import Claim, ClaimStatus, Lease, PendingSignal, StoredPolicy
 
 __all__ = ["MemoryJournal", "MemoryPolicyStore", "MemoryReportStore"]
@@ -124,6 +126,25 @@ class MemoryJournal:
     def findings(self, *, since: datetime | None = None, limit: int = 100) -> list[Finding]:
         items = [(at, f) for at, _, f in self.finding_log if since is None or at >= since]
         return [f for _, f in sorted(items, key=lambda pair: pair[0], reverse=True)[:limit]]
+
+    def outcome_page(
+        self, *, since: datetime, limit: int, cursor: str | None = None
+    ) -> OutcomePage:
+        start = 0
+        if cursor is not None:
+            if not cursor.isdigit():
+                raise InvalidInputError("cursor is not one this journal gave")
+            start = int(cursor)
+        items = self.outcomes(since=since, limit=len(self.outcome_log))[start : start + limit]
+        more = limit > 0 and len(items) >= limit
+        return OutcomePage(items, str(start + len(items)) if more else None)
+
+    def recorded_findings(
+        self, *, since: datetime | None = None, limit: int = 100
+    ) -> list[RecordedFinding]:
+        items = [RecordedFinding(f, signal, at) for at, signal, f in self.finding_log
+                 if since is None or at >= since]  # fmt: skip
+        return sorted(items, key=lambda r: r.at, reverse=True)[:limit]
 
     def last_success(self, resource: str, action: ActionKind) -> datetime | None:
         times = [
@@ -260,6 +281,11 @@ class MemoryReportStore:
             return self.reports[report_id]
         except KeyError:
             raise NotFoundError(f"report {report_id!r} does not exist") from None
+
+    def reports_since(self, since: datetime, *, limit: int) -> list[Mapping[str, Any]]:
+        kept = [r for r in self.reports.values()
+                if datetime.fromisoformat(str(r["finishedAt"])) >= since]  # fmt: skip
+        return sorted(kept, key=lambda r: str(r["finishedAt"]), reverse=True)[: max(limit, 0)]
 
     def latest_report(self) -> Mapping[str, Any] | None:
         if not self.reports:
