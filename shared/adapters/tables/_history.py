@@ -69,7 +69,8 @@ def outcome_page(
         found = _CURSOR.fullmatch(cursor)
         if found is None:
             raise InvalidInputError("cursor is not one this journal gave")
-        query += " and (PartitionKey gt @cp or (PartitionKey eq @cp and RowKey gt @cr))"
+        # the SDK substitutes a parameter only as a word of its own: spaces around each
+        query += " and ( PartitionKey gt @cp or ( PartitionKey eq @cp and RowKey gt @cr ) )"
         parameters |= {"cp": found[1], "cr": found[2]}
     if limit <= 0:
         return OutcomePage([], None)
