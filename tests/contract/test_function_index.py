@@ -43,6 +43,7 @@ EXPECTED = {
     "apply": ("httpTrigger", "apply", {"POST"}),
     "metrics": ("httpTrigger", "metrics", {"GET"}),
     "dashboard": ("httpTrigger", "dashboard", {"GET"}),
+    "api_docs": ("httpTrigger", "docs", {"GET"}),
     "openapi": ("httpTrigger", "openapi.json", {"GET"}),
 }
 ANONYMOUS_ALLOWED = {"health"}

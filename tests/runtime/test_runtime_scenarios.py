@@ -165,7 +165,7 @@ def test_the_audit_timer_writes_a_report_the_admin_routes_serve(host: FunctionsH
 def test_the_admin_routes_answer_through_the_runtime(host: FunctionsHost) -> None:
     gets = [
         "/api/health", "/api/status", "/api/openapi.json", "/api/dashboard", "/api/metrics", "/api/journal",
-        "/api/history",
+        "/api/history", "/api/docs",
         "/api/policies", "/api/export/policies", "/api/registries/contosocache/status",
         "/api/credential-sets/contosocache/dockerhub/access",
     ]  # fmt: skip
