@@ -14,6 +14,7 @@ holds one row per (action, resource) with the newest successful outcome's time, 
 (`_announcements`), `refusal` (`_refusals`) and `verification` (`_verifications`) hold the
 announced secret versions, ARM's refusals of cache rules, and changes pending verification;
 `pending` and `budget` (`_backlog`) the signals waiting on a claim and the rule budgets.
+History reads (`_history`) page through the entry partitions of a window of days by a cursor.
 """
 
 from __future__ import annotations
