@@ -91,7 +91,7 @@ JOURNAL = obj({"since": _NSTR, "limit": _INT, "outcomes": _OUTCOMES,
                "findings": array(obj(FINDING["properties"] | {"signalId": _STR, "at": _STR}))})  # fmt: skip
 _SECRET = obj({"uri": _STR, "vault": _STR, "name": _STR, "state": _STR},
               {"versionInUse": _NSTR, "newestValidVersion": _NSTR, "expires": _NSTR,
-               "daysLeft": {"type": "integer", "nullable": True}, "pinned": _BOOL, "behind": _BOOL})  # fmt: skip
+               "daysLeft": {"type": "number", "nullable": True}, "pinned": _BOOL, "behind": _BOOL})  # fmt: skip
 REGISTRY_STATUS = obj({
     "id": _STR, "registry": _STR, "observedAt": _STR, "ruleCount": _INT, "expiryHorizonDays": _INT,
     "rules": array(obj({"name": _STR, "source": _STR, "target": _STR},
