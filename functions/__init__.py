@@ -25,9 +25,9 @@ __all__ = ["BLUEPRINTS", "blueprints"]
 BLUEPRINTS: dict[str, tuple[str, ...]] = {
     # module: first path segments of its routes            other triggers (signal source)
     "health": ("health", "status"),  # the app itself: liveness anonymous, status keyed
-    "openapi": ("openapi.json",),  # this API's description
+    "openapi": ("openapi.json", "docs"),  # this API's description, and a page of it
     "dashboard": ("dashboard",),  # the cache-health page
-    "audit": ("audit", "journal", "metrics", "registries"),  # audit_timer (the audit schedule)
+    "audit": ("audit", "journal", "history", "metrics", "registries"),  # audit_timer (its schedule)
     "plans": ("plan", "apply"),
     "policies": ("policies", "export", "pull-policies"),  # not under policies/: never an id
     "credential_sets": ("credential-sets",),

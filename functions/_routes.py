@@ -63,6 +63,7 @@ class Op:
     request_required: bool = False
     responses: Mapping[str, str] = field(default_factory=lambda: {"200": "the result"})
     media: str = JSON  # of the success response
+    schema: dict[str, Any] | None = None  # JSON schema of the success (2xx) JSON body
 
 
 @dataclass(frozen=True, slots=True)

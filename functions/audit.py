@@ -10,6 +10,7 @@ POST   /api/audit[?dry_run=true]                 audit now; body {} or {"registr
 GET    /api/audit/latest                         the latest report
 GET    /api/audit/reports/{id}                   one kept report
 GET    /api/journal?since=ISO&limit=N            outcomes and findings, newest first
+GET    /api/history?days=N                       findings per audit, actions per day, rotations
 GET    /api/registries/{registry}/status         rules, credential sets with health, last actions
 GET    /api/metrics                              counters: events, actions applied, open findings
 """
@@ -23,6 +24,7 @@ import azure.functions as func
 
 from functions._http import flag, read_object
 from functions._queues import HOST_STORAGE, queue_consumer
+from functions._responses import HISTORY, JOURNAL, METRICS, REGISTRY_STATUS, REPORT
 from functions._routes import Op, admin_route
 from functions._schemas import DRY_RUN, REGISTRY, path_param
 from functions._timers import scheduled
@@ -40,6 +42,7 @@ _DEFAULT_JOURNAL_LIMIT = 100
 _AUDIT_BODY = {"type": "object", "properties": {"registry": {"type": "string"}},
                "additionalProperties": False}  # fmt: skip
 _SINCE = {"name": "since", "in": "query", "schema": {"type": "string", "format": "date-time"}}
+_DAYS = {"name": "days", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 31}}
 _LIMIT = {
     "name": "limit",
     "in": "query",
@@ -136,6 +139,7 @@ def event_outbox_timer(timer: func.TimerRequest) -> None:
     name="run_audit",
     post=Op(
         "Audit every managed registry, or one, now",
+        schema=REPORT,
         params=(DRY_RUN,),
         request=_AUDIT_BODY,
         responses={"200": "the audit report", "404": "registry not managed"},
@@ -159,7 +163,11 @@ def run_audit(req: func.HttpRequest, ctx: Context) -> dict[str, Any]:
     bp,
     "audit/latest",
     name="latest_audit",
-    get=Op("The latest audit report", responses={"200": "the report", "404": "no audit ran yet"}),
+    get=Op(
+        "The latest audit report",
+        schema=REPORT,
+        responses={"200": "the report", "404": "no audit ran yet"},
+    ),
 )
 def latest_audit(req: func.HttpRequest, ctx: Context) -> dict[str, Any]:
     from shared.services.reports import latest_report
@@ -173,6 +181,7 @@ def latest_audit(req: func.HttpRequest, ctx: Context) -> dict[str, Any]:
     name="audit_report",
     get=Op(
         "One audit report",
+        schema=REPORT,
         params=(path_param("id"),),
         responses={"200": "the report", "404": "no such report"},
     ),
@@ -187,7 +196,7 @@ def audit_report(req: func.HttpRequest, ctx: Context) -> dict[str, Any]:
     bp,
     "journal",
     name="journal",
-    get=Op("Outcomes and findings, newest first", params=(_SINCE, _LIMIT)),
+    get=Op("Outcomes and findings, newest first", schema=JOURNAL, params=(_SINCE, _LIMIT)),
 )
 def journal(req: func.HttpRequest, ctx: Context) -> dict[str, Any]:
     from shared.services.reports import journal_view, parse_since
@@ -201,10 +210,30 @@ def journal(req: func.HttpRequest, ctx: Context) -> dict[str, Any]:
 
 @admin_route(
     bp,
+    "history",
+    name="history",
+    get=Op(
+        "The last days: findings per audit, actions per day by kind, credential set rotations",
+        params=(_DAYS,),
+        schema=HISTORY,
+    ),
+)
+def history(req: func.HttpRequest, ctx: Context) -> dict[str, Any]:
+    from shared.services.history import DEFAULT_DAYS, history_view
+
+    raw = (req.params.get("days") or str(DEFAULT_DAYS)).strip()
+    if not raw.isdigit() or len(raw) > 3:
+        raise InvalidInputError("days must be a whole number")
+    return history_view(ctx, days=int(raw))
+
+
+@admin_route(
+    bp,
     "registries/{registry}/status",
     name="registry_status",
     get=Op(
         "Rules, credential sets with health and secret expiry, last actions",
+        schema=REGISTRY_STATUS,
         params=(REGISTRY,),
         responses={"200": "the status", "404": "registry not managed"},
     ),
@@ -216,7 +245,10 @@ def registry_status(req: func.HttpRequest, ctx: Context) -> dict[str, Any]:
 
 
 @admin_route(
-    bp, "metrics", name="metrics", get=Op("Counters: events, actions applied, open findings")
+    bp,
+    "metrics",
+    name="metrics",
+    get=Op("Counters: events, actions applied, open findings", schema=METRICS),
 )
 def metrics(req: func.HttpRequest, ctx: Context) -> dict[str, Any]:
     from shared.services.reports import metrics_view

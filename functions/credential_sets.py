@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 import azure.functions as func
 
 from functions._http import flag
+from functions._responses import ACCESS, REACTION
 from functions._routes import Op, admin_route
 from functions._schemas import DRY_RUN, REGISTRY, path_param
 
@@ -27,6 +28,7 @@ _NAME = path_param("name")
     name="sync_credential_set",
     post=Op(
         "Move a credential set to the newest valid secret versions",
+        schema=REACTION,
         params=(REGISTRY, _NAME, DRY_RUN),
         responses={"200": "the reaction", "404": "not found"},
     ),
@@ -45,6 +47,7 @@ def sync_credential_set(req: func.HttpRequest, ctx: Context) -> dict[str, Any]:
     name="credential_set_access",
     get=Op(
         "Can the credential set's identity read its secrets",
+        schema=ACCESS,
         params=(REGISTRY, _NAME),
         responses={"200": "the diagnosis", "404": "not found"},
     ),

@@ -7,6 +7,7 @@ from typing import Any
 
 import azure.functions as func
 
+from functions._responses import APP_STATUS, HEALTH
 from functions._routes import Op, admin_route
 
 bp = func.Blueprint()
@@ -17,7 +18,7 @@ bp = func.Blueprint()
     "health",
     name="health",
     anonymous=True,
-    get=Op("Is the app up: status and version only (anonymous)"),
+    get=Op("Is the app up: status and version only (anonymous)", schema=HEALTH),
 )
 def health(req: func.HttpRequest) -> dict[str, Any]:
     from shared import __version__
@@ -29,7 +30,10 @@ def health(req: func.HttpRequest) -> dict[str, Any]:
     bp,
     "status",
     name="app_status",
-    get=Op("In which mode, managing what, how callers are identified, configuration warnings"),
+    get=Op(
+        "In which mode, managing what, how callers are identified, configuration warnings",
+        schema=APP_STATUS,
+    ),
 )
 def app_status(req: func.HttpRequest) -> dict[str, Any]:
     from shared import __version__

@@ -1,5 +1,6 @@
 """GET /api/openapi.json: the admin API as OpenAPI 3.0, built from the operations every
-`@admin_route` records, so a route is described where it is declared."""
+`@admin_route` records, so a route is described where it is declared; GET /api/docs: a page that
+renders it (`functions/api_docs.html`, bundled: no CDN, the dashboard's strict CSP)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ from typing import Any
 
 import azure.functions as func
 
+from functions._pages import html_response
+from functions._responses import OPENAPI
 from functions._routes import Op, Operation, admin_route, operations
 from functions._schemas import SCHEMAS
 
@@ -22,7 +25,7 @@ def _responses(op: Op) -> dict[str, Any]:
         if status == "204":
             responses[status] = {"description": description}
         elif status.startswith("2"):
-            schema = {"type": "string"} if op.media == "text/html" else {}
+            schema = {"type": "string"} if op.media == "text/html" else dict(op.schema or {})
             responses[status] = {
                 "description": description,
                 "content": {op.media: {"schema": schema}},
@@ -96,6 +99,18 @@ def openapi_document() -> dict[str, Any]:
     }
 
 
-@admin_route(bp, "openapi.json", name="openapi", get=Op("This document"))
+@admin_route(bp, "openapi.json", name="openapi", get=Op("This document", schema=OPENAPI))
 def openapi(req: func.HttpRequest) -> dict[str, Any]:
     return openapi_document()
+
+
+@admin_route(
+    bp,
+    "docs",
+    name="api_docs",
+    get=Op(
+        "This document as a page to read (HTML)", responses={"200": "the page"}, media="text/html"
+    ),
+)
+def api_docs(req: func.HttpRequest) -> func.HttpResponse:
+    return html_response("api_docs.html")

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 import azure.functions as func
 
 from functions._http import read_object
+from functions._responses import APPLIED, PLAN_VIEW
 from functions._routes import Op, admin_route
 from functions._schemas import SCOPE_PROPERTIES
 from shared.errors import InvalidInputError
@@ -34,6 +35,7 @@ _SCOPE_AND_PLAN_ID = {
     name="plan",
     post=Op(
         "What cachekeeper would change in a scope (dry run)",
+        schema=PLAN_VIEW,
         request=_SCOPE,
         responses={"200": "the plan with its id", "404": "registry or credential set not found"},
     ),
@@ -50,6 +52,7 @@ def plan(req: func.HttpRequest, ctx: Context) -> dict[str, Any]:
     name="apply",
     post=Op(
         "Apply a plan by id if state has not changed since",
+        schema=APPLIED,
         request=_SCOPE_AND_PLAN_ID,
         request_required=True,
         responses={"200": "what was applied", "409": "stale plan; the body carries the new plan"},

@@ -21,6 +21,15 @@ import azure.functions as func
 
 from functions._http import caller_name, flag, json_response, read_json
 from functions._problems import ErrorTable, Problem
+from functions._responses import (
+    EXPORT,
+    IMPORTED,
+    POLICY_LIST,
+    PULL_POLICY,
+    PULL_POLICY_LIST,
+    STORED_POLICY,
+    TESTED,
+)
 from functions._routes import PRECONDITION_FAILED, Op, admin_route
 from functions._schemas import DRY_RUN, IF_MATCH, POLICY, REPOSITORY_REQUEST, path_param
 from shared.errors import (
@@ -52,7 +61,12 @@ def _row(stored: Any, **extra: Any) -> func.HttpResponse:
     return response
 
 
-@admin_route(bp, "policies", name="list_policies", get=Op("Every policy row with its ETag"))
+@admin_route(
+    bp,
+    "policies",
+    name="list_policies",
+    get=Op("Every policy row with its ETag", schema=POLICY_LIST),
+)
 def list_policies(req: func.HttpRequest, ctx: Context) -> dict[str, Any]:
     from shared.services import policies
 
@@ -64,9 +78,15 @@ def list_policies(req: func.HttpRequest, ctx: Context) -> dict[str, Any]:
     bp,
     "policies/{id}",
     name="policy",
-    get=Op("One policy row", params=(_ID,), responses={"200": "the row", "404": "no such row"}),
+    get=Op(
+        "One policy row",
+        schema=STORED_POLICY,
+        params=(_ID,),
+        responses={"200": "the row", "404": "no such row"},
+    ),
     put=Op(
         "Create or replace a policy row",
+        schema=STORED_POLICY,
         params=(_ID, IF_MATCH),
         request=POLICY,
         request_required=True,
@@ -141,6 +161,7 @@ _IMPORT_ERRORS: ErrorTable = {
     name="import_policies",
     post=Op(
         "Replace the whole policy table",
+        schema=IMPORTED,
         params=(DRY_RUN, _ALLOW_EMPTY),
         request=_IMPORT_BODY,
         request_required=True,
@@ -172,7 +193,7 @@ _FORMAT = {"name": "format", "in": "query", "schema": {"type": "string", "enum":
     bp,
     "export/policies",
     name="export_policies",
-    get=Op("The whole policy table", params=(_FORMAT,)),
+    get=Op("The whole policy table", schema=EXPORT, params=(_FORMAT,)),
 )
 def export_policies(req: func.HttpRequest, ctx: Context) -> func.HttpResponse:
     from shared.services import policies
@@ -191,6 +212,7 @@ def export_policies(req: func.HttpRequest, ctx: Context) -> func.HttpResponse:
     name="test_policies",
     post=Op(
         "Which row decides a request, and what it would do",
+        schema=TESTED,
         request=REPOSITORY_REQUEST,
         request_required=True,
     ),
@@ -207,7 +229,12 @@ _PULL_POLICY: dict[str, Any] = {
 }
 
 
-@admin_route(bp, "pull-policies", name="list_pull_policies", get=Op("Every pull row"))
+@admin_route(
+    bp,
+    "pull-policies",
+    name="list_pull_policies",
+    get=Op("Every pull row", schema=PULL_POLICY_LIST),
+)
 def list_pull_policies(req: func.HttpRequest, ctx: Context) -> dict[str, Any]:
     from shared.services import pull_policies
 
@@ -220,6 +247,7 @@ def list_pull_policies(req: func.HttpRequest, ctx: Context) -> dict[str, Any]:
     name="pull_policy",
     put=Op(
         "Create or replace a pull row",
+        schema=PULL_POLICY,
         params=(_ID,),
         request=_PULL_POLICY,
         request_required=True,

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 import azure.functions as func
 
 from functions._http import json_response, read_json
+from functions._responses import ALERT_REACTIONS
 from functions._routes import Op, admin_route
 from functions._schemas import ANY_OBJECT
 
@@ -29,6 +30,7 @@ log = logging.getLogger(__name__)
     name="pull_failure_alert",
     post=Op(
         "Azure Monitor alert (common alert schema) about failing pulls",
+        schema=ALERT_REACTIONS,
         request=ANY_OBJECT,
         request_required=True,
         responses={"202": "the reactions", "400": "not an alert"},

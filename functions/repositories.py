@@ -15,6 +15,7 @@ import azure.functions as func
 
 from functions._http import flag, json_response, read_json
 from functions._problems import problem
+from functions._responses import REPOSITORY
 from functions._routes import Op, admin_route
 from functions._schemas import DRY_RUN, REPOSITORY_REQUEST
 from shared.errors import ThrottledError
@@ -36,6 +37,7 @@ _REFUSALS = {"rejected": (422, "PolicyViolation"), "ignored": (403, "OutOfScope"
     name="request_repository",
     post=Op(
         "Request a cache rule for an upstream repository (policy table decides)",
+        schema=REPOSITORY,
         params=(DRY_RUN,),
         request=REPOSITORY_REQUEST,
         request_required=True,

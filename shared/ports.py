@@ -33,6 +33,7 @@ from shared.domain.refusals import RuleRefusal
 from shared.domain.repositories import TargetPath
 from shared.domain.secrets import SecretRef
 from shared.domain.verification import PendingVerification
+from shared.history_port import HistoryJournal
 from shared.ports_events import EventOutbox
 from shared.ports_reports import ReportStore
 
@@ -217,9 +218,10 @@ class PolicyStore(Protocol):
         """Delete a pull row; NotFoundError when absent."""
 
 
-class Journal(LeaseJournal, PendingJournal, BudgetJournal, EventOutbox, Protocol):
+class Journal(LeaseJournal, PendingJournal, BudgetJournal, EventOutbox, HistoryJournal, Protocol):
     """Outcomes, findings, idempotency records, leases (`LeaseJournal`), pending signals and
-    budgets (`shared/backlog_port.py`), the outbox of events to publish (`EventOutbox`)."""
+    budgets (`shared/backlog_port.py`), the outbox of events to publish (`EventOutbox`), history
+    reads (`shared/history_port.py`)."""
 
     def record_outcome(self, outcome: Outcome) -> None:
         """Record an outcome once per `Outcome.identity()`: a repeat keeps the first one."""

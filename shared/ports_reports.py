@@ -5,10 +5,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Protocol
 
+from shared.history_port import ReportHistory
+
 __all__ = ["ReportStore"]
 
 
-class ReportStore(Protocol):
+class ReportStore(ReportHistory, Protocol):
     """Audit reports: JSON documents kept by id, newest retrievable."""
 
     def save_report(self, report: Mapping[str, Any]) -> None:

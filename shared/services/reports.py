@@ -72,7 +72,7 @@ def journal_view(ctx: Context, *, since: datetime | None, limit: int) -> dict[st
     if not 1 <= limit <= MAX_JOURNAL_LIMIT:
         raise InvalidInputError(f"limit must be from 1 to {MAX_JOURNAL_LIMIT}")
     outcomes = ctx.journal.outcomes(since=since, limit=limit)
-    findings = ctx.journal.findings(since=since, limit=limit)
+    findings = ctx.journal.recorded_findings(since=since, limit=limit)
     return {
         "since": since.isoformat() if since else None,
         "limit": limit,

@@ -40,11 +40,13 @@ EXPECTED = {
     "latest_audit": ("httpTrigger", "audit/latest", {"GET"}),
     "audit_report": ("httpTrigger", "audit/reports/{id}", {"GET"}),
     "journal": ("httpTrigger", "journal", {"GET"}),
+    "history": ("httpTrigger", "history", {"GET"}),
     "registry_status": ("httpTrigger", "registries/{registry}/status", {"GET"}),
     "plan": ("httpTrigger", "plan", {"POST"}),
     "apply": ("httpTrigger", "apply", {"POST"}),
     "metrics": ("httpTrigger", "metrics", {"GET"}),
     "dashboard": ("httpTrigger", "dashboard", {"GET"}),
+    "api_docs": ("httpTrigger", "docs", {"GET"}),
     "openapi": ("httpTrigger", "openapi.json", {"GET"}),
 }
 ANONYMOUS_ALLOWED = {"health"}

@@ -2,7 +2,8 @@
 // playwright-core), optionally click "Run audit", and print what a test needs as JSON:
 // console errors, page errors, failed requests, the rendered data, and a screenshot path.
 //
-// usage: node dashboard_probe.mjs URL SCREENSHOT USER_DATA_DIR [--audit]
+// usage: node dashboard_probe.mjs URL SCREENSHOT USER_DATA_DIR [--audit] [--refreshed]
+// (--refreshed: wait until the page has auto-refreshed once, for a URL with ?refresh=N)
 import { chromium } from "playwright-core";
 
 const [url, screenshot, userDataDir, ...flags] = process.argv.slice(2);
@@ -32,7 +33,19 @@ try {
     await page.click("#audit");
     await page.waitForFunction(() => document.querySelector("#findings table") !== null, null, { timeout: 60000 });
   }
+  if (flags.includes("--refreshed")) {
+    await page.waitForFunction(() => Number(document.body.dataset.loadsDone || 0) >= 2, null, { timeout: 60000 });
+  }
   result.loaded = await page.evaluate(() => document.body.dataset.loaded);
+  result.loads = await page.evaluate(() => Number(document.body.dataset.loadsDone || 0));
+  const bars = (name) => page.$$eval(`svg[data-chart="${name}"] rect.bar`, (rects) =>
+    rects.map((r) => ({ group: r.dataset.group, series: r.dataset.series, value: Number(r.dataset.value),
+      height: Number(r.getAttribute("height")) })));
+  result.auditBars = await bars("findings-per-audit");
+  result.actionBars = await bars("actions-per-day");
+  result.rotations = await page.$$eval("#rotations tbody tr", (rows) =>
+    rows.map((r) => [...r.cells].map((c) => c.innerText.trim())));
+  result.fixLinks = await page.$$eval("#findings a.fix", (links) => links.map((a) => a.href));
   result.error = await page.textContent("#error");
   result.registries = await page.$$eval("section[data-registry]", (nodes) => nodes.map((n) => n.dataset.registry));
   result.credentialSets = await page.$$eval("section[data-registry] tbody tr", (rows) =>

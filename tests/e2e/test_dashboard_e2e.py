@@ -42,12 +42,12 @@ def host(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HostProcess]:
         process.stop()
 
 
-def probe(host: HostProcess, tmp_path: Path, *flags: str) -> dict[str, Any]:
+def probe(host: HostProcess, tmp_path: Path, *flags: str, query: str = "") -> dict[str, Any]:
     node = shutil.which("node")
     assert node is not None, "Node.js is needed (it runs Azurite too)"
     shot = tmp_path / "dashboard.png"
     result = subprocess.run(
-        [node, str(PROBE), f"{host.base}/api/dashboard", str(shot), str(tmp_path / "profile"), *flags],
+        [node, str(PROBE), f"{host.base}/api/dashboard{query}", str(shot), str(tmp_path / "profile"), *flags],
         cwd=REPO_ROOT, capture_output=True, text=True, timeout=180, check=False,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr[-3000:] + host.output()[-2000:]

@@ -189,6 +189,7 @@ def test_a_poisoned_work_item_is_reported_missing_through_the_runtime(host: Func
 def test_the_admin_routes_answer_through_the_runtime(host: FunctionsHost) -> None:
     gets = [
         "/api/health", "/api/status", "/api/openapi.json", "/api/dashboard", "/api/metrics", "/api/journal",
+        "/api/history", "/api/docs",
         "/api/policies", "/api/export/policies", "/api/registries/contosocache/status",
         "/api/credential-sets/contosocache/dockerhub/access",
     ]  # fmt: skip

@@ -12,12 +12,14 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
+from shared.domain.history import RecordedFinding
 from shared.domain.ids import ResourceId
 from shared.domain.models import CredentialSet
 from shared.domain.plans import ActionKind, Finding, Outcome
 from shared.domain.refusals import RuleRefusal
 from shared.domain.secrets import SecretRef
 from shared.domain.verification import PendingVerification
+from shared.history_port import OutcomePage
 from shared.ports import Claim, Journal, Lease, PendingSignal, Registry
 
 __all__ = ["Crash", "DyingRegistry", "Worker", "WorkerJournal"]
@@ -113,6 +115,18 @@ class WorkerJournal:
     def findings(self, *, since: datetime | None = None, limit: int = 100) -> list[Finding]:
         self._worker.check()
         return self._inner.findings(since=since, limit=limit)
+
+    def outcome_page(
+        self, *, since: datetime, limit: int, cursor: str | None = None
+    ) -> OutcomePage:
+        self._worker.check()
+        return self._inner.outcome_page(since=since, limit=limit, cursor=cursor)
+
+    def recorded_findings(
+        self, *, since: datetime | None = None, limit: int = 100
+    ) -> list[RecordedFinding]:
+        self._worker.check()
+        return self._inner.recorded_findings(since=since, limit=limit)
 
     def last_success(self, resource: str, action: ActionKind) -> datetime | None:
         self._worker.check()

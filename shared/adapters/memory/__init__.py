@@ -8,9 +8,11 @@ from shared.adapters.memory.clock import FixedClock
 from shared.adapters.memory.directory import MemoryDirectory
 from shared.adapters.memory.fanout import MemoryFanoutStore
 from shared.adapters.memory.monitor import MemoryMonitor
+from shared.adapters.memory.policies import MemoryPolicyStore
 from shared.adapters.memory.registry import MemoryRegistry
+from shared.adapters.memory.reports import MemoryReportStore
 from shared.adapters.memory.secrets import MemorySecrets
-from shared.adapters.memory.stores import MemoryJournal, MemoryPolicyStore, MemoryReportStore
+from shared.adapters.memory.stores import MemoryJournal
 
 __all__ = [
     "FixedClock",

@@ -1,14 +1,13 @@
-"""In-memory policy table and journal, with ETags and idempotency claims like the table store."""
+"""The in-memory journal, with ETags and idempotency claims like the table store."""
 
 from __future__ import annotations
 
 import dataclasses
 import threading
 import uuid
-from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
-from typing import Any
 
+from shared.domain.history import RecordedFinding
 from shared.domain.plans import (
     ActionKind,
     Finding,
@@ -17,68 +16,15 @@ from shared.domain.plans import (
     Outcome,
     OutcomeStatus,
 )
-from shared.domain.policies import Policy
 from shared.domain.product_events import ProductEvent
-from shared.domain.pull_policies import PullPolicy
 from shared.domain.refusals import RuleRefusal
 from shared.domain.secrets import SecretRef
 from shared.domain.verification import PendingVerification
-from shared.errors import ConcurrencyError, NotFoundError
-from shared.ports import Claim, ClaimStatus, Lease, PendingSignal, StoredPolicy
+from shared.errors import ConcurrencyError, InvalidInputError, NotFoundError
+from shared.history_port import OutcomePage
+from shared.ports import Claim, ClaimStatus, Lease, PendingSignal
 
-__all__ = ["MemoryJournal", "MemoryPolicyStore", "MemoryReportStore"]
-
-
-class MemoryPolicyStore:
-    """Implements the PolicyStore port."""
-
-    def __init__(self, policies: Sequence[Policy] = ()) -> None:
-        self._lock = threading.Lock()
-        self._rows: dict[str, StoredPolicy] = {}
-        self._pull_rows: dict[str, PullPolicy] = {}
-        for policy in policies:
-            self.put_policy(policy)
-
-    def list_policies(self) -> list[StoredPolicy]:
-        return [self._rows[k] for k in sorted(self._rows)]
-
-    def get_policy(self, policy_id: str) -> StoredPolicy:
-        try:
-            return self._rows[policy_id]
-        except KeyError:
-            raise NotFoundError(f"policy {policy_id!r} does not exist") from None
-
-    def put_policy(self, policy: Policy, *, if_match: str | None = None) -> StoredPolicy:
-        with self._lock:
-            current = self._rows.get(policy.id)
-            if if_match is not None and (current is None or current.etag != if_match):
-                raise ConcurrencyError(f"policy {policy.id!r} changed since it was read")
-            stored = StoredPolicy(policy, uuid.uuid4().hex)
-            self._rows[policy.id] = stored
-            return stored
-
-    def delete_policy(self, policy_id: str, *, if_match: str | None = None) -> None:
-        with self._lock:
-            current = self.get_policy(policy_id)
-            if if_match is not None and current.etag != if_match:
-                raise ConcurrencyError(f"policy {policy_id!r} changed since it was read")
-            del self._rows[policy_id]
-
-    def replace_all(self, policies: Sequence[Policy]) -> None:
-        with self._lock:
-            self._rows = {p.id: StoredPolicy(p, uuid.uuid4().hex) for p in policies}
-
-    def list_pull_policies(self) -> list[PullPolicy]:
-        return [self._pull_rows[k] for k in sorted(self._pull_rows)]
-
-    def put_pull_policy(self, policy: PullPolicy) -> None:
-        with self._lock:
-            self._pull_rows[policy.id] = policy
-
-    def delete_pull_policy(self, policy_id: str) -> None:
-        with self._lock:
-            if self._pull_rows.pop(policy_id, None) is None:
-                raise NotFoundError(f"pull policy {policy_id!r} does not exist")
+__all__ = ["MemoryJournal"]
 
 
 class MemoryJournal:
@@ -128,6 +74,25 @@ class MemoryJournal:
     def findings(self, *, since: datetime | None = None, limit: int = 100) -> list[Finding]:
         items = [(at, f) for at, _, f in self.finding_log if since is None or at >= since]
         return [f for _, f in sorted(items, key=lambda pair: pair[0], reverse=True)[:limit]]
+
+    def outcome_page(
+        self, *, since: datetime, limit: int, cursor: str | None = None
+    ) -> OutcomePage:
+        start = 0
+        if cursor is not None:
+            if not cursor.isdigit():
+                raise InvalidInputError("cursor is not one this journal gave")
+            start = int(cursor)
+        items = self.outcomes(since=since, limit=len(self.outcome_log))[start : start + limit]
+        more = limit > 0 and len(items) >= limit
+        return OutcomePage(items, str(start + len(items)) if more else None)
+
+    def recorded_findings(
+        self, *, since: datetime | None = None, limit: int = 100
+    ) -> list[RecordedFinding]:
+        items = [RecordedFinding(f, signal, at) for at, signal, f in self.finding_log
+                 if since is None or at >= since]  # fmt: skip
+        return sorted(items, key=lambda r: r.at, reverse=True)[:limit]
 
     def last_success(self, resource: str, action: ActionKind) -> datetime | None:
         times = [
@@ -271,24 +236,3 @@ class MemoryJournal:
         with self._lock:
             self.sent.add(event_id)
             self.outbox.pop(event_id, None)
-
-
-class MemoryReportStore:
-    """Implements the ReportStore port."""
-
-    def __init__(self) -> None:
-        self.reports: dict[str, Mapping[str, Any]] = {}
-
-    def save_report(self, report: Mapping[str, Any]) -> None:
-        self.reports[str(report["id"])] = dict(report)
-
-    def get_report(self, report_id: str) -> Mapping[str, Any]:
-        try:
-            return self.reports[report_id]
-        except KeyError:
-            raise NotFoundError(f"report {report_id!r} does not exist") from None
-
-    def latest_report(self) -> Mapping[str, Any] | None:
-        if not self.reports:
-            return None
-        return max(self.reports.values(), key=lambda r: str(r["finishedAt"]))

@@ -15,6 +15,7 @@ holds one row per (action, resource) with the newest successful outcome's time, 
 (`_outbox`) hold the announced secret versions, ARM's refusals of cache rules, changes pending
 verification, and cachekeeper's own events still to publish; `pending` and `budget` (`_backlog`)
 the signals waiting on a claim and the rule budgets.
+History reads (`_history`) page through the entry partitions of a window of days by a cursor.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from shared.adapters.tables._codec import (
     load_finding,
     load_outcome,
 )
+from shared.adapters.tables._history import outcome_page, recorded_findings
 from shared.adapters.tables._leases import acquire_lease, release_lease, renew_lease
 from shared.adapters.tables._outbox import dequeue, enqueue, queued
 from shared.adapters.tables._outcomes import day_partition, entry, inverted, record_once
@@ -46,6 +48,7 @@ from shared.adapters.tables._verifications import (
     list_verifications,
     put_verification,
 )
+from shared.domain.history import RecordedFinding
 from shared.domain.plans import (
     ActionKind,
     Finding,
@@ -59,6 +62,7 @@ from shared.domain.refusals import RuleRefusal
 from shared.domain.secrets import SecretRef
 from shared.domain.verification import PendingVerification
 from shared.errors import CachekeeperError, ConcurrencyError, ConflictError, NotFoundError
+from shared.history_port import OutcomePage
 from shared.ports import Claim, Lease
 
 if TYPE_CHECKING:
@@ -101,6 +105,18 @@ class TableJournal(TableBacklog):
     def findings(self, *, since: datetime | None = None, limit: int = 100) -> list[Finding]:
         """Findings newest first, recorded at or after `since`, at most `limit`."""
         return self._newest(_FINDING, since, limit, load_finding)
+
+    def outcome_page(
+        self, *, since: datetime, limit: int, cursor: str | None = None
+    ) -> OutcomePage:
+        """A page of outcomes since `since`, newest first (`_history`)."""
+        return outcome_page(self._table, since=since, limit=limit, cursor=cursor)
+
+    def recorded_findings(
+        self, *, since: datetime | None = None, limit: int = 100
+    ) -> list[RecordedFinding]:
+        """Findings newest first, with their time and signal id (`_history`)."""
+        return recorded_findings(self._table, since=since, limit=limit)
 
     def last_success(self, resource: str, action: ActionKind) -> datetime | None:
         """When `action` last succeeded on `resource` (resource ids compare case-insensitively)."""

@@ -25,10 +25,12 @@ _PART = 30_000
 _MAX_PARTS = 28
 
 
+def _inverted(finished: datetime) -> str:
+    return f"{10**16 - int(finished.timestamp() * 1_000_000):017d}"
+
+
 def _row_key(report: Mapping[str, Any]) -> str:
-    finished = datetime.fromisoformat(str(report["finishedAt"]))
-    inverted = 10**16 - int(finished.timestamp() * 1_000_000)
-    return f"{inverted:017d}-{report['id']}"
+    return f"{_inverted(datetime.fromisoformat(str(report['finishedAt'])))}-{report['id']}"
 
 
 def _fit(report: Mapping[str, Any]) -> str:
@@ -62,18 +64,35 @@ class TableReportStore:
         with sdk_errors(f"saving report {report['id']}"):
             self._client().upsert_entity(entity)
 
-    def _read(
+    def _read_all(
         self, filter_text: str, parameters: dict[str, Any], limit: int
-    ) -> Mapping[str, Any] | None:
+    ) -> list[Mapping[str, Any]]:
+        found: list[Mapping[str, Any]] = []
         with sdk_errors("reading reports"):
             pages = self._client().query_entities(
-                filter_text, parameters=parameters, results_per_page=limit
+                filter_text, parameters=parameters, results_per_page=min(limit, 1000)
             )
             for entity in pages:
                 parts = sorted(k for k in entity if k.startswith("Chunk"))
-                loaded: Mapping[str, Any] = json.loads("".join(entity[k] for k in parts))
-                return loaded
-        return None
+                found.append(json.loads("".join(entity[k] for k in parts)))
+                if len(found) >= limit:
+                    break
+        return found
+
+    def _read(
+        self, filter_text: str, parameters: dict[str, Any], limit: int
+    ) -> Mapping[str, Any] | None:
+        found = self._read_all(filter_text, parameters, limit)
+        return found[0] if found else None
+
+    def reports_since(self, since: datetime, *, limit: int) -> list[Mapping[str, Any]]:
+        """Reports finished at or after `since`, newest first: one range of RowKeys (their
+        inverted finish time sorts newest first)."""
+        if limit <= 0:
+            return []
+        before = f"{_inverted(since)}."  # '.' sorts after the '-' of every key at `since`
+        return self._read_all("PartitionKey eq @p and RowKey lt @before",
+                              {"p": _PARTITION, "before": before}, limit)  # fmt: skip
 
     def get_report(self, report_id: str) -> Mapping[str, Any]:
         found = self._read(
