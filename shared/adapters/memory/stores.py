@@ -9,6 +9,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
+from shared.adapters.memory.declared_sets import MemoryDeclaredSets
 from shared.domain.plans import (
     ActionKind,
     Finding,
@@ -28,10 +29,11 @@ from shared.ports import Claim, ClaimStatus, Lease, PendingSignal, StoredPolicy
 __all__ = ["MemoryJournal", "MemoryPolicyStore", "MemoryReportStore"]
 
 
-class MemoryPolicyStore:
-    """Implements the PolicyStore port."""
+class MemoryPolicyStore(MemoryDeclaredSets):
+    """Implements the PolicyStore port (declared credential sets: `MemoryDeclaredSets`)."""
 
     def __init__(self, policies: Sequence[Policy] = ()) -> None:
+        super().__init__()
         self._lock = threading.Lock()
         self._rows: dict[str, StoredPolicy] = {}
         self._pull_rows: dict[str, PullPolicy] = {}
