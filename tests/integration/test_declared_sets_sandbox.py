@@ -196,3 +196,22 @@ def test_a_set_re_created_out_of_band_is_found_and_repaired_by_the_next_audit(
     assert {a.principal_id for a in pinned.role_assignments_for(new)} == {new}
     settle(pinned, ctx)
     assert ctx.registry.get_credential_set(MIRROR).health.is_healthy
+
+
+def test_the_status_shows_declared_against_actual(pinned: Sandbox) -> None:
+    from shared.services.status import registry_status
+
+    ctx = context(pinned)
+    ctx.policies.put_declared_set(declaration())
+    ctx.policies.put_declared_set(declaration("dockerhub", loginServer="docker.io", absent=True,
+                                              username=f"{KV}/dockerhub-username"))  # fmt: skip
+    states = {
+        d["name"]: d["state"]
+        for d in registry_status(ctx, "contosocache")["declaredCredentialSets"]
+    }
+    assert states == {"quay-mirror": "missing", "dockerhub": "to-delete",
+                      "ghcr-acme": "undeclared", "quay-io": "undeclared"}  # fmt: skip
+    plan_and_apply(ctx, {"registry": "contosocache", "credentialSet": "quay-mirror"})
+    after = registry_status(ctx, "contosocache")["declaredCredentialSets"]
+    assert {d["name"]: d["state"] for d in after}["quay-mirror"] == "present"
+    assert registry_status(ctx, "fabrikamcache")["declaredCredentialSets"] == []
