@@ -13,6 +13,7 @@ from sandbox.control_reset import RESET_ROUTES
 from sandbox.env import TIMING_FIELDS, timing_options
 from sandbox.faults import FaultRule
 from sandbox.scenario import ScenarioError
+from sandbox.set_controls import SET_ROUTES
 from sandbox.summary import state_summary
 
 if TYPE_CHECKING:
@@ -261,6 +262,7 @@ ROUTES: list[tuple[str, re.Pattern[str], _Route]] = [
     ("PUT", re.compile(_DIAG), _diagnostic_setting),
     ("DELETE", re.compile(_DIAG), _remove_diagnostic_setting),
     *PULL_ROUTES,
+    *SET_ROUTES,
 ]
 
 

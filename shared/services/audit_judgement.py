@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from shared.domain.actions import CacheRuleCreation
+from shared.domain.actions import CacheRuleCreation, SecretReadGrant
 from shared.domain.audit import (
     expiry_findings,
     missing_wildcard_rules,
@@ -159,9 +159,11 @@ def audit_plan(
         access_actions += diagnosis.actions
     # a credential set is refreshed once even when both the rotation and the diagnosis ask for it;
     # a declaration's update of a set comes before theirs (it is what the operator asked for)
-    unique: dict[tuple[ActionKind, str], Action] = {}
+    # (two credential sets reading one secret get one grant each: the key names the identity)
+    unique: dict[tuple[ActionKind, str, str], Action] = {}
     for action in (*declared, *access_actions, *rotation.actions, *judgement.create_rules):
-        unique.setdefault((action.kind, action.resource.lower()), action)
+        grantee = action.changes.principal_id if isinstance(action.changes, SecretReadGrant) else ""
+        unique.setdefault((action.kind, action.resource.lower(), grantee.lower()), action)
     state = {"rotation": rotation.state_fingerprint, "diagnoses": [d.state_fingerprint for d in diagnoses],
              "rules": judgement.rule_ids}  # fmt: skip
     if judgement.declared_state:
