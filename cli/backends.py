@@ -46,6 +46,8 @@ class Backend(Protocol):
     ) -> dict[str, Any]: ...
     def export_policies(self, fmt: ExportFormat) -> str: ...
     def test_policies(self, request: Mapping[str, Any]) -> dict[str, Any]: ...
+    def declared_set(self, name: str) -> dict[str, Any]: ...
+    def import_declared(self, document: Any, *, dry_run: bool) -> dict[str, Any]: ...
 
 
 class InProcess:
@@ -104,6 +106,17 @@ class InProcess:
         from shared.services import policies
 
         return policies.explain_request(context(), dict(request))
+
+    def declared_set(self, name: str) -> dict[str, Any]:
+        from shared.services import declared_sets
+
+        stored = declared_sets.get_declared(context(), name)
+        return {**stored.declaration.to_dict(), "etag": stored.etag}
+
+    def import_declared(self, document: Any, *, dry_run: bool) -> dict[str, Any]:
+        from shared.services import declared_sets
+
+        return declared_sets.import_declared(context(), document, dry_run=dry_run).to_dict()
 
 
 def choose_backend(url: str | None, key: str | None) -> Backend:

@@ -18,7 +18,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, TextIO
 
-from cli import tables
+from cli import credential_sets, tables
 from cli.backends import (
     LOCAL_HOST_URL,
     Backend,
@@ -31,7 +31,7 @@ from shared.errors import CachekeeperError, InvalidInputError
 
 __all__ = ["COMMANDS", "add_commands", "backend_for", "connection_options", "run_command"]
 
-COMMANDS = frozenset({"audit", "plan", "apply", "status", "events", "sandbox"})
+COMMANDS = frozenset({"audit", "plan", "apply", "status", "events", "sandbox", "credential-set"})
 CLEAN, FINDINGS, ERROR = 0, 1, 2
 _WEBHOOK_FUNCTIONS = {
     "microsoft.keyvault.": "on_keyvault_event",
@@ -88,6 +88,7 @@ def add_commands(commands: Any) -> None:
     apply.add_argument("--plan-id", required=True, help="the id `cachekeeper plan` printed")
     status = commands.add_parser("status", parents=[common], help="rules, credential sets, health")
     status.add_argument("registry", nargs="?", help="a managed registry (default: all)")
+    credential_sets.add_parser(commands, common)
     events = commands.add_parser("events", help="send events to a running host")
     send = events.add_subparsers(dest="action", required=True).add_parser(
         "send", help="POST an event file to the host's Event Grid webhook (or alert endpoint)"
@@ -250,6 +251,7 @@ def run_command(args: argparse.Namespace, *, out: TextIO, err: TextIO, stdin: Te
             "plan": lambda: _plan(args),
             "apply": lambda: _apply(args, err),
             "status": lambda: _status(args),
+            "credential-set": lambda: credential_sets.run(args, backend_for(args), stdin),
         }
         result, code = handlers[args.command]()
     except CommandFailedError as error:
@@ -260,6 +262,8 @@ def run_command(args: argparse.Namespace, *, out: TextIO, err: TextIO, stdin: Te
         return ERROR
     if args.output == "json":
         out.write(json.dumps(result, indent=2, sort_keys=True, default=str) + "\n")
+    elif args.command == "credential-set":
+        out.write(credential_sets.render(args, result) + "\n")
     elif args.command == "status":
         out.write("\n\n".join(tables.render_status(s) for s in result["registries"]) + "\n")
     else:

@@ -86,6 +86,13 @@ class Remote:
     def test_policies(self, request: Mapping[str, Any]) -> dict[str, Any]:
         return self._json("POST", "/api/policies/test", dict(request))
 
+    def declared_set(self, name: str) -> dict[str, Any]:
+        return self._json("GET", f"/api/credential-sets/declared/{quote(name, safe='')}")
+
+    def import_declared(self, document: Any, *, dry_run: bool) -> dict[str, Any]:
+        query = {"dry_run": "true"} if dry_run else {}
+        return self._json("PUT", "/api/credential-sets/declared", document, query)
+
     # -- HTTP ----------------------------------------------------------------------------------
     def _json(
         self, method: str, path: str, body: Any = None, query: Mapping[str, str] | None = None

@@ -22,6 +22,7 @@ __all__ = [
     "flag",
     "json_response",
     "principal_roles",
+    "read_document",
     "read_json",
     "read_object",
     "require_app_role",
@@ -32,6 +33,7 @@ WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 PRINCIPAL_HEADER = "x-ms-client-principal"
 PRINCIPAL_NAME_HEADER = "x-ms-client-principal-name"
 FUNCTION_KEY_CALLER = "function key"  # who made a change when no platform-injected principal
+_YAML_TYPES = {"application/yaml", "application/x-yaml", "text/yaml", "text/x-yaml"}
 _ROLE_CLAIMS = {"roles", "http://schemas.microsoft.com/ws/2008/06/identity/claims/role"}
 
 
@@ -45,6 +47,21 @@ def json_response(body: Any, *, status_code: int = 200) -> func.HttpResponse:
         status_code=status_code,
         mimetype="application/json",
     )
+
+
+def read_document(req: func.HttpRequest, *, max_bytes: int = MAX_BODY_BYTES) -> Any:
+    """An import document, JSON or YAML by content type, up to `max_bytes` (415 otherwise)."""
+    from shared.domain.documents import load_yaml
+
+    body = req.get_body() or b""
+    if len(body) > max_bytes:
+        raise PayloadTooLargeError(f"request body is larger than {max_bytes} bytes")
+    kind = (req.headers.get("content-type") or "application/json").split(";")[0].strip().lower()
+    if kind in _YAML_TYPES:
+        return load_yaml(body, max_bytes=max_bytes)
+    if kind == "application/json" or kind.endswith("+json"):
+        return read_json(req, max_bytes=max_bytes)
+    raise UnsupportedMediaTypeError(f"content type {kind!r} is neither JSON nor YAML")
 
 
 def read_json(req: func.HttpRequest, *, max_bytes: int = MAX_BODY_BYTES) -> Any:

@@ -126,3 +126,7 @@ IMPORTED = obj({"dryRun": _BOOL, "count": _INT, "created": _STRINGS, "updated": 
 TESTED = obj({"results": array(_OBJ)})
 PULL_POLICY = obj({"id": _STR, "principalId": _STR, "enabled": _BOOL}, {"registry": _NSTR})
 PULL_POLICY_LIST = obj({"pullPolicies": array(PULL_POLICY)})
+DECLARED_SET = obj({"name": _STR, "loginServer": _STR, "username": _STR, "password": _STR,
+                    "registries": _STRINGS, "absent": _BOOL}, {"etag": _STR})  # fmt: skip
+DECLARED_SETS = obj({"credentialSets": array(DECLARED_SET)}, {"version": _INT})
+DECLARED_IMPORT = obj({"dryRun": _BOOL, "written": _STRINGS, "deleted": _STRINGS})

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 import azure.functions as func
 
-from functions._http import caller_name, flag, json_response, read_json
+from functions._http import caller_name, flag, json_response, read_document, read_json
 from functions._problems import ErrorTable, Problem
 from functions._responses import (
     EXPORT,
@@ -35,9 +35,7 @@ from functions._schemas import DRY_RUN, IF_MATCH, POLICY, REPOSITORY_REQUEST, pa
 from shared.errors import (
     ConcurrencyError,
     InvalidInputError,
-    PayloadTooLargeError,
     UnsupportedDocumentVersionError,
-    UnsupportedMediaTypeError,
 )
 
 if TYPE_CHECKING:
@@ -45,7 +43,6 @@ if TYPE_CHECKING:
 
 bp = func.Blueprint()
 MAX_IMPORT_BYTES = 1024 * 1024  # a full table (2,000 rows) fits; anything bigger is a mistake
-_YAML_TYPES = {"application/yaml", "application/x-yaml", "text/yaml", "text/x-yaml"}
 _ID = path_param("id")
 _STALE_ETAG: ErrorTable = {ConcurrencyError: PRECONDITION_FAILED}
 
@@ -119,17 +116,7 @@ def policy(req: func.HttpRequest, ctx: Context) -> func.HttpResponse:
 
 def _read_document(req: func.HttpRequest) -> Any:
     """The import document, JSON or YAML by content type, up to MAX_IMPORT_BYTES."""
-    from shared.domain.documents import load_yaml
-
-    body = req.get_body() or b""
-    if len(body) > MAX_IMPORT_BYTES:
-        raise PayloadTooLargeError(f"request body is larger than {MAX_IMPORT_BYTES} bytes")
-    kind = (req.headers.get("content-type") or "application/json").split(";")[0].strip().lower()
-    if kind in _YAML_TYPES:
-        return load_yaml(body, max_bytes=MAX_IMPORT_BYTES)
-    if kind == "application/json" or kind.endswith("+json"):
-        return read_json(req, max_bytes=MAX_IMPORT_BYTES)
-    raise UnsupportedMediaTypeError(f"content type {kind!r} is neither JSON nor YAML")
+    return read_document(req, max_bytes=MAX_IMPORT_BYTES)
 
 
 _IMPORT_BODY = {

@@ -14,6 +14,7 @@ from sandbox.control_topics import TOPIC_ROUTES
 from sandbox.env import TIMING_FIELDS, timing_options
 from sandbox.faults import FaultRule
 from sandbox.scenario import ScenarioError
+from sandbox.set_controls import SET_ROUTES
 from sandbox.summary import state_summary
 
 if TYPE_CHECKING:
@@ -265,6 +266,7 @@ ROUTES: list[tuple[str, re.Pattern[str], _Route]] = [
     ("DELETE", re.compile(_DIAG), _remove_diagnostic_setting),
     *PULL_ROUTES,
     *TOPIC_ROUTES,
+    *SET_ROUTES,
 ]
 
 

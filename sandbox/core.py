@@ -27,6 +27,7 @@ from sandbox.kv_data import handle_keyvault
 from sandbox.pull_controls import PullControls
 from sandbox.requestlog import WRITE_METHODS, RequestLog, RequestRecord
 from sandbox.scenario import Scenario, ScenarioError, build_state, read_document
+from sandbox.set_controls import SetControls
 from sandbox.throttling import Admission, Throttle
 from sandbox.wire import Request, Response, error_response
 
@@ -42,7 +43,7 @@ _FAULT_ERRORS = {
 _BODY_LOG_LIMIT = 4096
 
 
-class Sandbox(SandboxControls, PullControls):
+class Sandbox(SandboxControls, PullControls, SetControls):
     """Emulated Azure (ACR, Authorization, Key Vault) for tests and the local run."""
 
     def __init__(

@@ -14,6 +14,7 @@ from typing import Protocol
 
 from shared.backlog_port import BudgetJournal, PendingJournal, PendingSignal
 from shared.claim_port import Claim, ClaimStatus, Lease, LeaseJournal
+from shared.declared_port import DeclaredSetStore
 from shared.domain.cache_rules import RuleSpec
 from shared.domain.ids import ResourceId
 from shared.domain.log_routing import DiagnosticSetting
@@ -190,8 +191,8 @@ class StoredPolicy:
     etag: str
 
 
-class PolicyStore(Protocol):
-    """The policy table."""
+class PolicyStore(DeclaredSetStore, Protocol):
+    """The policy table (and its declared credential sets, `DeclaredSetStore`)."""
 
     def list_policies(self) -> list[StoredPolicy]:
         """Every row, in id order."""

@@ -15,8 +15,11 @@ from shared.domain.secrets import SecretRef
 __all__ = [
     "ActionPayload",
     "CacheRuleCreation",
+    "CredentialSetCreation",
+    "CredentialSetDeletion",
     "CredentialSetSecrets",
     "PullGrant",
+    "RuleCredentialSetMove",
     "SecretReadGrant",
 ]
 
@@ -113,4 +116,76 @@ class PullGrant:
         }
 
 
-ActionPayload = CredentialSetSecrets | SecretReadGrant | CacheRuleCreation | PullGrant
+@dataclass(frozen=True, slots=True)
+class CredentialSetCreation:
+    """`create-credential-set`: a declared credential set to create (system-assigned identity),
+    and the secret scopes whose read its new identity is given right after (fix mode)."""
+
+    login_server: str
+    username: SecretRef
+    password: SecretRef
+    grants: tuple[str, ...] = ()
+    role_definition_id: str = ""
+
+    @property
+    def credential_set(self) -> str | None:
+        return None  # the action's resource is the credential set itself
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "loginServer": self.login_server,
+            "username": str(self.username),
+            "password": str(self.password),
+            "grants": [
+                {"scope": scope, "roleDefinitionId": self.role_definition_id}
+                for scope in self.grants
+            ],
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class CredentialSetDeletion:
+    """`delete-credential-set`: a credential set declared absent that no cache rule uses."""
+
+    login_server: str
+    username: SecretRef
+    password: SecretRef
+
+    @property
+    def credential_set(self) -> str | None:
+        return None  # the action's resource is the credential set itself
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "loginServer": self.login_server,
+            "username": str(self.username),
+            "password": str(self.password),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class RuleCredentialSetMove:
+    """`move-cache-rule`: point a cache rule at another credential set (`to`), or at none, as
+    the policy row that governs it says; `before` is what the rule used when observed."""
+
+    before: str | None
+    to: str | None
+    policy: str
+
+    @property
+    def credential_set(self) -> str | None:
+        return self.to or self.before
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"credentialSet": {"from": self.before, "to": self.to}, "policy": self.policy}
+
+
+ActionPayload = (
+    CredentialSetSecrets
+    | SecretReadGrant
+    | CacheRuleCreation
+    | PullGrant
+    | CredentialSetCreation
+    | CredentialSetDeletion
+    | RuleCredentialSetMove
+)

@@ -25,6 +25,7 @@ from shared.domain.upstreams import login_server_mismatch
 __all__ = [
     "blocked_wildcard_rules",
     "expiry_findings",
+    "governing_policy",
     "login_server_findings",
     "missing_wildcard_rules",
     "registry_findings",
@@ -43,6 +44,11 @@ def _policy_for(rule: CacheRule, policies: PolicyIndex, registry: str) -> Policy
     )
     winner = policies.winner(probe, registry)
     return winner if winner is not None and winner.action is PolicyAction.ALLOW else None
+
+
+def governing_policy(rule: CacheRule, policies: PolicyIndex, registry: str) -> Policy | None:
+    """The allow row that governs the rule (for planners beyond the audit's own judgements)."""
+    return _policy_for(rule, policies, registry)
 
 
 def _prescribed_wildcards(

@@ -45,6 +45,9 @@ class ActionKind(StrEnum):
     CREATE_CACHE_RULE = "create-cache-rule"
     GRANT_SECRET_READ = "grant-secret-read"
     GRANT_PULL = "grant-pull"
+    CREATE_CREDENTIAL_SET = "create-credential-set"
+    DELETE_CREDENTIAL_SET = "delete-credential-set"
+    MOVE_CACHE_RULE = "move-cache-rule"
 
 
 class OutcomeStatus(StrEnum):

@@ -65,6 +65,13 @@ class RoleAssignmentLists:
         if self.whole_vault:
             self._everyone(vault_id)
 
+    def everyone(self, vault_id: ResourceId) -> list[RoleAssignment]:
+        """Every principal's assignments at, above and below the vault (`whole_vault` only: the
+        list `load_vault` sent; empty otherwise)."""
+        if not self.whole_vault:
+            return []
+        return [a for found in self._everyone(vault_id).values() for a in found]
+
     def _everyone(self, vault_id: ResourceId) -> dict[str, list[RoleAssignment]]:
         return self._shared(vault_id, None, lambda: _by_principal(vault_id, self._ctx))
 

@@ -26,7 +26,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from shared.domain.ids import ResourceId
-from shared.domain.plans import Finding, Outcome, Plan, Severity
+from shared.domain.plans import ActionKind, Finding, Outcome, Plan, Severity
+from shared.domain.stale_grants import assignment_key, stale_grant_findings
 from shared.domain.time_budgets import AUDIT_WAIT_BUDGET
 from shared.errors import ThrottleBudgetError
 from shared.services.appliers import apply_actions
@@ -40,6 +41,7 @@ __all__ = ["AuditReport", "apply_plan", "observe_and_plan", "run_audit"]
 
 MAX_REPORTED_FINDINGS = 5000
 NOT_AUDITED = "registry-not-audited"
+_GRANTS_LOOKBACK = 1000  # the journal's outcomes searched for grants cachekeeper made
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,11 +93,14 @@ def observe_and_plan(
     policies = [p.policy for p in ctx.policies.list_policies()]
     observation = observe(ctx, registries, partial=partial)
     horizon = timedelta(days=ctx.settings.expiry_horizon_days)
+    fix = ctx.settings.remediation_mode == "fix"
     judgement = judge(
         observation, policies, now=ctx.clock.now(), horizon=horizon,
         pin_disabled_latest=ctx.settings.pins_disabled_latest, progress=progress,
+        declared=[d.declaration for d in ctx.policies.list_declared_sets()],
+        vaults={v.name.lower(): v for v in ctx.settings.vault_allowlist}, fix=fix,
     )  # fmt: skip
-    diagnoses = _diagnose(ctx, observation, fix=ctx.settings.remediation_mode == "fix")
+    diagnoses = _diagnose(ctx, observation, fix=fix)
     findings, plan = audit_plan(registries, observation, judgement, diagnoses)
     findings += (
         Finding(
@@ -108,7 +113,29 @@ def observe_and_plan(
         )
         for registry, why in observation.skipped.items()
     )
+    findings += _stale_grants(ctx, observation)
     return findings, plan, observation.registries
+
+
+def _stale_grants(ctx: Context, observation: Observation) -> list[Finding]:
+    """Grants cachekeeper made (the journal's newest outcomes) for a credential set of these
+    registries whose identity no credential set has any more."""
+    observed = [r.id.key + "/" for r in observation.registries]
+    granted: dict[str, str] = {}
+    for outcome in ctx.journal.outcomes(limit=_GRANTS_LOOKBACK):
+        assignment, owner = outcome.after.get("roleAssignment"), outcome.after.get("credentialSet")
+        if (
+            outcome.action is ActionKind.GRANT_SECRET_READ
+            and isinstance(assignment, str)
+            and isinstance(owner, str)
+            and any(owner.lower().startswith(prefix) for prefix in observed)
+        ):
+            granted.setdefault(assignment_key(assignment), owner)
+    if not granted:
+        return []
+    live = [c.principal_id for c in observation.credential_sets if c.principal_id]
+    assignments = [a for vault in observation.vaults for a in observation.lists.everyone(vault)]
+    return stale_grant_findings(assignments, granted=granted, live_principals=live)
 
 
 def _diagnose(ctx: Context, observation: Observation, *, fix: bool) -> list[Plan]:

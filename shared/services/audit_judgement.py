@@ -7,17 +7,19 @@ and its plan of safe fixes, whose id fingerprints the state it was computed from
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from shared.domain.actions import CacheRuleCreation
+from shared.domain.actions import CacheRuleCreation, SecretReadGrant
 from shared.domain.audit import (
     expiry_findings,
     missing_wildcard_rules,
     registry_findings,
     squatting_findings,
 )
+from shared.domain.declared_plan import DeclaredPlan, plan_declared_sets
+from shared.domain.declared_sets import DeclaredCredentialSet
 from shared.domain.ids import ResourceId
 from shared.domain.plans import Action, ActionKind, Finding, Plan, Severity, fingerprint
 from shared.domain.policies import Policy, PolicyIndex
@@ -37,6 +39,8 @@ class Judgement:
     rotation: Plan  # the rotation planner's, over every credential set
     create_rules: list[Action]
     rule_ids: str  # fingerprint of every rule id read
+    declared: tuple[DeclaredPlan, ...] = ()  # the declared credential sets' plan, per registry
+    declared_state: str = ""  # fingerprint of the declarations and what they are judged against
 
 
 def judge(
@@ -47,11 +51,21 @@ def judge(
     horizon: timedelta,
     pin_disabled_latest: bool = False,
     progress: Callable[[str], None] | None = None,
+    declared: Sequence[DeclaredCredentialSet] = (),
+    vaults: Mapping[str, ResourceId] | None = None,
+    fix: bool = False,
 ) -> Judgement:
-    """Judge the observation against the policy table; `progress` hears each registry's name."""
+    """Judge the observation against the policy table and the declared credential sets
+    (`vaults`: allow-listed vault names to ids, `fix`: grants for created sets); `progress`
+    hears each registry's name."""
     index = PolicyIndex(policies)  # one for every registry: they repeat their upstreams
     findings: list[Finding] = []
+    planned: list[DeclaredPlan] = []
     for registry in observation.registries:
+        planned.append(plan_declared_sets(
+            registry.id, declared, sets=registry.sets, rules=registry.rules, index=index,
+            versions=observation.versions, vaults=vaults or {}, fix=fix,
+        ))  # fmt: skip
         findings += registry_findings(
             registry.id, registry.rules, registry.sets, policies, index=index, guard=registry.guard
         )
@@ -81,7 +95,21 @@ def judge(
         rotation,
         _missing_rules(observation.registries, policies),
         fingerprint(sorted(rule.id.key for r in observation.registries for rule in r.rules)),
+        tuple(planned),
+        _declared_state(observation, declared),
     )
+
+
+def _declared_state(observation: Observation, declared: Sequence[DeclaredCredentialSet]) -> str:
+    """What the declared plan depends on: the declarations, each set's secrets and identity,
+    and which credential set each rule uses."""
+    if not declared:
+        return ""
+    sets = sorted((c.id.key, str(c.username), str(c.password), c.principal_id or "")
+                  for c in observation.credential_sets)  # fmt: skip
+    rules = sorted((rule.id.key, rule.credential_set_id.key if rule.credential_set_id else "")
+                   for r in observation.registries for rule in r.rules)  # fmt: skip
+    return fingerprint([[d.to_dict() for d in declared], sets, rules])
 
 
 def _missing_rules(observed: list[ObservedRegistry], policies: Sequence[Policy]) -> list[Action]:
@@ -121,18 +149,25 @@ def audit_plan(
         for a in rotation.actions
         if a.kind is ActionKind.UPDATE_CREDENTIAL_SET
     )
+    declared = [a for p in judgement.declared for a in p.actions]
+    findings += (f for p in judgement.declared for f in p.findings)
     access_actions: list[Action] = []
     for diagnosis in diagnoses:
         findings += (
             f for f in diagnosis.findings if f.kind != "secret-unusable"
         )  # expiry/rotation say it better
         access_actions += diagnosis.actions
-    # a credential set is refreshed once even when both the rotation and the diagnosis ask for it
-    unique: dict[tuple[ActionKind, str], Action] = {}
-    for action in (*access_actions, *rotation.actions, *judgement.create_rules):
-        unique.setdefault((action.kind, action.resource.lower()), action)
+    # a credential set is refreshed once even when both the rotation and the diagnosis ask for it;
+    # a declaration's update of a set comes before theirs (it is what the operator asked for)
+    # (two credential sets reading one secret get one grant each: the key names the identity)
+    unique: dict[tuple[ActionKind, str, str], Action] = {}
+    for action in (*declared, *access_actions, *rotation.actions, *judgement.create_rules):
+        grantee = action.changes.principal_id if isinstance(action.changes, SecretReadGrant) else ""
+        unique.setdefault((action.kind, action.resource.lower(), grantee.lower()), action)
     state = {"rotation": rotation.state_fingerprint, "diagnoses": [d.state_fingerprint for d in diagnoses],
              "rules": judgement.rule_ids}  # fmt: skip
+    if judgement.declared_state:
+        state["declared"] = judgement.declared_state
     plan = Plan(
         "audit:" + ",".join(sorted(r.name.lower() for r in registries)),
         tuple(unique.values()),

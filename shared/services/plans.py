@@ -205,7 +205,8 @@ def plan_scope(ctx: Context, scope: Scope) -> ScopedPlan:
     (registry,) = observed
     if scope.credential_set is not None:
         wanted = scope.registry.child("credentialSets", scope.credential_set)
-        if not any(c.id == wanted for c in registry.sets):
+        declared = any(a.resource.lower() == wanted.key for a in base.actions)  # to be created
+        if not declared and not any(c.id == wanted for c in registry.sets):
             raise NotFoundError(
                 f"credential set {scope.credential_set!r} does not exist in {scope.registry.name}"
             )

@@ -188,8 +188,9 @@ def explain_request(ctx: Context, data: Any) -> dict[str, Any]:
 
 
 def check_credential_sets(ctx: Context, policies: Sequence[Policy]) -> list[str]:
-    """Reject rows naming a credential set no registry they apply to has; return warnings (also
-    for upstreams the support table does not know: allowed either way, ACR decides)."""
+    """Reject rows naming a credential set no registry they apply to has or is declared to have;
+    return warnings (also for upstreams the support table does not know: allowed either way,
+    ACR decides)."""
     named = [p for p in policies if p.action is PolicyAction.ALLOW and p.credential_set]
     if not named:
         return _unknown_upstreams(policies)
@@ -201,9 +202,15 @@ def check_credential_sets(ctx: Context, policies: Sequence[Policy]) -> list[str]
                 f"policy {policy.id!r}: registry {policy.registry!r} is not one of the managed registries"
             )
 
+    declared = [
+        d.declaration for d in ctx.policies.list_declared_sets() if not d.declaration.absent
+    ]
+
     def names(registry: Any) -> set[str] | None:
+        # a set declared for the registry counts: the plan creates it before any rule names it
+        to_create = {d.name for d in declared if d.applies_to(registry.name)}
         try:
-            return {c.name.lower() for c in ctx.registry.list_credential_sets(registry)}
+            return {c.name.lower() for c in ctx.registry.list_credential_sets(registry)} | to_create
         except (TransientError, AccessDeniedError, NotFoundError) as exc:
             log.warning("cannot read credential sets of %s: %s", registry, exc)
             return None

@@ -2,6 +2,8 @@
 they read (version in use, expiry), the changes still pending verification, and the last things
 cachekeeper did there (the journal).
 
+With the declared credential sets for the registry, each against what exists (`declaredCredentialSets`).
+
 Read-only; the view behind `GET /api/registries/{registry}/status`, the dashboard and
 `cachekeeper status`. Never reads a secret value: only version metadata.
 """
@@ -98,6 +100,37 @@ def _credential_set(
     }
 
 
+def _declared(
+    ctx: Context, registry: ResourceId, sets: Sequence[CredentialSet]
+) -> list[dict[str, Any]]:
+    """The declarations for this registry against what exists: `present`, `missing`,
+    `differs` (other secret URIs or login server), `to-delete` (declared absent, still there) or
+    `absent`; credential sets nobody declared are listed as `undeclared` when any declaration
+    is for this registry."""
+    actual = {c.name.lower(): c for c in sets}
+    rows: list[dict[str, Any]] = []
+    for stored in ctx.policies.list_declared_sets():
+        declared = stored.declaration
+        if not declared.applies_to(registry.name):
+            continue
+        current = actual.get(declared.name)
+        if declared.absent:
+            state = "to-delete" if current else "absent"
+        elif current is None:
+            state = "missing"
+        else:
+            same = (current.username, current.password) == (declared.username, declared.password)
+            state = (
+                "present" if same and current.login_server == declared.login_server else "differs"
+            )
+        rows.append({"name": declared.name, "state": state, "declaration": declared.to_dict()})
+    if rows:
+        named = {r["name"] for r in rows}
+        rows += [{"name": n, "state": "undeclared", "declaration": None}
+                 for n in sorted(actual) if n not in named]  # fmt: skip
+    return rows
+
+
 def _rule(rule: CacheRule) -> dict[str, Any]:
     return {
         "name": rule.name,
@@ -148,6 +181,7 @@ def registry_status(ctx: Context, registry_name: str, *, last_actions: int = 20)
             _credential_set(c, cache_rules, versions, now=now, horizon=horizon, pending=pending)
             for c in sorted(credential_sets, key=lambda c: c.name.lower())
         ],
+        "declaredCredentialSets": _declared(ctx, registry, credential_sets),
         "pendingVerifications": [p.to_dict() for p in pending],
         "lastActions": [o.to_dict() for o in outcomes[:last_actions]],
     }

@@ -26,6 +26,11 @@ POLICY = {"upstream": "docker.io/library/busybox", "action": "allow",
           "credentialSet": "dockerhub"}  # fmt: skip
 
 
+_KV = "https://kv-cache-rbac.vault.azure.net/secrets"
+_DECLARED = {"loginServer": "quay.io", "username": f"{_KV}/quay-username",
+             "password": f"{_KV}/quay-password", "registries": ["contosocache"]}  # fmt: skip
+
+
 def _call(name: str, method: str, route: str, body: Any = None, *,
           params: dict[str, str] | None = None, path: dict[str, str] | None = None) -> Call:  # fmt: skip
     data = b"" if body is None else json.dumps(body).encode()
@@ -88,6 +93,14 @@ def _calls() -> Iterator[Call]:
                 path={"registry": "contosocache", "name": "quay-io"})  # fmt: skip
     yield _call("sync_credential_set", "POST", "credential-sets/{registry}/{name}/sync",
                 path={"registry": "contosocache", "name": "ghcr-acme"})  # fmt: skip
+    yield _call("declared_credential_set", "PUT", "credential-sets/declared/{name}", _DECLARED,
+                path={"name": "quay-mirror"})  # fmt: skip
+    yield _call("declared_credential_set", "GET", "credential-sets/declared/{name}",
+                path={"name": "quay-mirror"})  # fmt: skip
+    yield _call("declared_credential_sets", "GET", "credential-sets/declared")
+    yield _call("declared_credential_sets", "PUT", "credential-sets/declared",
+                {"version": 1, "credentialSets": [{**_DECLARED, "name": "quay-mirror"}]},
+                params={"dry_run": "true"})  # fmt: skip
     planned = _call("plan", "POST", "plan", {"registry": "contosocache"})
     yield planned
     plan_id = json.loads(planned[3].get_body())["planId"]

@@ -19,6 +19,12 @@ EXPECTED = {
     "on_keyvault_event": ("eventGridTrigger", None, None),
     "sync_credential_set": ("httpTrigger", "credential-sets/{registry}/{name}/sync", {"POST"}),
     "credential_set_access": ("httpTrigger", "credential-sets/{registry}/{name}/access", {"GET"}),
+    "declared_credential_sets": ("httpTrigger", "credential-sets/declared", {"GET", "PUT"}),
+    "declared_credential_set": (
+        "httpTrigger",
+        "credential-sets/declared/{name}",
+        {"GET", "PUT", "DELETE"},
+    ),
     "on_pull_failure": ("eventGridTrigger", None, None),
     "pull_failure_alert": ("httpTrigger", "alerts/pull-failures", {"POST"}),
     "list_policies": ("httpTrigger", "policies", {"GET"}),

@@ -236,6 +236,25 @@ def test_pull_rows_are_kept_and_refused_through_the_runtime(host: FunctionsHost)
     assert host.http("GET", "/api/pull-policies").json()["pullPolicies"] == []
 
 
+def test_a_declared_credential_set_is_kept_planned_and_forgotten_through_the_runtime(
+    host: FunctionsHost,
+) -> None:
+    kv = "https://kv-cache-rbac.vault.azure.net/secrets"
+    body = {"loginServer": "quay.io", "username": f"{kv}/quay-username",
+            "password": f"{kv}/quay-password", "registries": ["contosocache"]}  # fmt: skip
+    stored = host.http("PUT", "/api/credential-sets/declared/quay-mirror", json_body=body)
+    assert stored.status == 200, stored.body
+    listed = host.http("GET", "/api/credential-sets/declared").json()["credentialSets"]
+    assert [d["name"] for d in listed] == ["quay-mirror"]
+    scope = {"registry": "contosocache", "credentialSet": "quay-mirror"}
+    planned = host.http("POST", "/api/plan", json_body=scope).json()
+    assert [a["kind"] for a in planned["actions"]] == ["create-credential-set"]
+    assert_problem(host.http("PUT", "/api/credential-sets/declared/quay-mirror",
+                             json_body={**body, "loginServer": "mcr.microsoft.com"}), 400)  # fmt: skip
+    assert host.http("DELETE", "/api/credential-sets/declared/quay-mirror").status == 204
+    assert_problem(host.http("GET", "/api/credential-sets/declared/quay-mirror"), 404)
+
+
 def test_errors_are_problem_json_and_keys_are_required(host: FunctionsHost) -> None:
     assert_problem(host.http("POST", "/api/credential-sets/contosocache/no-such-set/sync"), 404)
     bad_json = host.http(

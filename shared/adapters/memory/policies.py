@@ -6,6 +6,7 @@ import threading
 import uuid
 from collections.abc import Sequence
 
+from shared.adapters.memory.declared_sets import MemoryDeclaredSets
 from shared.domain.policies import Policy
 from shared.domain.pull_policies import PullPolicy
 from shared.errors import ConcurrencyError, NotFoundError
@@ -14,10 +15,11 @@ from shared.ports import StoredPolicy
 __all__ = ["MemoryPolicyStore"]
 
 
-class MemoryPolicyStore:
-    """Implements the PolicyStore port."""
+class MemoryPolicyStore(MemoryDeclaredSets):
+    """Implements the PolicyStore port (declared credential sets: `MemoryDeclaredSets`)."""
 
     def __init__(self, policies: Sequence[Policy] = ()) -> None:
+        super().__init__()
         self._lock = threading.Lock()
         self._rows: dict[str, StoredPolicy] = {}
         self._pull_rows: dict[str, PullPolicy] = {}

@@ -7,6 +7,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from shared.adapters.tables._client import LazyTable, sdk_errors
+from shared.adapters.tables.declared_sets import DeclaredSetRows
 from shared.adapters.tables.pull_policies import PullPolicyRows
 from shared.domain.policies import Policy
 from shared.errors import ConcurrencyError, InvalidInputError, NotFoundError
@@ -24,9 +25,10 @@ _BATCH = 100  # entity-group transactions hold at most 100 operations, all in on
 _KEY_FORBIDDEN = frozenset("/\\#?")
 
 
-class TablePolicyStore(PullPolicyRows):
+class TablePolicyStore(PullPolicyRows, DeclaredSetRows):
     """Implements the PolicyStore port on a table: PartitionKey 'policy', RowKey = policy id
-    (pull rows: PartitionKey 'pull-policy', `pull_policies.py`).
+    (pull rows: PartitionKey 'pull-policy', `pull_policies.py`; declared credential sets:
+    PartitionKey 'credential-set', `declared_sets.py`).
 
     Each field is its own typed column (what an operator sees and edits in Storage Explorer);
     `changedAt` stays an ISO string so `Policy.from_dict` gets back exactly what `to_dict` gave.

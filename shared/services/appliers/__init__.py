@@ -11,6 +11,12 @@ from collections.abc import Callable, Sequence
 from shared.domain.plans import Action, ActionKind, Outcome
 from shared.services.appliers.cache_rules import create_cache_rule
 from shared.services.appliers.credential_sets import refresh_credential_set, update_credential_set
+from shared.services.appliers.declared_sets import (
+    create_and_grant,
+    create_credential_set,
+    delete_credential_set,
+    move_cache_rule,
+)
 from shared.services.appliers.grants import grant_secret_read
 from shared.services.appliers.pull_grants import grant_pull
 from shared.services.context import Context, fan_out
@@ -26,21 +32,32 @@ APPLIERS: dict[ActionKind, Applier] = {
     ActionKind.REFRESH_CREDENTIAL_SET: refresh_credential_set,
     ActionKind.CREATE_CACHE_RULE: create_cache_rule,
     ActionKind.GRANT_PULL: grant_pull,
+    ActionKind.CREATE_CREDENTIAL_SET: create_credential_set,
+    ActionKind.DELETE_CREDENTIAL_SET: delete_credential_set,
+    ActionKind.MOVE_CACHE_RULE: move_cache_rule,
 }
 
 
 def apply_actions(
     ctx: Context, actions: Sequence[Action], *, signal_id: str
 ) -> tuple[Outcome, ...]:
-    """Grants first (so a refresh that follows lets ACR see them), then one write per credential
+    """Declared credential sets that are missing first (each with its new identity's grants),
+    then grants (so a refresh that follows lets ACR see them), then one write per credential
     set (an update re-sends the identifiers, so it also refreshes: a refresh of the same set is
-    dropped), then new rules, then pullers' grants; each step's actions run concurrently. A grant whose credential
-    set read back Healthy after its write is verified at once."""
+    dropped), then rules moved between credential sets, then new rules, then credential sets
+    declared absent, then pullers' grants; each step's actions run concurrently. A grant whose
+    credential set read back Healthy after its write is verified at once."""
 
     def run(batch: Sequence[Action]) -> list[Outcome]:
         return fan_out(lambda a: APPLIERS[a.kind](ctx, a, signal_id), batch)
 
-    grants = [a for a in actions if a.kind is ActionKind.GRANT_SECRET_READ]
+    def of(kind: ActionKind) -> list[Action]:
+        return [a for a in actions if a.kind is kind]
+
+    creations = of(ActionKind.CREATE_CREDENTIAL_SET)
+    created = [o for batch in fan_out(lambda a: create_and_grant(ctx, a, signal_id), creations)
+               for o in batch]  # fmt: skip
+    grants = of(ActionKind.GRANT_SECRET_READ)
     per_set: dict[str, Action] = {}
     for action in actions:
         if action.kind is ActionKind.UPDATE_CREDENTIAL_SET or (
@@ -52,4 +69,7 @@ def apply_actions(
     written = run(list(per_set.values()))
     pulls = [a for a in actions if a.kind is ActionKind.GRANT_PULL]
     verified = verify_by_read_backs(ctx, grants, granted, written)
-    return (*verified, *written, *run(rules), *run(pulls))
+    moved = run(of(ActionKind.MOVE_CACHE_RULE))
+    made = run(rules)
+    deleted = run(of(ActionKind.DELETE_CREDENTIAL_SET))
+    return (*created, *verified, *written, *moved, *made, *deleted, *run(pulls))

@@ -43,7 +43,8 @@ def grant_secret_read(ctx: Context, action: Action, signal_id: str) -> Outcome:
         )
     except PermanentError as error:
         return record_action(ctx, action, signal_id, error=error)
-    after = {"roleAssignment": assignment.id, "scope": str(assignment.scope)}
+    after = {"roleAssignment": assignment.id, "scope": str(assignment.scope),
+             "credentialSet": grant.credential_set}  # fmt: skip
     return record_pending(
         ctx, action, signal_id, credential_set=grant.credential_set, after=after,
         reason=f"{action.reason}; waiting for the health of {grant.credential_set}",
