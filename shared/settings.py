@@ -10,9 +10,8 @@ import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-from shared.domain.discovery import RegistryScope, parse_scope
 from shared.domain.event_topics import parse_topic_endpoint
 from shared.domain.ids import ResourceId
 from shared.errors import ConfigurationError, InvalidInputError
@@ -25,6 +24,9 @@ from shared.setting_values import (
     split_list,
     text_setting,
 )
+
+if TYPE_CHECKING:
+    from shared.domain.discovery import RegistryScope
 
 __all__ = ["Mode", "RemediationMode", "Settings", "configuration_warnings", "load_settings"]
 
@@ -194,6 +196,8 @@ def _registry_scope(env: Mapping[str, str]) -> RegistryScope | None:
                 "REGISTRY_TAG_FILTER", "it filters no scope", "set REGISTRY_SCOPE"
             )
         return None
+    from shared.domain.discovery import parse_scope  # only when a scope is set: start-up stays lean
+
     try:
         return parse_scope(scopes, tags)
     except InvalidInputError as exc:
