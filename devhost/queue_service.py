@@ -1,32 +1,18 @@
-"""The few Queue service operations the local host needs, on Azurite, over azure-core's public
-pipeline (`PipelineClient`, `HttpRequest`): create a queue, put, get, update and delete messages.
-
-The Functions host uses the Azure.Storage.Queues SDK for these; the Python one
-(`azure-storage-queue`) is not among this project's dependencies, so the local host speaks the
-Queue service REST API (version 2021-12-02) itself, signed with Shared Key as the service
-documents. Development host only: the app never imports this module.
+"""The few Queue service operations the local host needs, on Azurite, through `azure-storage-queue`
+(the SDK the Functions host's queue extension uses in its .NET form): create a queue, put, get,
+update and delete messages. Message text goes as it is (no encode policy): the host's own
+base64 handling is `devhost/queues.py`'s. Development host only: the app never imports this.
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
-import xml.etree.ElementTree as ET
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from email.utils import format_datetime, parsedate_to_datetime
+from datetime import datetime
 from typing import Any
-from urllib.parse import parse_qsl, quote, urlsplit
-from xml.sax.saxutils import escape
 
-from azure.core import PipelineClient
-from azure.core.pipeline.policies import RetryPolicy
-from azure.core.rest import HttpRequest, HttpResponse
-
-__all__ = ["QueueError", "QueueMessageRecord", "QueueService", "parse_connection_string"]
-
-_VERSION = "2021-12-02"
+__all__ = ["QueueError", "QueueMessageRecord", "QueueService"]
 
 
 class QueueError(RuntimeError):
@@ -50,120 +36,87 @@ class QueueMessageRecord:
     time_next_visible: datetime | None
 
 
-def parse_connection_string(text: str) -> tuple[str, str, str]:
-    """(account name, account key, queue endpoint) of a storage connection string."""
-    parts = dict(p.split("=", 1) for p in text.strip().rstrip(";").split(";") if "=" in p)
-    name, key = parts.get("AccountName", ""), parts.get("AccountKey", "")
-    endpoint = parts.get("QueueEndpoint", "")
-    if not (name and key and endpoint):
-        raise ValueError("the connection string needs AccountName, AccountKey and QueueEndpoint")
-    return name, key, endpoint.rstrip("/")
+@contextmanager
+def _answered(what: str) -> Iterator[None]:
+    from azure.core.exceptions import HttpResponseError
 
-
-def _when(text: str | None) -> datetime | None:
-    return parsedate_to_datetime(text) if text else None
+    try:
+        yield
+    except HttpResponseError as exc:
+        status = exc.status_code or 0
+        code = str(getattr(exc, "error_code", "") or "")
+        raise QueueError(status, code, f"{what}: {exc.message}"[:300]) from exc
 
 
 class QueueService:
-    """Shared Key-signed calls to one storage account's Queue service."""
+    """One storage account's Queue service."""
 
-    def __init__(self, account: str, key: str, endpoint: str) -> None:
-        self._account, self._key, self._endpoint = account, base64.b64decode(key), endpoint
-        self._client: PipelineClient[HttpRequest, HttpResponse] = PipelineClient(
-            endpoint, policies=[RetryPolicy(retry_total=2)]
-        )
+    def __init__(self, service: Any) -> None:
+        self._service = service
 
     @classmethod
     def from_connection_string(cls, text: str) -> QueueService:
-        return cls(*parse_connection_string(text))
+        from azure.storage.queue import QueueServiceClient
 
-    def _sign(self, request: HttpRequest) -> None:
-        headers = request.headers
-        headers["x-ms-date"] = format_datetime(datetime.now(UTC), usegmt=True)
-        headers["x-ms-version"] = _VERSION
-        length = headers.get("Content-Length", "")
-        canonical_headers = "".join(
-            f"{k.lower()}:{v.strip()}\n"
-            for k, v in sorted(headers.items(), key=lambda kv: kv[0].lower())
-            if k.lower().startswith("x-ms-")
-        )
-        url = urlsplit(request.url)
-        resource = f"/{self._account}{url.path}"
-        for name, value in sorted((k.lower(), v) for k, v in parse_qsl(url.query)):
-            resource += f"\n{name}:{value}"
-        fields = [request.method, "", "", "" if length == "0" else length, "",
-                  headers.get("Content-Type", ""), "", "", "", "", "", ""]  # fmt: skip
-        text = "\n".join(fields) + "\n" + canonical_headers + resource
-        digest = hmac.new(self._key, text.encode(), hashlib.sha256).digest()
-        headers["Authorization"] = f"SharedKey {self._account}:{base64.b64encode(digest).decode()}"
+        return cls(QueueServiceClient.from_connection_string(text, retry_total=2))
 
-    def _call(
-        self, method: str, path: str, *, body: str | None = None, **query: Any
-    ) -> HttpResponse:
-        params = "&".join(f"{k}={quote(str(v), safe='')}" for k, v in query.items())
-        url = f"{self._endpoint}/{path}" + (f"?{params}" if params else "")
-        data = body.encode() if body is not None else b""
-        request = HttpRequest(method, url, content=data)
-        request.headers["Content-Length"] = str(len(data))
-        if body is not None:
-            request.headers["Content-Type"] = "application/xml"
-        self._sign(request)
-        response = self._client.send_request(request)
-        if response.status_code >= 400:
-            code = response.headers.get("x-ms-error-code", "")
-            raise QueueError(response.status_code, code, response.text()[:300])
-        return response
+    def _queue(self, queue: str) -> Any:
+        return self._service.get_queue_client(queue)
 
     def create_queue(self, queue: str) -> None:
         """Create the queue; an existing one is fine."""
+        from azure.core.exceptions import ResourceExistsError
+
         try:
-            self._call("PUT", queue)
+            with _answered(f"create {queue}"):
+                self._queue(queue).create_queue()
         except QueueError as exc:
-            if exc.status != 409:
+            if not isinstance(exc.__cause__, ResourceExistsError):
                 raise
 
     def exists(self, queue: str) -> bool:
+        from azure.core.exceptions import ResourceNotFoundError
+
         try:
-            self._call("GET", queue, comp="metadata")
+            with _answered(f"read {queue}"):
+                self._queue(queue).get_queue_properties()
         except QueueError as exc:
-            if exc.status == 404:
+            if isinstance(exc.__cause__, ResourceNotFoundError):
                 return False
             raise
         return True
 
     def put(self, queue: str, text: str) -> None:
-        body = f"<QueueMessage><MessageText>{escape(text)}</MessageText></QueueMessage>"
-        self._call("POST", f"{queue}/messages", body=body)
+        with _answered(f"put into {queue}"):
+            self._queue(queue).send_message(text)
 
     def get(self, queue: str, *, count: int, visibility_seconds: int) -> list[QueueMessageRecord]:
-        response = self._call(
-            "GET", f"{queue}/messages", numofmessages=count, visibilitytimeout=visibility_seconds
-        )
-        root = ET.fromstring(response.text())  # noqa: S314 - the local Azurite's answer
-        return [
-            QueueMessageRecord(
-                id=m.findtext("MessageId", ""),
-                pop_receipt=m.findtext("PopReceipt", ""),
-                dequeue_count=int(m.findtext("DequeueCount", "0")),
-                text=m.findtext("MessageText", ""),
-                insertion_time=_when(m.findtext("InsertionTime")),
-                expiration_time=_when(m.findtext("ExpirationTime")),
-                time_next_visible=_when(m.findtext("TimeNextVisible")),
+        with _answered(f"get from {queue}"):
+            pages = self._queue(queue).receive_messages(
+                messages_per_page=count, visibility_timeout=visibility_seconds, max_messages=count
             )
-            for m in root.findall("QueueMessage")
-        ]
+            return [_record(m) for m in pages]
 
     def delete(self, queue: str, message: QueueMessageRecord) -> None:
-        self._call("DELETE", f"{queue}/messages/{message.id}", popreceipt=message.pop_receipt)
+        with _answered(f"remove a message of {queue}"):
+            self._queue(queue).delete_message(message.id, message.pop_receipt)
 
     def release(self, queue: str, message: QueueMessageRecord, *, visibility_seconds: int) -> None:
         """Make the message visible again after `visibility_seconds` (Update Message)."""
-        self._call(
-            "PUT", f"{queue}/messages/{message.id}",
-            popreceipt=message.pop_receipt, visibilitytimeout=visibility_seconds,
-        )  # fmt: skip
+        with _answered(f"release in {queue}"):
+            self._queue(queue).update_message(
+                message.id, message.pop_receipt, visibility_timeout=visibility_seconds
+            )
 
     def peek_count(self, queue: str) -> int:
-        """How many messages the queue holds (Get Queue Metadata's approximate count)."""
-        response = self._call("GET", queue, comp="metadata")
-        return int(response.headers.get("x-ms-approximate-messages-count", "0"))
+        """How many messages the queue holds (the queue properties' approximate count)."""
+        with _answered(f"count {queue}"):
+            return int(self._queue(queue).get_queue_properties().approximate_message_count or 0)
+
+
+def _record(message: Any) -> QueueMessageRecord:
+    return QueueMessageRecord(
+        id=message.id, pop_receipt=message.pop_receipt, dequeue_count=message.dequeue_count or 0,
+        text=str(message.content), insertion_time=message.inserted_on,
+        expiration_time=message.expires_on, time_next_visible=message.next_visible_on,
+    )  # fmt: skip

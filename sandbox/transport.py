@@ -139,45 +139,38 @@ class _InProcessAdapter(HTTPAdapter):
         return to_requests_response(self, request, answer)
 
 
-class SandboxTransport(RequestsTransport):  # type: ignore[misc]
+class _ServedInProcess:
+    """What both transports share: no proxy or environment settings, and every request served
+    by the sandbox in-process through the requests session's adapter."""
+
+    def __init__(self, sandbox: Answers, *, sleep_scale: float = 1.0, **kwargs: Any) -> None:
+        kwargs.setdefault("use_env_settings", False)
+        super().__init__(**kwargs)
+        self._sandbox = sandbox
+        self._sleep_scale = sleep_scale
+
+    def _init_session(self, session: requests.Session) -> None:
+        session.trust_env = False
+        adapter = _InProcessAdapter(self._sandbox.handle)
+        for prefix in ("http://", "https://"):
+            session.mount(prefix, adapter)
+
+
+class SandboxTransport(_ServedInProcess, RequestsTransport):  # type: ignore[misc]
     """An azure-core HttpTransport that serves SDK requests from a Sandbox, in-process.
 
     `sleep_scale` multiplies the pipeline's sleeps (retry back-off, LRO polling); 0 makes them
     instant, 1 (default) keeps real timing for latency measurements.
     """
 
-    def __init__(self, sandbox: Answers, *, sleep_scale: float = 1.0, **kwargs: Any) -> None:
-        kwargs.setdefault("use_env_settings", False)
-        super().__init__(**kwargs)
-        self._sandbox = sandbox
-        self._sleep_scale = sleep_scale
-
-    def _init_session(self, session: requests.Session) -> None:
-        session.trust_env = False
-        adapter = _InProcessAdapter(self._sandbox.handle)
-        for prefix in ("http://", "https://"):
-            session.mount(prefix, adapter)
-
     def sleep(self, duration: float) -> None:
         """Sleep, scaled."""
         time.sleep(duration * self._sleep_scale)
 
 
-class AsyncSandboxTransport(AsyncioRequestsTransport):  # type: ignore[misc]
+class AsyncSandboxTransport(_ServedInProcess, AsyncioRequestsTransport):  # type: ignore[misc]
     """The async twin of SandboxTransport: azure-core's `AsyncioRequestsTransport` (requests in
     an executor) with the same in-process adapter, for the SDKs' async clients."""
-
-    def __init__(self, sandbox: Answers, *, sleep_scale: float = 1.0, **kwargs: Any) -> None:
-        kwargs.setdefault("use_env_settings", False)
-        super().__init__(**kwargs)
-        self._sandbox = sandbox
-        self._sleep_scale = sleep_scale
-
-    def _init_session(self, session: requests.Session) -> None:
-        session.trust_env = False
-        adapter = _InProcessAdapter(self._sandbox.handle)
-        for prefix in ("http://", "https://"):
-            session.mount(prefix, adapter)
 
     async def sleep(self, duration: float) -> None:
         """Sleep, scaled."""

@@ -8,13 +8,14 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from shared.adapters.tables._client import LazyTable, sdk_errors
+from shared.adapters.tables._conditional import delete_row, put_row
 from shared.declared_port import StoredDeclaration
 from shared.domain.declared_sets import DeclaredCredentialSet
 from shared.domain.names import validate_rule_name
-from shared.errors import ConcurrencyError, InvalidInputError, NotFoundError
+from shared.errors import InvalidInputError, NotFoundError
 
 if TYPE_CHECKING:
-    from azure.core.pipeline import PipelineResponse
+    pass
 
 __all__ = ["DECLARED_PARTITION", "DeclaredSetRows"]
 
@@ -58,54 +59,21 @@ class DeclaredSetRows:
     def put_declared_set(
         self, declaration: DeclaredCredentialSet, *, if_match: str | None = None
     ) -> StoredDeclaration:
-        from azure.core import MatchConditions
-        from azure.data.tables import UpdateMode
-
         declaration.validate()  # never write a row that would not read back
-        if if_match == "":
-            raise ConcurrencyError(
-                f"credential set {declaration.name!r}: an empty ETag matches no row"
-            )
-        table, entity = self._table.client(), _entity(declaration)
-        if if_match is None:
-            with sdk_errors(f"write declared credential set {declaration.name!r}"):
-                written = table.upsert_entity(entity, mode=UpdateMode.REPLACE)
-            return StoredDeclaration(declaration, str(written["etag"]))
-        try:
-            with sdk_errors(f"replace declared credential set {declaration.name!r}"):
-                written = table.update_entity(
-                    entity, mode=UpdateMode.REPLACE, etag=if_match,
-                    match_condition=MatchConditions.IfNotModified,
-                )  # fmt: skip
-        except (ConcurrencyError, NotFoundError):
-            raise ConcurrencyError(
-                f"credential set {declaration.name!r} changed since it was read"
-            ) from None
-        return StoredDeclaration(declaration, str(written["etag"]))
+        etag = put_row(
+            self._table.client(), _entity(declaration), if_match=if_match,
+            subject=f"credential set {declaration.name!r}",
+            what=f"declared credential set {declaration.name!r}",
+        )  # fmt: skip
+        return StoredDeclaration(declaration, etag)
 
     def delete_declared_set(self, name: str, *, if_match: str | None = None) -> None:
-        from azure.core import MatchConditions
-
         key = _key(name)
-        if if_match == "":
-            raise ConcurrencyError(f"credential set {name!r}: an empty ETag matches no row")
-        statuses: list[int] = []
-
-        def remember(response: PipelineResponse[Any, Any]) -> None:
-            statuses.append(response.http_response.status_code)
-
-        condition = (
-            MatchConditions.Unconditionally if if_match is None else MatchConditions.IfNotModified
-        )
-        try:
-            with sdk_errors(f"delete declared credential set {key!r}"):
-                self._table.client().delete_entity(
-                    DECLARED_PARTITION, key, etag=if_match, match_condition=condition,
-                    raw_response_hook=remember,
-                )  # fmt: skip
-        except ConcurrencyError:
-            raise ConcurrencyError(f"credential set {name!r} changed since it was read") from None
-        if statuses and statuses[-1] == 404:
+        found = delete_row(
+            self._table.client(), DECLARED_PARTITION, key, if_match=if_match,
+            subject=f"credential set {name!r}", what=f"declared credential set {key!r}",
+        )  # fmt: skip
+        if not found:
             raise NotFoundError(f"credential set {name!r} is not declared")
 
 

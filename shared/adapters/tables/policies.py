@@ -7,6 +7,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from shared.adapters.tables._client import LazyTable, sdk_errors
+from shared.adapters.tables._conditional import delete_row, put_row
 from shared.adapters.tables.declared_sets import DeclaredSetRows
 from shared.adapters.tables.pull_policies import PullPolicyRows
 from shared.domain.policies import Policy
@@ -14,7 +15,6 @@ from shared.errors import ConcurrencyError, InvalidInputError, NotFoundError
 from shared.ports import StoredPolicy
 
 if TYPE_CHECKING:
-    from azure.core.pipeline import PipelineResponse
     from azure.data.tables import TableServiceClient
 
 __all__ = ["TablePolicyStore"]
@@ -61,61 +61,22 @@ class TablePolicyStore(PullPolicyRows, DeclaredSetRows):
 
     def put_policy(self, policy: Policy, *, if_match: str | None = None) -> StoredPolicy:
         """Insert or replace a row; with `if_match`, ConcurrencyError when the row changed since."""
-        from azure.core import MatchConditions
-        from azure.data.tables import UpdateMode
-
         policy.validate()  # never write a row that would not read back
-        if if_match == "":
-            raise ConcurrencyError(f"policy {policy.id!r}: an empty ETag matches no row")
-        table = self._table.client()
-        entity = _entity(policy)
-        if if_match is None:
-            with sdk_errors(f"write policy {policy.id!r}"):
-                written = table.upsert_entity(entity, mode=UpdateMode.REPLACE)
-            return StoredPolicy(policy, str(written["etag"]))
-        try:
-            with sdk_errors(f"replace policy {policy.id!r}"):
-                written = table.update_entity(
-                    entity,
-                    mode=UpdateMode.REPLACE,
-                    etag=if_match,
-                    match_condition=MatchConditions.IfNotModified,
-                )
-        except (ConcurrencyError, NotFoundError):
-            # Deleted since it was read counts as changed, as in the memory store.
-            raise ConcurrencyError(f"policy {policy.id!r} changed since it was read") from None
-        return StoredPolicy(policy, str(written["etag"]))
+        etag = put_row(
+            self._table.client(), _entity(policy), if_match=if_match,
+            subject=f"policy {policy.id!r}", what=f"policy {policy.id!r}",
+        )  # fmt: skip
+        return StoredPolicy(policy, etag)
 
     def delete_policy(self, policy_id: str, *, if_match: str | None = None) -> None:
         """Delete a row; NotFoundError when absent, ConcurrencyError when `if_match` is stale."""
-        from azure.core import MatchConditions
-
         if not _storable(policy_id):
             raise NotFoundError(f"policy {policy_id!r} does not exist")
-        if if_match == "":
-            raise ConcurrencyError(f"policy {policy_id!r}: an empty ETag matches no row")
-        statuses: list[int] = []
-
-        def remember(response: PipelineResponse[Any, Any]) -> None:
-            statuses.append(response.http_response.status_code)
-
-        # The SDK swallows a 404 on delete; the response hook still sees it, which tells "missing"
-        # apart from "deleted" in one request without a racy read first.
-        condition = (
-            MatchConditions.Unconditionally if if_match is None else MatchConditions.IfNotModified
-        )
-        try:
-            with sdk_errors(f"delete policy {policy_id!r}"):
-                self._table.client().delete_entity(
-                    _PARTITION,
-                    policy_id,
-                    etag=if_match,
-                    match_condition=condition,
-                    raw_response_hook=remember,
-                )
-        except ConcurrencyError:
-            raise ConcurrencyError(f"policy {policy_id!r} changed since it was read") from None
-        if statuses and statuses[-1] == 404:
+        found = delete_row(
+            self._table.client(), _PARTITION, policy_id, if_match=if_match,
+            subject=f"policy {policy_id!r}", what=f"policy {policy_id!r}",
+        )  # fmt: skip
+        if not found:
             raise NotFoundError(f"policy {policy_id!r} does not exist")
 
     def replace_all(self, policies: Sequence[Policy]) -> None:
