@@ -4,8 +4,10 @@ Each reaction runs on a fresh worker context (clients built once for it) over a 
 Minimums are computed from the sandbox's state and page sizes, never from the log:
 
 - rotation: one list per page of each managed registry's credential sets, one versions list per
-  page of the secret's versions, and one PATCH + one read-back GET per credential set that uses
-  the secret;
+  page of the secret's versions, and per credential set that uses the secret one GET under its
+  lease (compare-before-write: ARM defines no ETag on credential sets, so the PATCH cannot be
+  conditional and the listed state may be stale by the time the lease is held) and one PATCH,
+  whose answer is the read-back (the resource as ARM stored it);
 - replay: the same event again, and a late event (new id) for a version already adopted:
   zero writes either way;
 - pull-failure diagnosis: one list per page of the registry's cache rules, one GET of the serving
@@ -18,6 +20,10 @@ Minimums are computed from the sandbox's state and page sizes, never from the lo
 
 Key Vault's unauthenticated first request (401 + challenge) is counted apart: azure-keyvault
 answers it once per vault per process.
+
+With `journals` (bench/journal.py) each reaction's journal is the product's TableJournal on
+Azurite, and every Table Storage request it sends (retries and the fresh worker's table creation
+included) is counted beside the ARM/Key Vault calls, against `TABLE_BOUND` for a rotation.
 """
 
 from __future__ import annotations
@@ -29,6 +35,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bench import scenarios as sc
+from bench.journal import Journals
 from bench.wiring import bench_settings, registry_id, sandbox_context
 from sandbox import RequestRecord, Sandbox
 from shared.domain.ids import ResourceId
@@ -63,7 +70,13 @@ class Economy:
     by_kind: dict[str, int] = field(default_factory=dict)
     minimum_by_kind: dict[str, int] = field(default_factory=dict)
     status: str = ""
+    table_calls: int = 0
+    table_by_kind: dict[str, int] = field(default_factory=dict)
 
+
+# Table Storage requests a rotation may make, however many credential sets it touches (its
+# structural minimum is derived in docs/performance.md).
+TABLE_BOUND = 15
 
 _COLLECTIONS = (
     ("/cacherules", "list rules"),
@@ -101,24 +114,35 @@ def count(sandbox: Sandbox) -> tuple[int, int, int, dict[str, int]]:
     return len(calls), sum(r.write for r in calls), len(records) - len(calls), dict(kinds)
 
 
-def _fleet(fleet: Fleet) -> tuple[Sandbox, Callable[[], Context]]:
+def _fleet(fleet: Fleet, journals: Journals | None) -> tuple[Sandbox, Callable[[], Context]]:
     sandbox = Sandbox(
         sc.fleet(registries=fleet.registries, sets=fleet.sets, rules=fleet.rules),
         page_size=fleet.page_size,
     )
     settings = bench_settings(sc.registry_names(fleet.registries), sc.VAULTS)
-    return sandbox, lambda: sandbox_context(sandbox, settings)
+    return sandbox, lambda: sandbox_context(
+        sandbox, settings, journal=journals.new() if journals is not None else None
+    )
 
 
 def _measure(
-    name: str, sandbox: Sandbox, run: Callable[[], Any], minimum: dict[str, int], writes: int
+    name: str,
+    sandbox: Sandbox,
+    run: Callable[[], Any],
+    minimum: dict[str, int],
+    writes: int,
+    *,
+    journals: Journals | None = None,
 ) -> Economy:
     sandbox.log.clear()
+    if journals is not None:
+        journals.calls.clear()
     reaction = run()
     calls, wrote, challenges, kinds = count(sandbox)
     status = getattr(getattr(reaction, "status", None), "value", "")
+    tables = journals.calls if journals is not None else None
     return Economy(name, calls, sum(minimum.values()), wrote, writes, challenges, kinds, minimum,
-                   status)  # fmt: skip
+                   status, tables.count() if tables else 0, tables.by_kind() if tables else {})  # fmt: skip
 
 
 def _pages(items: int, page: int) -> int:
@@ -139,13 +163,15 @@ def _rotation_minimum(sandbox: Sandbox, vault: str, secret: str) -> dict[str, in
         "list credential sets": lists,
         "versions": _pages(versions, sandbox.options.kv_page_size),
         "credential set PATCH": using,
-        "credential set GET": 2 * using,  # compare-before-write under the lease, and read-back
+        # compare-before-write under the lease: ARM credential sets carry no ETag, so the PATCH
+        # cannot be conditional; the PATCH's answer is the read-back (the resource as stored)
+        "credential set GET": using,
     }
 
 
-def rotation(fleet: Fleet = Fleet(), k: int = 0) -> list[Economy]:
+def rotation(fleet: Fleet = Fleet(), k: int = 0, journals: Journals | None = None) -> list[Economy]:
     """One rotation across every registry, then its replay and a late event for an older version."""
-    sandbox, context = _fleet(fleet)
+    sandbox, context = _fleet(fleet, journals)
     ctx = context()
     vault, secret = sc.vault_of(k), sc.secret_names(k)[1]
     sandbox.clock.advance(60)
@@ -156,15 +182,16 @@ def rotation(fleet: Fleet = Fleet(), k: int = 0) -> list[Economy]:
     first = _measure(
         f"rotation across {fleet.registries} registries", sandbox,
         lambda: react(KEY_VAULT, rotated["eventGrid"], ctx), minimum, minimum["credential set PATCH"],
+        journals=journals,
     )  # fmt: skip
     replay = _measure(
         "replayed rotation (same event again)", sandbox,
-        lambda: react(KEY_VAULT, rotated["eventGrid"], ctx), {}, 0,
+        lambda: react(KEY_VAULT, rotated["eventGrid"], ctx), {}, 0, journals=journals,
     )  # fmt: skip
     reads = {k: v for k, v in minimum.items() if k in ("list credential sets", "versions")}
     late = _measure(
         "late event for an older version (new id)", sandbox,
-        lambda: react(KEY_VAULT, older["cloudEvent"], ctx), reads, 0,
+        lambda: react(KEY_VAULT, older["cloudEvent"], ctx), reads, 0, journals=journals,
     )  # fmt: skip
     return [first, replay, late]
 
@@ -189,9 +216,9 @@ def _diagnosis_minimum(sandbox: Sandbox, registry: str, k: int) -> dict[str, int
     return minimum
 
 
-def diagnosis(fleet: Fleet = Fleet(), k: int = 0) -> Economy:
+def diagnosis(fleet: Fleet = Fleet(), k: int = 0, journals: Journals | None = None) -> Economy:
     """One pull failure (401) for a repository served by credential set k: diagnosis, report mode."""
-    sandbox, context = _fleet(fleet)
+    sandbox, context = _fleet(fleet, journals)
     ctx = context()
     registry = sc.registry_names(fleet.registries)[0]
     host_prefix = sc.HOSTS[k % len(sc.HOSTS)][1]
@@ -203,13 +230,13 @@ def diagnosis(fleet: Fleet = Fleet(), k: int = 0) -> Economy:
     return _measure(
         "pull-failure diagnosis (RBAC vault, report mode)", sandbox,
         lambda: dispatch(ctx, PULL_FAILED, failure, signal_id="bench-pull"),
-        _diagnosis_minimum(sandbox, registry, k), 0,
+        _diagnosis_minimum(sandbox, registry, k), 0, journals=journals,
     )  # fmt: skip
 
 
-def new_repository(fleet: Fleet = Fleet(), k: int = 0) -> Economy:
+def new_repository(fleet: Fleet = Fleet(), k: int = 0, journals: Journals | None = None) -> Economy:
     """One request for an upstream repository the policy table allows: the rule is created."""
-    sandbox, context = _fleet(fleet)
+    sandbox, context = _fleet(fleet, journals)
     ctx = context()
     registry = sc.registry_names(fleet.registries)[0]
     host = sc.HOSTS[k % len(sc.HOSTS)][0]
@@ -226,10 +253,11 @@ def new_repository(fleet: Fleet = Fleet(), k: int = 0) -> Economy:
         "new-repository request (rule created)", sandbox,
         lambda: request_repository(ctx, ResourceId.parse(registry_id(registry)), upstream,
                                    signal_id="bench-request"),
-        minimum, 1,
+        minimum, 1, journals=journals,
     )  # fmt: skip
 
 
-def all_economies(fleet: Fleet = Fleet()) -> list[Economy]:
+def all_economies(fleet: Fleet = Fleet(), journals: Journals | None = None) -> list[Economy]:
     """Every call-count figure."""
-    return [*rotation(fleet), diagnosis(fleet), new_repository(fleet)]
+    return [*rotation(fleet, journals=journals), diagnosis(fleet, journals=journals),
+            new_repository(fleet, journals=journals)]  # fmt: skip

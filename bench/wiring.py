@@ -18,7 +18,7 @@ from shared.adapters.azure.pacing import DEFAULT_READ_RESERVE
 from shared.adapters.memory import MemoryJournal, MemoryPolicyStore
 from shared.adapters.system_clock import SystemClock
 from shared.domain.policies import Policy
-from shared.ports import Clock
+from shared.ports import Clock, Journal
 from shared.services.context import Context
 from shared.settings import Settings
 
@@ -48,12 +48,15 @@ def bench_settings(registries: Sequence[str], vaults: Sequence[str], **overrides
     return Settings.from_env(env)
 
 
-def sandbox_context(sandbox: Sandbox, settings: Settings, *, policies: bool = True) -> Context:
+def sandbox_context(
+    sandbox: Sandbox, settings: Settings, *, policies: bool = True, journal: Journal | None = None
+) -> Context:
     """What shared.bootstrap builds in sandbox mode: one AzureClients (clients built once and
-    reused), the real SDK adapters, in-memory policy table (seeded from the scenario) and journal."""
+    reused), the real SDK adapters, in-memory policy table (seeded from the scenario) and the
+    given journal (the Table Storage one on Azurite: bench/journal.py), in memory without one."""
     clients = AzureClients(sandbox.credential(), transport=sandbox.transport())
     rows = [Policy.from_dict(p) for p in sandbox.scenario.policies] if policies else []
-    return _context(clients, settings, rows, sandbox.clock)
+    return _context(clients, settings, rows, sandbox.clock, journal)
 
 
 def remote_context(
@@ -79,7 +82,11 @@ def remote_clients(base_url: str, *, read_reserve: int = DEFAULT_READ_RESERVE) -
 
 
 def _context(
-    clients: AzureClients, settings: Settings, policies: list[Policy], clock: Clock
+    clients: AzureClients,
+    settings: Settings,
+    policies: list[Policy],
+    clock: Clock,
+    journal: Journal | None = None,
 ) -> Context:
     return Context(
         settings=settings,
@@ -87,6 +94,6 @@ def _context(
         secrets=KeyVaultSecrets(clients),
         access=AzureAccess(clients),
         policies=MemoryPolicyStore(policies),
-        journal=MemoryJournal(),
+        journal=journal if journal is not None else MemoryJournal(),
         clock=clock,
     )

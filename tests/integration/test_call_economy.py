@@ -1,22 +1,33 @@
 """Call economy (docs/performance.md): the call-count figures of `make bench` as plain assertions on a small
-fleet. Counts come from the sandbox's request log; minimums from its state (bench/economy.py)."""
+fleet. Counts come from the sandbox's request log; minimums from its state (bench/economy.py). The journal is
+the product's TableJournal on the session's Azurite, its requests counted through azure-core's raw_request_hook."""
 
 from __future__ import annotations
 
 import pytest
 
 from bench import scenarios as sc
-from bench.economy import Fleet, count, diagnosis, new_repository, rotation
+from bench.economy import TABLE_BOUND, Fleet, count, diagnosis, new_repository, rotation
+from bench.journal import Journals
 from bench.wiring import bench_settings, sandbox_context
+from devhost.azurite import Azurite
 from sandbox import Sandbox
 from shared.services.audit import run_audit
 
 SMALL = Fleet(registries=3, sets=5, rules=10, page_size=2)  # k=4: access-policy vault
+TEN = Fleet(registries=10, sets=2, rules=2, page_size=2)  # a rotation touching 10 credential sets
+
+
+@pytest.fixture(name="journals")
+def journals_fixture(azurite: Azurite) -> Journals:
+    return Journals(azurite.connection_string)
 
 
 @pytest.mark.parametrize("k", [0, 1, 4], ids=["pinned-rbac", "versionless-rbac", "access-policy"])
-def test_a_rotation_costs_exactly_the_minimum_and_its_replays_write_nothing(k: int) -> None:
-    first, replay, late = rotation(SMALL, k=k)
+def test_a_rotation_costs_exactly_the_minimum_and_its_replays_write_nothing(
+    k: int, journals: Journals
+) -> None:
+    first, replay, late = rotation(SMALL, k=k, journals=journals)
     assert first.status == "applied"
     assert first.by_kind == first.minimum_by_kind
     assert (first.calls, first.writes) == (first.minimum, first.minimum_writes)
@@ -24,10 +35,29 @@ def test_a_rotation_costs_exactly_the_minimum_and_its_replays_write_nothing(k: i
     assert (replay.status, replay.calls, replay.writes) == ("duplicate", 0, 0)
     assert late.writes == 0
     assert late.by_kind == late.minimum_by_kind
+    # the journal's requests are counted (claim, lease, outcomes); a replay only meets its claim
+    assert first.table_calls > 0
+    assert replay.table_by_kind == {"POST insert": 1, "GET idempotency": 1}
 
 
-def test_a_pull_failure_diagnosis_writes_nothing_and_reads_each_role_once() -> None:
-    result = diagnosis(SMALL, k=0)
+@pytest.mark.xfail(
+    strict=True,
+    reason="the journal spends about 5.5 Table Storage requests per credential set (its own "
+    "lease acquire and release, outcome entry, identity and last-success rows); "
+    "batching them per rotation is not built yet",
+)
+def test_a_rotation_touching_ten_credential_sets_stays_within_the_table_storage_bound(
+    journals: Journals,
+) -> None:
+    first, _, _ = rotation(TEN, k=0, journals=journals)
+    assert first.writes == 10
+    assert first.table_calls <= TABLE_BOUND
+
+
+def test_a_pull_failure_diagnosis_writes_nothing_and_reads_each_role_once(
+    journals: Journals,
+) -> None:
+    result = diagnosis(SMALL, k=0, journals=journals)
     assert result.writes == 0
     assert result.by_kind["list rules"] == result.minimum_by_kind["list rules"]
     # concurrent access checks of the same role share one read (no cache stampede)
@@ -73,8 +103,13 @@ def test_an_audit_reads_everything_once_and_lists_only_identities_the_vault_list
     assert report.clean
 
 
-def test_a_new_repository_request_creates_one_rule() -> None:
-    result = new_repository(SMALL, k=0)
+def test_a_new_repository_request_makes_exactly_its_minimum_and_creates_one_rule(
+    journals: Journals,
+) -> None:
+    result = new_repository(SMALL, k=0, journals=journals)
     assert result.status == "applied"
     assert result.writes == 1
-    assert result.by_kind["list rules"] == result.minimum_by_kind["list rules"]
+    # one GET of the prescribed credential set, no data-plane pre-check: ARM refuses the PUT
+    # over an existing repository itself
+    assert result.by_kind == result.minimum_by_kind
+    assert result.calls == result.minimum
