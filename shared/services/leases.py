@@ -9,7 +9,7 @@ writer re-reads the set under the lease before writing.
 The lease is a fenced lock. Each acquisition has its own owner token; renewal and release are
 conditional on the ETag this holder last wrote, so a worker whose lease expired and was taken
 over can neither extend nor delete the new holder's lease. Before a write the holder renews the
-lease (`HeldLease.renew`: proves it still holds it) and hands the adapter `HeldLease.fence`, which
+lease unless it still has a whole call's budget left (`HeldLease.cover_write`) and hands the adapter `HeldLease.fence`, which
 the SDK pipeline runs right before each attempt is sent: an attempt goes out only while the lease
 has more time left than the attempt may take (`ATTEMPT_BUDGET`), so no write can land after the
 lease expired, however long the worker stalled before sending. A lease a crashed worker left
@@ -25,7 +25,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
 
-from shared.domain.time_budgets import CONNECT_TIMEOUT, LEASE_TTL, READ_TIMEOUT
+from shared.domain.time_budgets import CALL_BUDGET, CONNECT_TIMEOUT, LEASE_TTL, READ_TIMEOUT
 from shared.errors import ConcurrencyError
 from shared.ports import Lease
 from shared.services.context import Context
@@ -54,6 +54,14 @@ class HeldLease:
         self._held = self._ctx.journal.renew_lease(
             self._held, now=self._ctx.clock.now(), ttl=LEASE_TTL
         )
+
+    def cover_write(self) -> None:
+        """Right before a write: renew unless the lease already has a whole `CALL_BUDGET` left
+        (every attempt and retry of one call), which is all a renewal would guarantee (a freshly
+        taken lease has it, so the write costs no Table request); the fence still checks every
+        attempt."""
+        if self._held.remaining(self._ctx.clock.now()) <= CALL_BUDGET:
+            self.renew()
 
     def fence(self) -> None:
         """Right before a write attempt is sent: ConcurrencyError unless the lease is held for

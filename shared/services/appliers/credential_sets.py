@@ -1,10 +1,13 @@
 """Appliers for `update-credential-set` and `refresh-credential-set`.
 
-Both write under the credential set's lease (renewed right before the PATCH, which is fenced by
-it: shared/services/leases.py) and read it back: the outcome carries the health ACR
-reports after the change. A Healthy read-back verifies the change (succeeded); any other leaves it
-pending verification, since ACR's health lags behind writes and RBAC (shared/domain/verification.py):
-never succeeded while the read-back says Unhealthy.
+Both write under the credential set's lease (renewed before the PATCH when it has less than a
+call's budget left; the PATCH is fenced by it: shared/services/leases.py) and verify from ARM's
+answer to the PATCH: the credential set as ARM stored it (200, or the async operation's final
+state), so a separate GET would read the same resource again (ACR's health is evaluated on its own
+schedule, not live: a GET right after the PATCH knows no more than its answer). The outcome carries
+the health ACR reports after the change. A Healthy read-back verifies the change (succeeded); any
+other leaves it pending verification, since ACR's health lags behind writes and RBAC
+(shared/domain/verification.py): never succeeded while the read-back says Unhealthy.
 """
 
 from __future__ import annotations
@@ -44,12 +47,11 @@ def update_credential_set(ctx: Context, action: Action, signal_id: str) -> Outco
                 raise ConcurrencyError(
                     f"{credential_set} changed since it was observed; re-planning from current state"
                 )
-            held.renew()
-            ctx.registry.update_credential_set(
+            held.cover_write()
+            verified = ctx.registry.update_credential_set(
                 credential_set, username=secrets.username, password=secrets.password,
                 fence=held.fence,
             )  # fmt: skip
-            verified = ctx.registry.get_credential_set(credential_set)
     except PermanentError as error:
         return record_action(ctx, action, signal_id, error=error, before=before, after=after)
     return _verified(ctx, action, signal_id, before, verified)
@@ -63,12 +65,11 @@ def refresh_credential_set(ctx: Context, action: Action, signal_id: str) -> Outc
     try:
         with lease(ctx, action.resource) as held:
             current = ctx.registry.get_credential_set(credential_set)
-            held.renew()
-            ctx.registry.update_credential_set(
+            held.cover_write()
+            verified = ctx.registry.update_credential_set(
                 credential_set, username=current.username, password=current.password,
                 fence=held.fence,
             )  # fmt: skip
-            verified = ctx.registry.get_credential_set(credential_set)
     except PermanentError as error:
         return record_action(ctx, action, signal_id, error=error)
     return _verified(ctx, action, signal_id, _identifiers(current), verified)
