@@ -32,10 +32,11 @@ from shared.domain.policy_targets import upstream_for_target
 from shared.domain.refusals import CreateGuard
 from shared.domain.repositories import TargetPath, Upstream
 from shared.domain.rule_budget import Deferral
-from shared.errors import AccessDeniedError, InvalidInputError, PermanentError
+from shared.errors import InvalidInputError, PermanentError
 from shared.services.appliers.cache_rules import record_created
 from shared.services.context import Context
 from shared.services.records import record_findings, record_signal
+from shared.services.repository_checks import prescribed_set, target_exists
 from shared.services.results import Reaction, ReactionStatus
 from shared.services.rule_budget import defer_rule, send_within_budget
 from shared.services.rule_refusals import read_catalog, remember_refused_rule
@@ -136,7 +137,7 @@ def request_repository(
     ignored = _unmanaged(ctx, registry, dry_run=dry_run, signal_id=signal_id)
     if ignored is not None:
         return ignored
-    assessment = _assess(ctx, registry, upstream)
+    assessment = _assess(ctx, registry, upstream, dry_run=dry_run)
     if assessment.status is not ReactionStatus.PLANNED or dry_run:
         return _finish(ctx, assessment, dry_run=dry_run, signal_id=signal_id)
     spec, decision = assessment.spec, assessment.decision
@@ -204,8 +205,12 @@ def _refusal(
     )
 
 
-def _assess(ctx: Context, registry: ResourceId, upstream: Upstream) -> _Assessment:
-    """Decide and pre-check against current state; reads only."""
+def _assess(
+    ctx: Context, registry: ResourceId, upstream: Upstream, *, dry_run: bool
+) -> _Assessment:
+    """Decide and pre-check against current state; reads only. A static rule's target is read
+    over the data plane for a dry run only: ARM refuses the PUT of a rule over an existing
+    repository (docs/fidelity.md), which writes nothing and becomes the reason."""
     policies = [p.policy for p in ctx.policies.list_policies()]
     where = f"{registry.name}/{upstream}"
     rules = ctx.registry.list_cache_rules(registry)
@@ -219,15 +224,15 @@ def _assess(ctx: Context, registry: ResourceId, upstream: Upstream) -> _Assessme
     if serving is not None:
         message = f"{upstream} is already served by rule {serving.name} ({serving.source} -> {serving.target})"
         return _Assessment(ReactionStatus.NO_CHANGE, message, Plan(where), decision, spec)
-    sets = ctx.registry.list_credential_sets(registry) if spec.credential_set else None
+    sets = prescribed_set(ctx, registry, spec.credential_set) if spec.credential_set else None
     rule_id = registry.child("cacheRules", spec.name)
     guard = _guard(ctx, registry, spec, str(rule_id))
     known_sets = None if sets is None else [c.name for c in sets]
     reasons = check_new_rule(
         spec, rules, known_credential_sets=known_sets, repositories=guard.repositories
     )
-    if guard.repositories is None:
-        reasons += _target_exists(ctx, registry, spec)
+    if guard.repositories is None and dry_run:
+        reasons += target_exists(ctx, registry, spec)
     refused = None if reasons else guard.refusal(str(rule_id), spec, rules)
     if refused is not None:
         reasons.append(f"ARM refused it at {refused.at.isoformat()} ({refused.reason}) and the "
@@ -260,26 +265,6 @@ def _planned(registry: ResourceId, spec: RuleSpec) -> CacheRule:
     return CacheRule(
         registry.child("cacheRules", spec.name), spec.source, spec.target, credential_set
     )
-
-
-def _target_exists(ctx: Context, registry: ResourceId, spec: RuleSpec) -> list[str]:
-    # ACR refuses a static rule whose target repository already exists; asking the data plane
-    # first turns that into a reason before any write (wildcards are checked on the catalog).
-    if spec.is_wildcard:
-        return []
-    try:
-        exists = ctx.registry.repository_exists(registry, spec.target)
-    except AccessDeniedError as error:
-        # Without data-plane read the check cannot run; ACR still refuses, and that refusal
-        # becomes the reason (see request_repository).
-        log.warning("cannot check whether %s exists: %s", spec.target, error)
-        return []
-    if not exists:
-        return []
-    return [
-        f"repository {spec.target} already exists in {registry.name} (ACR refuses a cache rule "
-        "whose target repository exists); change the row's targetTemplate or move the repository"
-    ]
 
 
 def _serving(spec: RuleSpec, upstream: Upstream, rules: list[CacheRule]) -> CacheRule | None:

@@ -128,15 +128,27 @@ def test_an_overlapping_wildcard_is_refused_before_any_write(sandbox: Sandbox) -
     assert_refused(ctx, sandbox, reaction, "ghcr/acme/tools/*", "overlaps", "ghcr-acme")
 
 
-def test_an_existing_target_repository_is_found_on_the_data_plane_and_refused(
+def test_an_existing_target_repository_is_refused_by_arm_and_a_dry_run_finds_it_first(
     sandbox: Sandbox,
 ) -> None:
     sandbox.add_repository("fabrikamcache", "dockerhub/library/busybox")
     ctx = make_context(sandbox)
-    reaction = ask(ctx, FABRIKAM, "docker.io/library/busybox")
-    assert_refused(ctx, sandbox, reaction, "dockerhub/library/busybox already exists")
+    # a dry run reads the data plane to predict the refusal
+    planned = ask(ctx, FABRIKAM, "docker.io/library/busybox", dry_run=True)
+    assert planned.status is ReactionStatus.REJECTED
+    assert "dockerhub/library/busybox already exists" in planned.reason
     looked_up = sandbox.requests_matching(r"^/acr/v1/dockerhub%2Flibrary%2Fbusybox$", plane="acr")
     assert [r.status for r in looked_up if not r.challenge] == [200]
+    # the request itself asks ARM, which refuses the PUT: nothing is created, the refusal is the reason
+    sandbox.log.clear()
+    reaction = ask(ctx, FABRIKAM, "docker.io/library/busybox")
+    assert reaction.status is ReactionStatus.REJECTED
+    assert "TargetRepositoryAlreadyPresentInRegistry" in reaction.reason
+    assert [r.status for r in sandbox.log.writes()] == [409]
+    assert all(
+        r.target != "dockerhub/library/busybox"
+        for r in sandbox.registry("fabrikamcache").cache_rules.values()
+    )
 
 
 def _with_rules(count: int) -> dict[str, Any]:
