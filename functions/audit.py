@@ -28,9 +28,7 @@ from functions._responses import HISTORY, JOURNAL, METRICS, REGISTRY_STATUS, REP
 from functions._routes import Op, admin_route
 from functions._schemas import DRY_RUN, REGISTRY, path_param
 from functions._timers import scheduled
-from shared.domain.fanout import AUDIT_QUEUE, POISON_QUEUE
-from shared.domain.product_events import OUTBOX_SCHEDULE
-from shared.domain.verification import RECHECK_SCHEDULE
+from shared.domain.triggers import AUDIT_QUEUE, OUTBOX_SCHEDULE, POISON_QUEUE, RECHECK_SCHEDULE
 from shared.errors import InvalidInputError
 
 if TYPE_CHECKING:

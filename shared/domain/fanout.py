@@ -17,6 +17,7 @@ from typing import Any, Literal
 
 from shared.domain.ids import ResourceId
 from shared.domain.plans import Finding, Severity
+from shared.domain.triggers import AUDIT_QUEUE, POISON_QUEUE
 from shared.errors import InvalidInputError
 
 __all__ = [
@@ -31,9 +32,6 @@ __all__ = [
     "parse_work_item",
 ]
 
-AUDIT_QUEUE = "cachekeeper-audit"
-# The Functions host moves a message that failed maxDequeueCount times to "<queue>-poison".
-POISON_QUEUE = f"{AUDIT_QUEUE}-poison"
 MAX_WORK_ITEM_BYTES = 4096  # far below a queue message's 64 KiB
 
 ResultStatus = Literal["audited", "poisoned", "unfinished"]

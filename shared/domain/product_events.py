@@ -22,6 +22,7 @@ from datetime import datetime
 from typing import Any
 
 from shared.domain.plans import Finding, Outcome, OutcomeStatus
+from shared.domain.triggers import OUTBOX_SCHEDULE
 
 __all__ = [
     "ACTION_APPLIED",
@@ -50,8 +51,6 @@ EVENT_SOURCE = "/cachekeeper"
 # Event Grid refuses an event above 1 MB (and a batch above 1 MB): docs/fidelity.md
 MAX_EVENT_BYTES = 1_048_576
 MAX_BATCH_BYTES = 1_048_576
-# the outbox timer: every minute at second 30, half a minute after the verification timer's run
-OUTBOX_SCHEDULE = "30 * * * * *"
 _MAX_TEXT = 4_096  # a reason or message longer than this is cut: an event stays small
 _APPLIED = (OutcomeStatus.SUCCEEDED, OutcomeStatus.PENDING_VERIFICATION)
 

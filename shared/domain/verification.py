@@ -22,6 +22,7 @@ from typing import Any
 
 from shared.domain.models import RoleAssignment
 from shared.domain.plans import ActionKind
+from shared.domain.triggers import RECHECK_SCHEDULE
 
 __all__ = [
     "FIRST_RECHECK",
@@ -41,9 +42,6 @@ VERIFICATION_WINDOW = timedelta(minutes=15)  # RBAC's documented "up to 10 minut
 RBAC_PROPAGATION = timedelta(minutes=10)  # "up to 10 minutes for changes to take effect"
 FIRST_RECHECK = timedelta(seconds=30)
 MAX_RECHECK_INTERVAL = timedelta(minutes=4)
-# The verification timer's NCRONTAB schedule: every minute, on the minute (a finer grain than
-# FIRST_RECHECK is pointless, since a timer run finds every check that fell due since the last)
-RECHECK_SCHEDULE = "0 * * * * *"
 
 
 class Verdict(StrEnum):

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from concurrent.futures import ThreadPoolExecutor
 
-from shared.domain.models import CredentialSet
+from shared.domain.models import CredentialSet, sets_by_secret
 from shared.domain.plans import Finding, Plan, Severity
 from shared.domain.secrets import SecretRef
 from shared.services.appliers import apply_actions
@@ -55,7 +55,7 @@ def _rotate(ctx: Context, signal: KeyVaultSignal, secret: SecretRef) -> Reaction
     with ThreadPoolExecutor(max_workers=2) as pool:
         listing = pool.submit(ctx.managed_credential_sets)
         reading = pool.submit(observe_versions, ctx, [secret])
-    credential_sets = [c for c in listing.result() if c.references(secret)]
+    credential_sets = list(sets_by_secret(listing.result()).get(secret, ()))
     versions, missing = reading.result()
     plan = plan_rotations(
         ctx, credential_sets, versions, missing, scope=str(secret),

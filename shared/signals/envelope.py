@@ -15,7 +15,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 from shared.domain.documents import check_limits, encodable
-from shared.domain.plans import fingerprint
 from shared.errors import InvalidDocumentError, InvalidEventError
 
 __all__ = ["Envelope", "epoch", "parse_time", "readable", "text_field"]
@@ -72,6 +71,10 @@ class Envelope:
     @property
     def payload_hash(self) -> str:
         """Hash of what the event says (for idempotency: same id, same payload)."""
+        from shared.domain.plans import (
+            fingerprint,  # the planners load on first use, not at indexing
+        )
+
         return fingerprint(
             {
                 "source": self.source.lower(),

@@ -16,14 +16,16 @@ import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from shared.domain.ids import ResourceId
-from shared.domain.pullers import Puller, PullerKind, puller_from_logged_identity
 from shared.domain.repositories import TargetPath
 from shared.errors import InvalidEventError, InvalidInputError
 from shared.signals.envelope import Envelope, parse_time, readable
 from shared.signals.registry import REGISTRY_TYPE
+
+if TYPE_CHECKING:
+    from shared.domain.pullers import Puller
 
 __all__ = [
     "PULL_FAILED",
@@ -112,6 +114,8 @@ def _tag(value: Any) -> str | None:
 
 
 def _identity(value: Any) -> Puller | None:
+    from shared.domain.pullers import Puller, PullerKind  # loaded on first use, not at indexing
+
     if value is None:
         return None
     if not isinstance(value, Mapping):
@@ -197,6 +201,8 @@ def parse_pull_failure_alert(payload: Any) -> PullFailureAlert:
         )
         if registry is None:
             raise InvalidEventError("cannot tell which registry the alert is about")
+        from shared.domain.pullers import puller_from_logged_identity  # on first use
+
         failures.append(
             PullFailure(
                 registry,
