@@ -20,6 +20,7 @@ RESULTS = ROOT / "bench" / "results.json"
 
 
 def _economy_rows() -> list[Row]:
+    from bench.audit_calls import audit_call_rows
     from bench.economy import all_economies
 
     rows = []
@@ -32,7 +33,7 @@ def _economy_rows() -> list[Row]:
                 f"writes {e.writes} (minimum {e.minimum_writes}); Key Vault challenges {e.challenges}; {e.status}",
                 {"by_kind": e.by_kind, "minimum_by_kind": e.minimum_by_kind}),
         )  # fmt: skip
-    return rows
+    return rows + audit_call_rows()
 
 
 def _machine() -> dict[str, Any]:
