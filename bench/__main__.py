@@ -20,6 +20,7 @@ RESULTS = ROOT / "bench" / "results.json"
 
 
 def _economy_rows() -> list[Row]:
+    from bench.audit_calls import audit_call_rows
     from bench.economy import TABLE_BOUND, all_economies
     from bench.journal import azurite_journals
 
@@ -45,7 +46,7 @@ def _economy_rows() -> list[Row]:
                     "every request, retries and table creation included",
                     {"table_by_kind": e.table_by_kind}),
             )  # fmt: skip
-    return rows
+    return rows + audit_call_rows()
 
 
 def _machine() -> dict[str, Any]:

@@ -1,8 +1,8 @@
 """The product uses the Azure SDKs through their public API only.
 
-Nothing under `shared/`, `functions/` or `function_app.py` imports a private module or name of an
+Nothing under `shared/`, `functions/`, `cli/`, `devhost/` or `function_app.py` imports a private module or name of an
 `azure.*` package (a dotted segment or imported name starting with `_`: azure-core's
-`pipeline._tools`, a generated client's `_operations`, ...), nor reaches into an object's private
+`pipeline._tools`, a generated client's `_operations`, ...), nor loads one by name (`importlib.import_module("azure.core._x")`, `__import__`), nor reaches into an object's private
 attributes (`client._client`, `._config`, `._pipeline`, `._serialize`, `._deserialize`, ...). A
 module may use the private attributes of the classes it defines itself (`other._key` inside
 `ResourceId`), and nothing else's.
@@ -20,6 +20,8 @@ PRODUCT = sorted(
     [
         *(ROOT / "shared").rglob("*.py"),
         *(ROOT / "functions").rglob("*.py"),
+        *(ROOT / "cli").rglob("*.py"),
+        *(ROOT / "devhost").rglob("*.py"),
         ROOT / "function_app.py",
     ]
 )
@@ -27,6 +29,33 @@ PRODUCT = sorted(
 
 def _private(name: str) -> bool:
     return name.startswith("_") and not (name.startswith("__") and name.endswith("__"))
+
+
+def _private_azure_module(name: str) -> bool:
+    parts = name.split(".")
+    return parts[0] == "azure" and any(_private(p) for p in parts)
+
+
+def _first_string(node: ast.Call, index: int) -> str:
+    if len(node.args) > index and isinstance(node.args[index], ast.Constant):
+        value = node.args[index].value  # type: ignore[attr-defined]
+        return value if isinstance(value, str) else ""
+    return ""
+
+
+def _private_getattr(node: ast.Call) -> bool:
+    """`getattr(x, "_name")` and its kin."""
+    named = isinstance(node.func, ast.Name) and node.func.id in ("getattr", "setattr", "hasattr")
+    return named and _private(_first_string(node, 1))
+
+
+def _loads_private(node: ast.Call) -> bool:
+    """`importlib.import_module("azure.x._y")`, `import_module(...)`, `__import__(...)`."""
+    func = node.func
+    loader = (isinstance(func, ast.Name) and func.id in ("__import__", "import_module")) or (
+        isinstance(func, ast.Attribute) and func.attr == "import_module"
+    )
+    return loader and _private_azure_module(_first_string(node, 0))
 
 
 def _own_private_attributes(tree: ast.Module) -> set[str]:
@@ -72,15 +101,7 @@ def violations(source: str, where: str = "<source>") -> list[str]:
             mine = isinstance(node.value, ast.Name) and node.value.id in ("self", "cls")
             if not mine and node.attr not in own:
                 report(node)
-        elif (
-            isinstance(node, ast.Call)
-            and isinstance(node.func, ast.Name)
-            and node.func.id in ("getattr", "setattr", "hasattr")
-            and len(node.args) >= 2
-            and isinstance(node.args[1], ast.Constant)
-            and isinstance(node.args[1].value, str)
-            and _private(node.args[1].value)
-        ):
+        elif isinstance(node, ast.Call) and (_private_getattr(node) or _loads_private(node)):
             report(node)
     return found
 
@@ -97,6 +118,9 @@ def violations(source: str, where: str = "<source>") -> list[str]:
         "def f(client):\n    return client._pipeline",
         "def f(client):\n    return client._serialize, client._deserialize",
         "def f(client):\n    return getattr(client, '_client')",
+        "import importlib\nm = importlib.import_module('azure.core.pipeline._tools')",
+        "from importlib import import_module\nm = import_module('azure.mgmt.authorization._operations')",
+        "m = __import__('azure.core._enum_meta')",
     ],
 )
 def test_the_check_catches_private_sdk_use(source: str) -> None:
@@ -111,6 +135,7 @@ def test_the_check_catches_private_sdk_use(source: str) -> None:
         "class A:\n    def __init__(self):\n        self._client = 1\n    def f(self):\n        return self._client",
         "class Id:\n    _key: str\n    def __eq__(self, other):\n        return self._key == other._key",
         "from shared.adapters.tables._client import TableClient",  # our own private modules
+        "import importlib\nm = importlib.import_module('azure.core.exceptions')",
     ],
 )
 def test_the_check_allows_public_sdk_use_and_our_own_privates(source: str) -> None:
